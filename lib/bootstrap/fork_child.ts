@@ -1,0 +1,176 @@
+// The fork child's path (CPython's BaseProcess._bootstrap): it starts inside
+// the parent's start() call and must never return from it (DESIGN.md fact
+// 6), so it runs the process object and exits from here.
+import * as fs from 'node:fs';
+import { inspect } from 'node:util';
+
+import { ensureExitHandler } from '../exit';
+import { native } from '../native';
+import { ParentProcess, Process } from '../process';
+import { debug, isPromiseLike, runAfterForkHooks } from '../util';
+
+/** Exit status of a run() whose promise can never settle (as Node's unsettled top-level await). */
+const UNSETTLED_EXIT_CODE = 13;
+
+// Listeners the parent registered; in Python a child skips the parent's
+// atexit handlers too. Signal listeners would keep terminate() from working.
+const inheritedEvents = [
+  'exit',
+  'beforeExit',
+  'uncaughtException',
+  'uncaughtExceptionMonitor',
+  'unhandledRejection',
+  'rejectionHandled',
+];
+
+export function runForkChild(child: Process, parent: Process): never {
+  let code = 0;
+  try {
+    Process._becomeCurrentInChild(child, new ParentProcess(parent.name, parent.pid as number));
+    forgetParentListeners();
+    installExitPath(child);
+    makeStdioSynchronous('stdout', 1);
+    makeStdioSynchronous('stderr', 2);
+    process.exitCode = undefined;
+    const hookErrors = runAfterForkHooks('afterInChild');
+    if (hookErrors.length > 0) throw hookErrors[0];
+    code = runToCompletion(child);
+  } catch (error) {
+    reportFailure(child, error);
+    code = 1;
+  }
+  process.exit(code);
+}
+
+function runToCompletion(child: Process): number {
+  const result = child.run();
+  if (!isPromiseLike(result)) return exitCodeAfterRun();
+  let state: 'pending' | 'fulfilled' | 'rejected' = 'pending';
+  let reason: unknown;
+  Promise.resolve(result).then(
+    () => {
+      state = 'fulfilled';
+    },
+    (error: unknown) => {
+      state = 'rejected';
+      reason = error;
+    },
+  );
+  for (;;) {
+    drainJobQueues();
+    if (state !== 'pending') break;
+    if (!native.runLoopOnce()) {
+      drainJobQueues();
+      if (state !== 'pending') break;
+      writeStderr(
+        `Process ${child.name}: run() returned a promise that can never settle ` +
+          '(nothing is left that could wake the event loop)\n',
+      );
+      return UNSETTLED_EXIT_CODE;
+    }
+  }
+  if (state === 'rejected') throw reason;
+  return exitCodeAfterRun();
+}
+
+function exitCodeAfterRun(): number {
+  const code = process.exitCode;
+  return typeof code === 'number' ? code : 0;
+}
+
+// Callbacks the nested loop runs are nested inside the caller's callback
+// scope, so Node leaves their next-ticks and microtasks to us.
+function drainJobQueues(): void {
+  native.performMicrotaskCheckpoint();
+  (process as unknown as { _tickCallback(): void })._tickCallback();
+}
+
+function forgetParentListeners(): void {
+  for (const event of inheritedEvents) process.removeAllListeners(event);
+  for (const event of process.eventNames()) {
+    if (typeof event === 'string' && event.startsWith('SIG')) process.removeAllListeners(event);
+  }
+}
+
+function installExitPath(child: Process): void {
+  ensureExitHandler(true);
+  // Node's own exit path tears down its platform and joins threads that do
+  // not exist in a fork child; leave with _exit once 'exit' has been emitted.
+  (process as unknown as { reallyExit(code?: number): never }).reallyExit = (code?: number) => {
+    native.exit(typeof code === 'number' ? code : 0);
+  };
+  process.on('uncaughtException', (error) => {
+    reportFailure(child, error);
+    process.exit(1);
+  });
+}
+
+function reportFailure(child: Process, error: unknown): void {
+  writeStderr(`Process ${child.name}:\n${inspect(error)}\n`);
+}
+
+function writeStderr(text: string): void {
+  try {
+    native.writeAll(2, Buffer.from(text));
+  } catch (error) {
+    debug('cannot write to stderr: %s', String(error));
+  }
+}
+
+const kSynchronous = Symbol('multiprocessing.synchronousStdio');
+
+/**
+ * A child exits with _exit, which would drop writes still queued in libuv
+ * for a pipe or socket; and writes the parent had queued must not be
+ * repeated here. So the child writes its stdout and stderr synchronously,
+ * straight to the descriptor. Files and TTYs are synchronous in Node already.
+ */
+function makeStdioSynchronous(name: 'stdout' | 'stderr', fd: number): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.fstatSync(fd);
+  } catch {
+    return;
+  }
+  if (!stat.isFIFO() && !stat.isSocket()) return;
+  const descriptor = Object.getOwnPropertyDescriptor(process, name);
+  const getter = descriptor?.get;
+  if (getter === undefined) return;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: descriptor?.enumerable ?? true,
+    get() {
+      const stream = getter.call(process) as NodeJS.WriteStream & { [kSynchronous]?: true };
+      if (stream[kSynchronous] !== true) {
+        stream[kSynchronous] = true;
+        stream.write = synchronousWrite(fd, stream) as typeof stream.write;
+      }
+      return stream;
+    },
+  });
+}
+
+type WriteCallback = (error?: Error | null) => void;
+
+function synchronousWrite(fd: number, stream: NodeJS.WriteStream) {
+  return function write(
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): boolean {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    let error: Error | null = null;
+    try {
+      const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : chunk;
+      native.writeAll(fd, data);
+    } catch (caught) {
+      error = caught as Error;
+    }
+    if (callback) process.nextTick(callback, error);
+    else if (error) process.nextTick(() => stream.emit('error', error));
+    return true;
+  };
+}

@@ -1,0 +1,104 @@
+// Start methods and contexts (API.md section 1; CPython's context.py).
+import { ProcessError } from './errors';
+import { ForkPopen } from './popen/fork';
+import {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  parentProcess,
+  Process,
+  setLauncherResolver,
+  type Popen,
+  type StartMethod,
+} from './process';
+import { registerAtFork } from './util';
+
+type Launcher = (process: Process) => Popen;
+
+/** Start methods implemented on this platform, the default first. */
+const launchers: ReadonlyMap<StartMethod, Launcher> = new Map<StartMethod, Launcher>([
+  ['fork', (p) => new ForkPopen(p)],
+]);
+
+const allMethods: readonly StartMethod[] = ['fork', 'spawn', 'forkserver'];
+
+function checkMethod(method: unknown, parameter = 'method'): StartMethod {
+  if (typeof method !== 'string' || !allMethods.includes(method as StartMethod)) {
+    throw new RangeError(
+      `The "${parameter}" argument must be one of ${allMethods.map((m) => `'${m}'`).join(', ')}; ` +
+        `received ${typeof method === 'string' ? `'${method}'` : String(method)}`,
+    );
+  }
+  if (!launchers.has(method as StartMethod)) {
+    throw new RangeError(
+      `cannot find context for '${method}': available start methods are ` +
+        [...launchers.keys()].map((m) => `'${m}'`).join(', '),
+    );
+  }
+  return method as StartMethod;
+}
+
+export class Context {
+  readonly #method: StartMethod;
+  /** Process bound to this context's start method. */
+  readonly Process: typeof Process;
+
+  constructor(method: StartMethod) {
+    this.#method = checkMethod(method);
+    const bound = method;
+    this.Process = class extends Process {
+      static override readonly startMethod: StartMethod | null = bound;
+    };
+    Object.defineProperty(this.Process, 'name', { value: 'Process' });
+  }
+
+  getStartMethod(): StartMethod {
+    return this.#method;
+  }
+
+  currentProcess = currentProcess;
+  parentProcess = parentProcess;
+  activeChildren = activeChildren;
+  cpuCount = cpuCount;
+  registerAtFork = registerAtFork;
+}
+
+const contexts = new Map<StartMethod, Context>();
+let chosen: StartMethod | null = null;
+
+export function getContext(method?: StartMethod | null): Context {
+  const resolved = method === undefined || method === null ? defaultMethod() : checkMethod(method);
+  let context = contexts.get(resolved);
+  if (context === undefined) {
+    context = new Context(resolved);
+    contexts.set(resolved, context);
+  }
+  return context;
+}
+
+function defaultMethod(): StartMethod {
+  return chosen ?? getAllStartMethods()[0];
+}
+
+export function getAllStartMethods(): StartMethod[] {
+  return [...launchers.keys()];
+}
+
+export function getStartMethod(allowNone = false): StartMethod | null {
+  if (chosen === null && !allowNone) chosen = defaultMethod();
+  return chosen;
+}
+
+export function setStartMethod(method: StartMethod, options: { force?: boolean } = {}): void {
+  const checked = checkMethod(method);
+  if (chosen !== null && !options.force) throw new Error('context has already been set');
+  chosen = checked;
+}
+
+setLauncherResolver((p: Process) => {
+  const bound = (p.constructor as typeof Process).startMethod;
+  const method = bound ?? defaultMethod();
+  const launch = launchers.get(method);
+  if (launch === undefined) throw new ProcessError(`start method '${method}' is not available`);
+  return launch;
+});

@@ -1,0 +1,22 @@
+// Per-process state: which Process object this process is, its parent, the
+// children it started, and the counter behind names like 'Process-3'. A
+// fork child resets all of it (lib/bootstrap/fork_child.ts).
+import type { Process, ParentProcess } from './process';
+
+export interface ProcessState {
+  current: Process;
+  parent: ParentProcess | null;
+  children: Set<Process>;
+  counter: number;
+}
+
+let state: ProcessState | undefined;
+
+export function processState(): ProcessState {
+  if (state === undefined) throw new Error('multiprocessing: process state used before initialisation');
+  return state;
+}
+
+export function setProcessState(next: ProcessState): void {
+  state = next;
+}

@@ -1,0 +1,33 @@
+// multiprocessing for Node.js: the public API (API.md).
+export {
+  getAllStartMethods,
+  getContext,
+  getStartMethod,
+  setStartMethod,
+  Context,
+} from './context';
+export {
+  Process,
+  ParentProcess,
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  parentProcess,
+  type ProcessOptions,
+  type JoinOptions,
+  type StartMethod,
+} from './process';
+export { registerAtFork, type AtForkHooks } from './util';
+export {
+  AuthenticationError,
+  BrokenBarrierError,
+  BufferTooShort,
+  EOFError,
+  Empty,
+  Full,
+  ProcessError,
+  RemoteError,
+  SerializationError,
+  TimeoutError,
+  WorkerLostError,
+} from './errors';

@@ -1,0 +1,61 @@
+// Loads the native addon (a prebuild or the local build, via node-gyp-build).
+import * as path from 'node:path';
+
+export interface ForkResult {
+  pid: number;
+  sentinel?: number;
+}
+
+export interface ForkStats {
+  prepares: number;
+  smapsScans: number;
+  lastPrepareNs: number;
+  lastRestoreRanges: number;
+}
+
+export interface FdWatcher {
+  close(): void;
+}
+
+export interface NativeBinding {
+  fork(options: { dieWithParent: boolean }): ForkResult;
+  runLoopOnce(): boolean;
+  performMicrotaskCheckpoint(): void;
+  forkStats(): ForkStats;
+  canRunNestedMicrotasks: boolean;
+  nodeModuleVersion: number;
+  waitpid(pid: number, nohang: boolean): number | null;
+  kill(pid: number, signal: number): boolean;
+  pollReadable(fd: number, timeoutMs: number | null): boolean;
+  writeAll(fd: number, data: Uint8Array): void;
+  closeFd(fd: number): void;
+  exit(code: number): never;
+  getppid(): number;
+  pidfdOpen(pid: number): number;
+  FdWatcher: new (fd: number, callback: (error: Error | null) => void) => FdWatcher;
+}
+
+const packageRoot = path.resolve(__dirname, '..', '..');
+
+function load(): NativeBinding {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+  return nodeGypBuild(packageRoot);
+}
+
+export const native: NativeBinding = load();
+
+/**
+ * fork() uses V8 and Node C++ interfaces that are stable only within one
+ * Node ABI version; refuse clearly rather than crash when they differ.
+ */
+export function assertForkAbi(): void {
+  const running = Number(process.versions.modules);
+  if (native.nodeModuleVersion !== running) {
+    throw new Error(
+      `multiprocessing: the native addon was built for Node ABI ${native.nodeModuleVersion} ` +
+        `but this is Node ${process.version} (ABI ${running}); fork() needs a matching build: ` +
+        'run `npm rebuild multiprocessing`',
+    );
+  }
+}

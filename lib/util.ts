@@ -1,0 +1,74 @@
+// Small shared helpers: debug logging, fork hooks, argument checks.
+import { debuglog } from 'node:util';
+
+export const debug = debuglog('multiprocessing');
+
+export interface AtForkHooks {
+  before?: () => void;
+  afterInParent?: () => void;
+  afterInChild?: () => void;
+}
+
+const atForkHooks: AtForkHooks[] = [];
+
+/**
+ * Registers callables run around every fork() this package makes, as
+ * Python's os.register_at_fork: `before` hooks in reverse registration
+ * order, the `after…` hooks in registration order.
+ */
+export function registerAtFork(hooks: AtForkHooks): void {
+  if (hooks === null || typeof hooks !== 'object') {
+    throw new TypeError('The "hooks" argument must be an object');
+  }
+  for (const key of ['before', 'afterInParent', 'afterInChild'] as const) {
+    if (hooks[key] !== undefined && typeof hooks[key] !== 'function') {
+      throw new TypeError(`The "hooks.${key}" property must be a function`);
+    }
+  }
+  if (!hooks.before && !hooks.afterInParent && !hooks.afterInChild) {
+    throw new TypeError('registerAtFork() needs at least one of before, afterInParent, afterInChild');
+  }
+  atForkHooks.push({ ...hooks });
+}
+
+export function runBeforeForkHooks(): void {
+  for (let i = atForkHooks.length - 1; i >= 0; i--) atForkHooks[i].before?.();
+}
+
+/** Runs the after-fork hooks of one side; returns the errors they threw. */
+export function runAfterForkHooks(side: 'afterInParent' | 'afterInChild'): unknown[] {
+  const errors: unknown[] = [];
+  for (const hooks of atForkHooks) {
+    try {
+      hooks[side]?.();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  return errors;
+}
+
+/** Validates an optional timeout in milliseconds; null means forever. */
+export function checkTimeout(value: unknown, name = 'timeout'): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`The "${name}" argument must be a number of milliseconds or null`);
+  }
+  return Math.max(0, value);
+}
+
+export function checkSignal(value: unknown, name = 'signal'): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) {
+    throw new TypeError(`The "${name}" option must be an AbortSignal`);
+  }
+  return value;
+}
+
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}

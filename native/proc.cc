@@ -1,0 +1,231 @@
+#include "proc.h"
+
+#include <uv.h>
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+namespace mp {
+
+namespace {
+
+int32_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
+  }
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+int64_t MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// waitpid(pid, nohang) → null while running, else the exit code in
+// Python's convention (n, or -signal).
+Napi::Value WaitPid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = ArgInt(info, 0, "pid");
+  bool nohang = info.Length() > 1 && info[1].ToBoolean().Value();
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid, &status, nohang ? WNOHANG : 0);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) ThrowErrno(env, "waitpid");
+  if (r == 0) return env.Null();
+  if (WIFEXITED(status)) return Napi::Number::New(env, WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return Napi::Number::New(env, -WTERMSIG(status));
+  return env.Null();
+}
+
+// kill(pid, sig) → false when the process is gone (ESRCH).
+Napi::Value Kill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = ArgInt(info, 0, "pid");
+  int sig = ArgInt(info, 1, "signal");
+  if (kill(pid, sig) == 0) return Napi::Boolean::New(env, true);
+  if (errno == ESRCH) return Napi::Boolean::New(env, false);
+  ThrowErrno(env, "kill");
+}
+
+// pollReadable(fd, timeoutMs | null) → whether fd became readable; blocks.
+Napi::Value PollReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  int64_t timeout = -1;
+  if (info.Length() > 1 && info[1].IsNumber()) {
+    double t = info[1].As<Napi::Number>().DoubleValue();
+    timeout = t <= 0 ? 0 : static_cast<int64_t>(t + 0.999);
+  }
+  int64_t deadline = timeout < 0 ? -1 : MonotonicMs() + timeout;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int wait = -1;
+    if (deadline >= 0) {
+      int64_t left = deadline - MonotonicMs();
+      wait = left < 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 1 << 30));
+    }
+    int r = poll(&p, 1, wait);
+    if (r > 0) return Napi::Boolean::New(env, true);
+    if (r == 0) return Napi::Boolean::New(env, false);
+    if (errno != EINTR) ThrowErrno(env, "poll");
+  }
+}
+
+// writeAll(fd, buffer): writes every byte, waiting when the descriptor is
+// non-blocking and full (stdout shared with a parent that set O_NONBLOCK).
+Napi::Value WriteAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  if (info.Length() < 2 || !info[1].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "The \"buffer\" argument must be a Uint8Array");
+  }
+  Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
+  const uint8_t* p = buf.Data();
+  size_t left = buf.ByteLength();
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n >= 0) {
+      p += n;
+      left -= static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      pollfd pf{fd, POLLOUT, 0};
+      if (poll(&pf, 1, -1) < 0 && errno != EINTR) ThrowErrno(env, "poll");
+      continue;
+    }
+    ThrowErrno(env, "write");
+  }
+  return env.Undefined();
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd = ArgInt(info, 0, "fd");
+  if (close(fd) != 0 && errno != EINTR) ThrowErrno(info.Env(), "close");
+  return info.Env().Undefined();
+}
+
+[[noreturn]] Napi::Value Exit(const Napi::CallbackInfo& info) {
+  int code = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  _exit(code & 0xff);
+}
+
+Napi::Value GetPpid(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), getppid());
+}
+
+// pidfdOpen(pid) → a descriptor readable once pid has ended, or -1 where
+// the kernel has no pidfd_open (or the process is already gone).
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  pid_t pid = ArgInt(info, 0, "pid");
+#if defined(__linux__) && defined(SYS_pidfd_open)
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) return Napi::Number::New(info.Env(), fd);
+  if (errno != ENOSYS && errno != ESRCH) ThrowErrno(info.Env(), "pidfd_open");
+#else
+  (void)pid;
+#endif
+  return Napi::Number::New(info.Env(), -1);
+}
+
+// A libuv poll on a descriptor that calls back once it is readable (or hung
+// up). While started it keeps the event loop alive.
+class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "FdWatcher",
+                       {InstanceMethod<&FdWatcher::Close>("close")});
+  }
+
+  explicit FdWatcher(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<FdWatcher>(info),
+        async_(info.Env(), "multiprocessing:sentinel") {
+    Napi::Env env = info.Env();
+    int fd = ArgInt(info, 0, "fd");
+    if (info.Length() < 2 || !info[1].IsFunction()) {
+      throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
+    }
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    uv_loop_t* loop;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    int err = uv_poll_init(loop, poll_, fd);
+    if (err != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      throw ErrnoError(env, -err, "uv_poll_init");
+    }
+    poll_->data = this;
+    err = uv_poll_start(poll_, UV_READABLE | UV_DISCONNECT, OnEvent);
+    if (err != 0) {
+      CloseHandle();
+      throw ErrnoError(env, -err, "uv_poll_start");
+    }
+    Ref();  // alive while the poll runs, whatever JS holds
+  }
+
+  ~FdWatcher() override { CloseHandle(); }
+
+ private:
+  static void OnEvent(uv_poll_t* handle, int status, int /*events*/) {
+    FdWatcher* self = static_cast<FdWatcher*>(handle->data);
+    if (self == nullptr) return;
+    self->Stop();
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    Napi::Value arg = status < 0 ? Napi::Value(ErrnoError(env, -status, "poll").Value())
+                                 : Napi::Value(env.Null());
+    self->callback_.MakeCallback(env.Global(), {arg}, self->async_);
+  }
+
+  void Stop() {
+    if (poll_ == nullptr) return;
+    CloseHandle();
+    Unref();
+  }
+
+  void CloseHandle() {
+    if (poll_ == nullptr) return;
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Stop();
+    return info.Env().Undefined();
+  }
+
+  uv_poll_t* poll_ = nullptr;
+  Napi::FunctionReference callback_;
+  Napi::AsyncContext async_;
+};
+
+}  // namespace
+
+void InitProc(Napi::Env env, Napi::Object exports) {
+  exports.Set("waitpid", Napi::Function::New(env, WaitPid, "waitpid"));
+  exports.Set("kill", Napi::Function::New(env, Kill, "kill"));
+  exports.Set("pollReadable", Napi::Function::New(env, PollReadable, "pollReadable"));
+  exports.Set("writeAll", Napi::Function::New(env, WriteAll, "writeAll"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("exit", Napi::Function::New(env, Exit, "exit"));
+  exports.Set("getppid", Napi::Function::New(env, GetPpid, "getppid"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("FdWatcher", FdWatcher::Define(env));
+}
+
+}  // namespace mp
