@@ -30,6 +30,7 @@ export interface NativeBinding {
   writeAll(fd: number, data: Uint8Array): void;
   closeFd(fd: number): void;
   exit(code: number): never;
+  getpid(): number;
   getppid(): number;
   pidfdOpen(pid: number): number;
   FdWatcher: new (fd: number, callback: (error: Error | null) => void) => FdWatcher;

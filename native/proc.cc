@@ -122,6 +122,10 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   _exit(code & 0xff);
 }
 
+Napi::Value GetPid(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), getpid());
+}
+
 Napi::Value GetPpid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), getppid());
 }
@@ -223,6 +227,7 @@ void InitProc(Napi::Env env, Napi::Object exports) {
   exports.Set("writeAll", Napi::Function::New(env, WriteAll, "writeAll"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("exit", Napi::Function::New(env, Exit, "exit"));
+  exports.Set("getpid", Napi::Function::New(env, GetPid, "getpid"));
   exports.Set("getppid", Napi::Function::New(env, GetPpid, "getppid"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("FdWatcher", FdWatcher::Define(env));

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { inspect } from 'node:util';
 
 import { ensureExitHandler } from '../exit';
+import { dropInheritedJsWork } from './node_internals';
 import { native } from '../native';
 import { ParentProcess, Process } from '../process';
 import { debug, isPromiseLike, runAfterForkHooks } from '../util';
@@ -26,7 +27,15 @@ const inheritedEvents = [
 export function runForkChild(child: Process, parent: Process): never {
   let code = 0;
   try {
+    // Node reads its pid once at startup; the child has its own.
+    Object.defineProperty(process, 'pid', {
+      value: native.getpid(),
+      writable: false,
+      enumerable: true,
+      configurable: true,
+    });
     Process._becomeCurrentInChild(child, new ParentProcess(parent.name, parent.pid as number));
+    dropInheritedJsWork();
     forgetParentListeners();
     installExitPath(child);
     makeStdioSynchronous('stdout', 1);

@@ -2,6 +2,7 @@
 // this process and runs the Process object it was given, never returning
 // from start().
 import { runForkChild } from '../bootstrap/fork_child';
+import { captureNodeInternals } from '../bootstrap/node_internals';
 import { processErrorFrom } from '../errors';
 import { ensureExitHandler } from '../exit';
 import { assertForkAbi, native } from '../native';
@@ -23,6 +24,7 @@ export class ForkPopen implements Popen {
   constructor(processObject: Process) {
     assertForkAbi();
     ensureExitHandler();
+    captureNodeInternals();
     const parent = currentProcess();
     runBeforeForkHooks();
     let result;
