@@ -1,4 +1,5 @@
 // Start methods and contexts (API.md section 1; CPython's context.py).
+import { chooseMethod, chosenMethod } from './current';
 import { ProcessError } from './errors';
 import { ForkPopen } from './popen/fork';
 import {
@@ -64,7 +65,6 @@ export class Context {
 }
 
 const contexts = new Map<StartMethod, Context>();
-let chosen: StartMethod | null = null;
 
 export function getContext(method?: StartMethod | null): Context {
   const resolved = method === undefined || method === null ? defaultMethod() : checkMethod(method);
@@ -77,7 +77,7 @@ export function getContext(method?: StartMethod | null): Context {
 }
 
 function defaultMethod(): StartMethod {
-  return chosen ?? getAllStartMethods()[0];
+  return chosenMethod() ?? getAllStartMethods()[0];
 }
 
 export function getAllStartMethods(): StartMethod[] {
@@ -85,14 +85,14 @@ export function getAllStartMethods(): StartMethod[] {
 }
 
 export function getStartMethod(allowNone = false): StartMethod | null {
-  if (chosen === null && !allowNone) chosen = defaultMethod();
-  return chosen;
+  if (chosenMethod() === null && !allowNone) chooseMethod(defaultMethod());
+  return chosenMethod();
 }
 
 export function setStartMethod(method: StartMethod, options: { force?: boolean } = {}): void {
   const checked = checkMethod(method);
-  if (chosen !== null && !options.force) throw new Error('context has already been set');
-  chosen = checked;
+  if (chosenMethod() !== null && !options.force) throw new Error('context has already been set');
+  chooseMethod(checked);
 }
 
 setLauncherResolver((p: Process) => {

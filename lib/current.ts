@@ -1,7 +1,7 @@
 // Per-process state: which Process object this process is, its parent, the
 // children it started, and the counter behind names like 'Process-3'. A
 // fork child resets all of it (lib/bootstrap/fork_child.ts).
-import type { Process, ParentProcess } from './process';
+import type { Process, ParentProcess, StartMethod } from './process';
 
 export interface ProcessState {
   current: Process;
@@ -19,4 +19,16 @@ export function processState(): ProcessState {
 
 export function setProcessState(next: ProcessState): void {
   state = next;
+}
+
+// The start method chosen with setStartMethod(); in a child, the one that
+// started it.
+let chosenStartMethod: StartMethod | null = null;
+
+export function chosenMethod(): StartMethod | null {
+  return chosenStartMethod;
+}
+
+export function chooseMethod(method: StartMethod | null): void {
+  chosenStartMethod = method;
 }

@@ -129,16 +129,16 @@ export class Process {
   }
 
   async join(timeout?: number | null, options: JoinOptions = {}): Promise<void> {
-    const popen = this.#joinable();
     const timeoutMs = checkTimeout(timeout);
     const signal = checkSignal(options.signal);
+    const popen = this.#joinable();
     if (popen.poll() === null) await popen.wait(timeoutMs, signal);
     if (popen.poll() !== null) processState().children.delete(this);
   }
 
   joinSync(timeout?: number | null): void {
-    const popen = this.#joinable();
     const timeoutMs = checkTimeout(timeout);
+    const popen = this.#joinable();
     if (popen.waitSync(timeoutMs) !== null) processState().children.delete(this);
   }
 

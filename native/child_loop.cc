@@ -48,6 +48,11 @@ int AdoptLoopInChild(uv_loop_t* loop) {
       loop,
       [](uv_handle_t* handle, void*) {
         if (uv_is_closing(handle)) return;
+        // Node keeps the loop alive for setImmediate() by starting and
+        // stopping an idle handle that stays ref'd (ToggleImmediateRef);
+        // unref'd, the child's own immediates could not keep it alive. The
+        // parent's pending immediates are dropped in JS, which stops it.
+        if (handle->type == UV_IDLE) return;
         // uv_loop_fork gave the child its own inotify instance with the
         // parent's watches re-added; stopping them here touches only ours.
         if (handle->type == UV_FS_EVENT) uv_fs_event_stop(reinterpret_cast<uv_fs_event_t*>(handle));
@@ -64,10 +69,11 @@ bool RunLoopOnce(uv_loop_t* loop) {
     uv_async_init(loop, g_keepalive, [](uv_async_t*) {});
     uv_unref(reinterpret_cast<uv_handle_t*>(g_keepalive));
   }
-  // Node refs its single JS timer handle only when the count of ref'd JS
-  // timers goes from zero to one; in a child that count includes the
-  // parent's timers, so a pending timer counts as work whatever its ref.
-  bool alive = uv_loop_alive(loop) || loop->timer_heap.nelts > 0;
+  // The parent's JS timers were dropped with their ref count
+  // (lib/bootstrap/node_internals.ts), so Node refs its timer handle again
+  // for the child's own timers; unref'd timers (V8's delayed platform tasks,
+  // such as the memory reducer) do not keep the child alive.
+  bool alive = uv_loop_alive(loop);
   if (!alive) return false;
   // The keepalive lets UV_RUN_ONCE block in the poll until the next timer
   // or I/O instead of returning at once when only unref'd timers remain.

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { inspect } from 'node:util';
 
+import { chooseMethod } from '../current';
 import { ensureExitHandler } from '../exit';
 import { dropInheritedJsWork } from './node_internals';
 import { native } from '../native';
@@ -26,6 +27,9 @@ const inheritedEvents = [
 
 export function runForkChild(child: Process, parent: Process): never {
   let code = 0;
+  // Read before process.pid changes: the parent's pid getter reads it.
+  const parentName = parent.name;
+  const parentPid = native.getppid();
   try {
     // Node reads its pid once at startup; the child has its own.
     Object.defineProperty(process, 'pid', {
@@ -34,8 +38,9 @@ export function runForkChild(child: Process, parent: Process): never {
       enumerable: true,
       configurable: true,
     });
-    Process._becomeCurrentInChild(child, new ParentProcess(parent.name, parent.pid as number));
+    Process._becomeCurrentInChild(child, new ParentProcess(parentName, parentPid));
     dropInheritedJsWork();
+    chooseMethod('fork');
     forgetParentListeners();
     installExitPath(child);
     makeStdioSynchronous('stdout', 1);
