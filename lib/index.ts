@@ -1,4 +1,6 @@
 // multiprocessing for Node.js: the public API (API.md).
+// First and last: the package is compiled eagerly (bootstrap/eager_begin.ts).
+import './bootstrap/eager_begin';
 export {
   getAllStartMethods,
   getContext,
@@ -31,3 +33,5 @@ export {
   TimeoutError,
   WorkerLostError,
 } from './errors';
+
+import './bootstrap/eager_end';

@@ -16,14 +16,14 @@ const UNSETTLED_EXIT_CODE = 13;
 
 // Listeners the parent registered; in Python a child skips the parent's
 // atexit handlers too. Signal listeners would keep terminate() from working.
-const inheritedEvents = [
+const inheritedEvents = new Set([
   'exit',
   'beforeExit',
   'uncaughtException',
   'uncaughtExceptionMonitor',
   'unhandledRejection',
   'rejectionHandled',
-];
+]);
 
 export function runForkChild(child: Process, parent: Process): never {
   let code = 0;
@@ -100,9 +100,9 @@ function drainJobQueues(): void {
 }
 
 function forgetParentListeners(): void {
-  for (const event of inheritedEvents) process.removeAllListeners(event);
   for (const event of process.eventNames()) {
-    if (typeof event === 'string' && event.startsWith('SIG')) process.removeAllListeners(event);
+    if (typeof event !== 'string') continue;
+    if (inheritedEvents.has(event) || event.startsWith('SIG')) process.removeAllListeners(event);
   }
 }
 

@@ -6,6 +6,9 @@
 // valid in every fork child since it is a copy. When anything is missing
 // (another Node version, no inspector) the child keeps Node's queues as
 // they are; docs/ARCHITECTURE.md says what then runs.
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+
 import { debug } from '../util';
 
 interface LinkedItem {
@@ -53,6 +56,26 @@ export function captureNodeInternals(): void {
     captured = capture();
   } catch (error) {
     debug('cannot reach Node internals, parent timers may fire in fork children: %s', String(error));
+  }
+  warmNodeFunctionsTheChildCalls();
+}
+
+// Node's own functions compile lazily too: the ones every fork child calls
+// are called once here, harmlessly, so children inherit their bytecode.
+function warmNodeFunctionsTheChildCalls(): void {
+  const emitter = new EventEmitter();
+  emitter.on('removeListener', () => {});
+  emitter.on('exit', () => {});
+  emitter.eventNames();
+  emitter.removeAllListeners('exit');
+  // process has Node's own newListener/removeListener handlers (signals).
+  const warmEvent = 'multiprocessing:warm';
+  process.on(warmEvent, () => {});
+  process.removeAllListeners(warmEvent);
+  try {
+    fs.fstatSync(1).isFIFO();
+  } catch {
+    // no stdout: nothing to warm
   }
 }
 
