@@ -1,0 +1,36 @@
+// Twin of shared/seeds/001_4517217938e51cb5.txt, section "Terminating a
+// process": the child would sleep 20 s, but the main process terminates it
+// (SIGTERM) right after start(), so its second line is never printed.
+// Python joins the child at exit; here main() waits for it explicitly, with
+// a timeout, and also prints the exit code: -15, killed by signal 15.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import * as mp from '../lib/index';
+
+const JOIN_TIMEOUT_MS = 10_000;
+
+async function myProcessFunc(): Promise<void> {
+  let currentProcess = mp.currentProcess();
+  console.log(`Child Process PID: ${currentProcess.pid}`);
+  await sleep(20_000); // time.sleep(20)
+  currentProcess = mp.currentProcess();
+  console.log(`Main process PID: ${currentProcess.pid}`);
+}
+
+async function main(): Promise<void> {
+  const myProcess = new mp.Process({ target: myProcessFunc });
+  myProcess.start();
+  console.log('My Process has terminated, terminating main thread');
+  console.log('Terminating Child Process');
+  myProcess.terminate();
+  console.log('Child Process Successfully terminated');
+  await myProcess.join(JOIN_TIMEOUT_MS);
+  console.log(`Child Process exit code: ${myProcess.exitCode}`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

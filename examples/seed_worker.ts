@@ -1,0 +1,23 @@
+// Twin of shared/seeds/004_e8a46a8f95245dfe.txt, section "Створення
+// процесів": worker() runs in a separate process; start() launches it and
+// join() waits for it to finish.
+import * as mp from '../lib/index';
+
+const JOIN_TIMEOUT_MS = 10_000;
+
+function worker(): void {
+  console.log('Виконую роботу в окремому процесі');
+}
+
+async function main(): Promise<void> {
+  const workerProcess = new mp.Process({ target: worker });
+  workerProcess.start(); // Запуск процесу
+  await workerProcess.join(JOIN_TIMEOUT_MS); // Очікування завершення процесу
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,308 @@
+// Runs every compiled example under dist/examples (node dist/examples/<name>.js)
+// and checks its exit code and the lines that carry its point. quickstart
+// runs alone first; the others then run concurrently (started in before()),
+// so the suite takes about as long as the slowest one: seed_daemon, whose main process sleeps 11 s as in its
+// seed. Lines from different processes are matched anywhere in the output;
+// an order is asserted only where it is causal (within one process, or a
+// parent's line after join()).
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const EXAMPLES_DIR = path.join(__dirname, '..', 'examples');
+const RUN_TIMEOUT_MS = 30_000;
+
+interface ExampleRun {
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+  ms: number;
+}
+
+function runExample(name: string): Promise<ExampleRun> {
+  const file = path.join(EXAMPLES_DIR, `${name}.js`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [file],
+      { timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        resolve({
+          pid: child.pid,
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+          signal: error?.signal ?? null,
+          stdout,
+          // A failure to run node at all, or the timeout, is said only by the error.
+          stderr: error !== null && typeof error.code !== 'number' ? `${stderr}\n${error.message}` : stderr,
+          lines: stdout.split('\n').filter((line) => line.length > 0),
+          ms: Date.now() - started,
+        });
+      },
+    );
+  });
+}
+
+const NAMES = [
+  'quickstart',
+  'seed_add_value',
+  'seed_args',
+  'seed_child_process',
+  'seed_current_pid',
+  'seed_daemon',
+  'seed_global_copy',
+  'seed_pid_and_name',
+  'seed_process_attributes',
+  'seed_run_function',
+  'seed_start_method',
+  'seed_subclass',
+  'seed_subclass_state',
+  'seed_terminate',
+  'seed_worker',
+] as const;
+type ExampleName = (typeof NAMES)[number];
+
+const runs = new Map<ExampleName, Promise<ExampleRun>>();
+
+/** The run of an example, asserting it exited with code 0. */
+async function ok(name: ExampleName): Promise<ExampleRun> {
+  const promise = runs.get(name);
+  assert.ok(promise, `example ${name} was not started`);
+  const run = await promise;
+  assert.equal(
+    run.code,
+    0,
+    `${name} exited with code ${run.code} (signal ${run.signal}) after ${run.ms} ms\n` +
+      `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+  );
+  return run;
+}
+
+/** Index of the one line equal to `line` (or matching it); fails if there is none or several. */
+function lineIndex(run: ExampleRun, line: string | RegExp): number {
+  const found = run.lines.flatMap((l, i) => ((typeof line === 'string' ? l === line : line.test(l)) ? [i] : []));
+  assert.equal(found.length, 1, `expected exactly one line ${String(line)} in:\n${run.stdout}`);
+  return found[0];
+}
+
+function hasLines(run: ExampleRun, ...lines: Array<string | RegExp>): number[] {
+  return lines.map((line) => lineIndex(run, line));
+}
+
+function assertOrdered(indexes: number[]): void {
+  for (let i = 1; i < indexes.length; i++) {
+    assert.ok(indexes[i - 1] < indexes[i], `lines out of order: ${indexes.join(', ')}`);
+  }
+}
+
+function lacks(run: ExampleRun, text: string): void {
+  assert.ok(!run.stdout.includes(text), `did not expect ${JSON.stringify(text)} in:\n${run.stdout}`);
+}
+
+/** The number a line ends with, e.g. a pid. */
+function numberAfter(run: ExampleRun, prefix: string): number {
+  const line = run.lines[lineIndex(run, new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d+$`))];
+  return Number(line.slice(prefix.length));
+}
+
+describe('examples', function () {
+  this.timeout(RUN_TIMEOUT_MS + 10_000);
+
+  before(() => {
+    for (const name of NAMES) {
+      assert.ok(fs.existsSync(path.join(EXAMPLES_DIR, `${name}.js`)), `dist/examples/${name}.js is missing: build first`);
+    }
+  });
+
+  before(async () => {
+    // quickstart promises to finish in under a second: run it alone first, so
+    // the others starting at the same time do not slow it down.
+    const quickstart = runExample('quickstart');
+    runs.set('quickstart', quickstart);
+    await quickstart;
+    for (const name of NAMES) if (!runs.has(name)) runs.set(name, runExample(name));
+  });
+
+  after(async () => {
+    // Let every run finish (each is bounded by RUN_TIMEOUT_MS) so none outlives the suite.
+    await Promise.all(runs.values());
+  });
+
+  it('every example in examples/ is run by this test', () => {
+    const compiled = fs
+      .readdirSync(EXAMPLES_DIR)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => f.slice(0, -3))
+      .sort();
+    assert.deepEqual(compiled, [...NAMES].sort());
+  });
+
+  it('quickstart: pids, names, exit codes, and a global the children change only in their copies', async () => {
+    const run = await ok('quickstart');
+    const mainPid = run.pid;
+    lineIndex(run, new RegExp(`^\\[MainProcess\\] pid=${mainPid}, start method 'fork', \\d+ CPUs$`));
+    const before = lineIndex(run, '[MainProcess] counter = 0 before starting the children');
+    const childLines = hasLines(
+      run,
+      new RegExp(`^  \\[worker-1\\] pid=\\d+ parent pid=${mainPid}: counter 0 -> 1$`),
+      new RegExp(`^  \\[worker-2\\] pid=\\d+ parent pid=${mainPid}: counter 0 -> 2$`),
+      new RegExp(`^  \\[Process-3\\] pid=\\d+ parent pid=${mainPid}: counter 0 -> 3$`),
+    );
+    const codes = hasLines(
+      run,
+      /^\[MainProcess\] worker-1 +pid=\d+ exitCode=0$/,
+      /^\[MainProcess\] worker-2 +pid=\d+ exitCode=0$/,
+      /^\[MainProcess\] Process-3 +pid=\d+ exitCode=3$/,
+      /^\[MainProcess\] sleeper +pid=\d+ exitCode=-15$/,
+    );
+    const after = lineIndex(run, '[MainProcess] counter = 0 after the children (each changed only its own copy)');
+    assertOrdered([before, ...codes, after]);
+    for (const i of childLines) assert.ok(i < codes[0], 'a child line came after the parent joined it');
+    lineIndex(run, '[MainProcess] sleeper isAlive() = true; terminating it');
+    // Each child's pid: distinct, and not the main process's.
+    const pids = run.lines
+      .filter((l) => /^\[MainProcess\] \S+ +pid=\d+ exitCode=/.test(l))
+      .map((l) => Number(/pid=(\d+)/.exec(l)?.[1]));
+    assert.equal(new Set(pids).size, 4);
+    assert.ok(!pids.includes(mainPid ?? -1));
+    const ms = Number(/^\[MainProcess\] done in (\d+) ms$/.exec(run.lines[run.lines.length - 1])?.[1]);
+    assert.ok(ms < 1_000, `quickstart took ${ms} ms`);
+  });
+
+  it('seed_add_value: two processes print 200 and 310, one after the other', async () => {
+    const run = await ok('seed_add_value');
+    assertOrdered(hasLines(run, 'Processed number: 200', 'Processed number: 310'));
+    assert.equal(run.lines.length, 2);
+  });
+
+  it('seed_args: greeting("Nam", 0.5) in a child', async () => {
+    const run = await ok('seed_args');
+    assert.deepEqual(run.lines, ['Xin chào Nam từ tiến trình con!']);
+    assert.ok(run.ms >= 500, `finished in ${run.ms} ms, before the child's 0.5 s delay`);
+  });
+
+  it('seed_child_process: the child prints its lines, then the parent after join()', async () => {
+    const run = await ok('seed_child_process');
+    assert.deepEqual(run.lines, [
+      'Currently Executing Child Process',
+      "This process has it's own instance of the GIL",
+      'Executing Main Process',
+      'Creating Child Process',
+      'Child Process has terminated, terminating main process',
+    ]);
+  });
+
+  it('seed_current_pid: prints the pid of the main process', async () => {
+    const run = await ok('seed_current_pid');
+    assert.deepEqual(run.lines, [String(run.pid)]);
+  });
+
+  it('seed_daemon: a daemonic child runs in the background and finishes within the main 11 s', async () => {
+    const run = await ok('seed_daemon');
+    const daemonLines = hasLines(
+      run,
+      'Starting my Daemon Process',
+      /^Daemon process started:<Process name='Process-1'.* started daemon>$/,
+      'Daemon process terminating',
+      /^Main process: <Process name='Process-1'.* started daemon>$/,
+    );
+    assertOrdered(daemonLines);
+    lineIndex(run, 'We can carry on as per usual and our daemon will continue to execute');
+    assert.ok(run.ms >= 11_000, `the main process ended after ${run.ms} ms, before its 11 s sleep`);
+  });
+
+  it('seed_global_copy: children see the globals as at start() and their changes stay in the child', async () => {
+    const run = await ok('seed_global_copy');
+    assert.deepEqual(run.lines, [
+      '[parent] before start: counter=10 history=["parent"]',
+      '[child-1] sees counter=10 history=["parent"]',
+      '[child-1] changed counter to 11 history=["parent","child-1"]',
+      '[parent] child-1 exited with code 0',
+      '[child-2] sees counter=10 history=["parent"]',
+      '[child-2] changed counter to 11 history=["parent","child-2"]',
+      '[parent] child-2 exited with code 0',
+      '[parent] after join: counter=10 history=["parent"]',
+    ]);
+  });
+
+  it('seed_pid_and_name: the child reports its own pid and the name it was given', async () => {
+    const run = await ok('seed_pid_and_name');
+    const mainPid = numberAfter(run, 'Main process PID: ');
+    assert.equal(mainPid, run.pid);
+    const childPid = numberAfter(run, 'Child Process With PID: ');
+    assert.notEqual(childPid, mainPid);
+    assertOrdered(
+      hasLines(run, `Child Process With PID: ${childPid}`, 'My-child-process Just performed X', 'Child process terminating'),
+    );
+    assert.ok(run.ms >= 3_000, `finished in ${run.ms} ms, before the child's 3 s sleep`);
+  });
+
+  it('seed_process_attributes: name, pid, daemon, isAlive, exitCode and the utilities', async () => {
+    const run = await ok('seed_process_attributes');
+    assert.deepEqual(run.lines, [
+      'cpuCount() > 0: true',
+      'currentProcess().name=MainProcess parentProcess()=null',
+      'before start: name=Process-1 pid=null daemon=false isAlive=false exitCode=null',
+      '[child] currentProcess().name=Process-1 parentProcess().name=MainProcess',
+      'after join: exitCode=0 isAlive=false',
+      'Process-2 raised: exitCode=1',
+      'running: name=sleeper daemon=true isAlive=true exitCode=null',
+      'activeChildren(): sleeper',
+      'killed: exitCode=-9 isAlive=false',
+      'activeChildren() after join: []',
+    ]);
+    assert.match(run.stderr, /^Process Process-2:\n.*Error: failure in the child/m);
+  });
+
+  it('seed_run_function: the child runs task() for 1 s while the parent waits', async () => {
+    const run = await ok('seed_run_function');
+    assertOrdered(hasLines(run, 'Tiến trình con đang chạy...', 'Tiến trình con hoàn tất.'));
+    lineIndex(run, 'Tiến trình chính đang chờ...');
+    assert.equal(run.lines.length, 3);
+    assert.ok(run.ms >= 1_000, `finished in ${run.ms} ms, before the child's 1 s sleep`);
+  });
+
+  it("seed_start_method: the child reports 'fork'", async () => {
+    const run = await ok('seed_start_method');
+    assert.deepEqual(run.lines, ['Start method: fork']);
+  });
+
+  it('seed_subclass: run() of a Process subclass executes in the child', async () => {
+    const run = await ok('seed_subclass');
+    assert.equal(run.lines.length, 2);
+    const mainPid = numberAfter(run, 'Main Process PID: ');
+    const childPid = numberAfter(run, 'Child process PID: ');
+    assert.equal(mainPid, run.pid);
+    assert.notEqual(childPid, mainPid);
+  });
+
+  it("seed_subclass_state: the subclass's own state reaches run() in the child", async () => {
+    const run = await ok('seed_subclass_state');
+    assert.deepEqual(run.lines, ['Worker A-1 đang xử lý công việc...']);
+  });
+
+  it('seed_terminate: the child is terminated before its 20 s sleep ends (exit code -15)', async () => {
+    const run = await ok('seed_terminate');
+    assertOrdered(
+      hasLines(
+        run,
+        'My Process has terminated, terminating main thread',
+        'Terminating Child Process',
+        'Child Process Successfully terminated',
+        'Child Process exit code: -15',
+      ),
+    );
+    // The child may or may not print its first line before SIGTERM; never its second.
+    lacks(run, 'Main process PID:');
+    assert.ok(run.ms < 20_000, `took ${run.ms} ms: the child was not terminated`);
+  });
+
+  it('seed_worker: worker() runs in a separate process', async () => {
+    const run = await ok('seed_worker');
+    assert.deepEqual(run.lines, ['Виконую роботу в окремому процесі']);
+  });
+});
