@@ -1,0 +1,2 @@
+// The empty module bench/startup forks with child_process.fork.
+export {};

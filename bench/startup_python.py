@@ -1,0 +1,75 @@
+"""Startup peer for bench/startup.ts: Python's multiprocessing on this machine.
+
+    python3 bench/startup_python.py --method fork --heap-mb 80 --runs 200
+
+Times Process(target=f).start() + join() for one start method and prints one
+JSON line: {"method": ..., "samplesMs": [...]}. With --method raw it times a
+bare os.fork() + os._exit(0) + waitpid instead. --heap-mb first grows the
+parent's heap with small objects, as the Node side does.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+
+def nothing():
+    pass
+
+
+def ballast(mb):
+    chunks = []
+    target = mb * (1 << 20)
+    size = 0
+    i = 0
+    while size < target:
+        chunk = [{"i": i, "j": j, "s": "ballast-%d-%d" % (i, j), "a": [i, j, i + j]} for j in range(4096)]
+        size += sum(sys.getsizeof(o) + sys.getsizeof(o["s"]) + sys.getsizeof(o["a"]) for o in chunk)
+        chunks.append(chunk)
+        i += 1
+    return chunks
+
+
+def time_starts(method, runs):
+    samples = []
+    if method == "raw":
+        for _ in range(runs):
+            t0 = time.perf_counter_ns()
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+            samples.append((time.perf_counter_ns() - t0) / 1e6)
+        return samples
+    ctx = multiprocessing.get_context(method)
+    # One start outside the timing: forkserver starts its server here, and
+    # every method imports what it needs once.
+    warm = ctx.Process(target=nothing)
+    warm.start()
+    warm.join()
+    for _ in range(runs):
+        t0 = time.perf_counter_ns()
+        p = ctx.Process(target=nothing)
+        p.start()
+        p.join()
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return samples
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--method", choices=["fork", "spawn", "forkserver", "raw"], required=True)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--heap-mb", type=int, default=0)
+    args = parser.parse_args()
+    keep = ballast(args.heap_mb) if args.heap_mb > 0 else None
+    samples = time_starts(args.method, args.runs)
+    print(json.dumps({"method": args.method, "samplesMs": samples, "python": sys.version.split()[0]}))
+    del keep
+
+
+if __name__ == "__main__":
+    main()
