@@ -6,6 +6,7 @@
 // valid in every fork child since it is a copy. When anything is missing
 // (another Node version, no inspector) the child keeps Node's queues as
 // they are; docs/ARCHITECTURE.md says what then runs.
+import { executionAsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 
@@ -14,7 +15,13 @@ import { debug } from '../util';
 interface LinkedItem {
   _idleNext?: LinkedItem | null;
   _destroyed?: boolean;
+  hasRef?(): boolean;
 }
+
+// Slots of the timers binding's immediateInfo (Node's ImmediateInfo).
+const kImmediateCount = 0;
+const kImmediateRefCount = 1;
+const kImmediateHasOutstanding = 2;
 
 interface PriorityQueue {
   peek(): unknown;
@@ -167,6 +174,37 @@ function capture(): NodeInternals {
   }
 }
 
+/**
+ * The parent's JS immediates are dropped. Their refs come off the ref count,
+ * which also holds the refs of native (C++) immediates: those still run in
+ * the child and take their own refs off, so zeroing the count would wrap it
+ * below zero and leave the child's own setImmediate() unable to keep it
+ * alive. Forked from inside an immediate's callback, the rest of that batch
+ * hangs off the running immediate, not the queue.
+ */
+function dropInheritedImmediates(n: NodeInternals): void {
+  const info = n.binding.immediateInfo;
+  const seen = new Set<LinkedItem>();
+  let droppedRefs = 0;
+  const drop = (head: LinkedItem | null | undefined): void => {
+    for (let item = head; item && !seen.has(item); item = item._idleNext) {
+      seen.add(item);
+      if (item._destroyed) continue;
+      if (item.hasRef?.()) droppedRefs++;
+      item._destroyed = true;
+    }
+  };
+  drop(n.immediateQueue.head);
+  const running = executionAsyncResource() as LinkedItem;
+  if (running?.constructor?.name === 'Immediate') drop(running._idleNext);
+  n.immediateQueue.head = null;
+  n.immediateQueue.tail = null;
+  info[kImmediateCount] = 0;
+  info[kImmediateHasOutstanding] = 0;
+  info[kImmediateRefCount] = Math.max(0, info[kImmediateRefCount] - droppedRefs);
+  if (info[kImmediateRefCount] === 0) n.binding.toggleImmediateRef(false);
+}
+
 /** In a fork child: forgets the parent's pending timers, immediates and ticks. */
 export function dropInheritedJsWork(): boolean {
   const n = captured;
@@ -183,11 +221,7 @@ export function dropInheritedJsWork(): boolean {
   for (const key of Object.keys(n.knownTimersById)) delete n.knownTimersById[key];
   n.binding.timeoutInfo[0] = 0;
   n.binding.toggleTimerRef(false);
-  destroyChain(n.immediateQueue.head, null);
-  n.immediateQueue.head = null;
-  n.immediateQueue.tail = null;
-  n.binding.immediateInfo.fill(0);
-  n.binding.toggleImmediateRef(false);
+  dropInheritedImmediates(n);
   while (!n.tickQueue.isEmpty()) n.tickQueue.shift();
   n.setHasTickScheduled(false);
   return true;
