@@ -21,6 +21,7 @@ export interface StressReport {
   children: number;
   ok: number;
   hangs: number;
+  hangDetails: string[];
   crashes: { name: string; exitCode: number | null }[];
   wrongResults: number;
   parentHeapMB: number;
@@ -85,6 +86,23 @@ async function childWork(dataFile: string, expectedHash: string, expectedLoop: n
   if (key.length !== 32) fail('pbkdf2');
 }
 
+/** Where a hung child is stuck, from /proc: each thread's state and wait channel. */
+function describeStuck(pid: number): string {
+  const read = (file: string): string => {
+    try {
+      return fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  const threads = fs.existsSync(`/proc/${pid}/task`) ? fs.readdirSync(`/proc/${pid}/task`) : [];
+  const parts = threads.map((tid) => {
+    const state = /^State:\s+(.*)$/m.exec(read(`/proc/${pid}/task/${tid}/status`))?.[1] ?? '?';
+    return `${tid} ${state} wchan=${read(`/proc/${pid}/task/${tid}/wchan`)} syscall=${read(`/proc/${pid}/task/${tid}/syscall`).split(' ')[0]}`;
+  });
+  return `pid ${pid}: ${parts.join('; ')}`;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
@@ -103,6 +121,7 @@ export async function runStress(options: Options): Promise<StressReport> {
     children: options.children,
     ok: 0,
     hangs: 0,
+    hangDetails: [],
     crashes: [],
     wrongResults: 0,
     parentHeapMB: Math.round(process.memoryUsage().heapUsed / (1 << 20)),
@@ -126,6 +145,7 @@ export async function runStress(options: Options): Promise<StressReport> {
       await p.join(WATCHDOG_MS);
       if (p.exitCode === null) {
         report.hangs++;
+        report.hangDetails.push(describeStuck(p.pid as number));
         p.kill();
         await p.join(WATCHDOG_MS);
       } else if (p.exitCode === 0) {
@@ -172,6 +192,7 @@ if (require.main === module) {
             `(median start() ${report.startMedianMs} ms)`,
         );
         for (const crash of report.crashes) console.log(`  crash: ${crash.name} exit ${crash.exitCode}`);
+        for (const hang of report.hangDetails) console.log(`  hang: ${hang}`);
       }
       process.exitCode = healthy ? 0 : 1;
     },
