@@ -174,6 +174,17 @@ function capture(): NodeInternals {
   }
 }
 
+/** Marks a linked list's items destroyed; returns how many of them were ref'd. */
+function destroyChain(head: LinkedItem | null | undefined, stop: LinkedItem | null): number {
+  let refs = 0;
+  for (let item = head; item && item !== stop; item = item._idleNext) {
+    if (item._destroyed) continue;
+    if (item.hasRef?.()) refs++;
+    item._destroyed = true;
+  }
+  return refs;
+}
+
 /**
  * The parent's JS immediates are dropped. Their refs come off the ref count,
  * which also holds the refs of native (C++) immediates: those still run in
@@ -184,19 +195,9 @@ function capture(): NodeInternals {
  */
 function dropInheritedImmediates(n: NodeInternals): void {
   const info = n.binding.immediateInfo;
-  const seen = new Set<LinkedItem>();
-  let droppedRefs = 0;
-  const drop = (head: LinkedItem | null | undefined): void => {
-    for (let item = head; item && !seen.has(item); item = item._idleNext) {
-      seen.add(item);
-      if (item._destroyed) continue;
-      if (item.hasRef?.()) droppedRefs++;
-      item._destroyed = true;
-    }
-  };
-  drop(n.immediateQueue.head);
+  let droppedRefs = destroyChain(n.immediateQueue.head, null);
   const running = executionAsyncResource() as LinkedItem;
-  if (running?.constructor?.name === 'Immediate') drop(running._idleNext);
+  if (running?.constructor?.name === 'Immediate') droppedRefs += destroyChain(running._idleNext, null);
   n.immediateQueue.head = null;
   n.immediateQueue.tail = null;
   info[kImmediateCount] = 0;
@@ -209,9 +210,6 @@ function dropInheritedImmediates(n: NodeInternals): void {
 export function dropInheritedJsWork(): boolean {
   const n = captured;
   if (!n) return false;
-  const destroyChain = (head: LinkedItem | null | undefined, stop: LinkedItem | null): void => {
-    for (let item = head; item && item !== stop; item = item._idleNext) item._destroyed = true;
-  };
   for (const key of Object.keys(n.timerListMap)) {
     const list = n.timerListMap[key];
     destroyChain(list._idleNext, list);
