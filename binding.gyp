@@ -9,7 +9,9 @@
         "native/errors.cc",
         "native/fork.cc",
         "native/forkability.cc",
-        "native/proc.cc"
+        "native/ipc.cc",
+        "native/proc.cc",
+        "native/reflect.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

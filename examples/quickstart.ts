@@ -14,7 +14,7 @@ const JOIN_TIMEOUT_MS = 5_000;
 /** A global every child changes in its own copy of the parent's memory. */
 let counter = 0;
 
-function work(amount: number): void {
+export function work(amount: number): void {
   const me = mp.currentProcess();
   const before = counter;
   counter += amount;
@@ -24,7 +24,7 @@ function work(amount: number): void {
   if (amount === 3) process.exit(3);
 }
 
-async function sleepForever(): Promise<void> {
+export async function sleepForever(): Promise<void> {
   console.log(`  [${mp.currentProcess().name}] pid=${mp.currentProcess().pid}: sleeping until terminated`);
   await sleep(60_000);
 }

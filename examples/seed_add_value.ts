@@ -9,7 +9,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-async function add199ToValue(number: number): Promise<number> {
+export async function add199ToValue(number: number): Promise<number> {
   await sleep(100); // time.sleep(0.1)
   number += 199;
   console.log(`Processed number: ${number}`);

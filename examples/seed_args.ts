@@ -8,7 +8,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-async function greeting(name: string, delay: number): Promise<void> {
+export async function greeting(name: string, delay: number): Promise<void> {
   await sleep(delay * 1_000); // time.sleep(delay)
   console.log(`Xin chào ${name} từ tiến trình con!`);
 }

@@ -6,7 +6,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-function myProcessFunc(): void {
+export function myProcessFunc(): void {
   console.log('Currently Executing Child Process');
   console.log("This process has it's own instance of the GIL");
   console.log('Executing Main Process');

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';
 
-async function daemonProcess(): Promise<void> {
+export async function daemonProcess(): Promise<void> {
   console.log('Starting my Daemon Process');
   console.log(`Daemon process started:${mp.currentProcess()}`);
   await sleep(3_000); // time.sleep(3)

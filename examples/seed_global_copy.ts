@@ -5,7 +5,7 @@
 // 002_e371cac5d514f731.txt, section 1 ("biến thay đổi ở tiến trình này
 // không ảnh hưởng trực tiếp đến tiến trình khác"). The seeds have no code for
 // this; the example shows it: each child sees the parent's globals as they
-// were at start() (closures included, with 'fork' nothing is serialized),
+// were at start() (closures included: with 'fork' nothing is serialized),
 // changes them, and neither the parent nor the next child sees the change.
 import * as mp from '../lib/index';
 
@@ -14,7 +14,7 @@ const JOIN_TIMEOUT_MS = 10_000;
 let counter = 0;
 const history: string[] = [];
 
-function changeGlobals(who: string): void {
+export function changeGlobals(who: string): void {
   console.log(`[${who}] sees counter=${counter} history=${JSON.stringify(history)}`);
   counter += 1;
   history.push(who);
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   for (const name of ['child-1', 'child-2']) {
     // The target is a closure over `name` and over the module's globals.
-    const p = new mp.Process({ target: () => changeGlobals(name), name });
+    const p = new (mp.getContext('fork').Process)({ target: () => changeGlobals(name), name });
     p.start();
     await p.join(JOIN_TIMEOUT_MS);
     console.log(`[parent] ${name} exited with code ${p.exitCode}`);

@@ -8,7 +8,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-async function childTask(): Promise<void> {
+export async function childTask(): Promise<void> {
   console.log(`Child Process With PID: ${mp.currentProcess().pid}`);
   console.log(`${mp.currentProcess().name} Just performed X`);
   await sleep(3_000); // time.sleep(3)

@@ -10,20 +10,20 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-function describe(p: mp.Process): string {
+export function describe(p: mp.Process): string {
   return `name=${p.name} pid=${p.pid} daemon=${p.daemon} isAlive=${p.isAlive()} exitCode=${p.exitCode}`;
 }
 
-function work(): void {
+export function work(): void {
   const parent = mp.parentProcess();
   console.log(`[child] currentProcess().name=${mp.currentProcess().name} parentProcess().name=${parent?.name}`);
 }
 
-function fail(): never {
+export function fail(): never {
   throw new Error('failure in the child');
 }
 
-async function sleepLong(): Promise<void> {
+export async function sleepLong(): Promise<void> {
   await sleep(60_000);
 }
 

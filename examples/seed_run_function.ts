@@ -7,7 +7,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-async function task(): Promise<void> {
+export async function task(): Promise<void> {
   console.log('Tiến trình con đang chạy...');
   await sleep(1_000); // time.sleep(1)
   console.log('Tiến trình con hoàn tất.');

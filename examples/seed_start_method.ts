@@ -5,7 +5,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-function showMethod(): void {
+export function showMethod(): void {
   console.log(`Start method: ${mp.getStartMethod()}`);
 }
 

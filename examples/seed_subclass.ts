@@ -6,7 +6,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-class MyProcess extends mp.Process {
+export class MyProcess extends mp.Process {
   constructor() {
     super();
   }

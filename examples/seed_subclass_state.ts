@@ -6,7 +6,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-class WorkerProcess extends mp.Process {
+export class WorkerProcess extends mp.Process {
   readonly workerName: string;
 
   constructor(name: string) {

@@ -9,7 +9,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-async function myProcessFunc(): Promise<void> {
+export async function myProcessFunc(): Promise<void> {
   let currentProcess = mp.currentProcess();
   console.log(`Child Process PID: ${currentProcess.pid}`);
   await sleep(20_000); // time.sleep(20)

@@ -5,7 +5,7 @@ import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
 
-function worker(): void {
+export function worker(): void {
   console.log('Виконую роботу в окремому процесі');
 }
 

@@ -1,7 +1,10 @@
 // Start methods and contexts (API.md section 1; CPython's context.py).
 import { chooseMethod, chosenMethod } from './current';
 import { ProcessError } from './errors';
+import { setForkserverPreload } from './forkserver';
 import { ForkPopen } from './popen/fork';
+import { ForkserverPopen } from './popen/forkserver';
+import { SpawnPopen } from './popen/spawn';
 import {
   activeChildren,
   cpuCount,
@@ -18,7 +21,9 @@ type Launcher = (process: Process) => Popen;
 
 /** Start methods implemented on this platform, the default first. */
 const launchers: ReadonlyMap<StartMethod, Launcher> = new Map<StartMethod, Launcher>([
+  ['forkserver', (p) => new ForkserverPopen(p)],
   ['fork', (p) => new ForkPopen(p)],
+  ['spawn', (p) => new SpawnPopen(p)],
 ]);
 
 const allMethods: readonly StartMethod[] = ['fork', 'spawn', 'forkserver'];
@@ -57,6 +62,9 @@ export class Context {
     return this.#method;
   }
 
+  getContext = getContext;
+  getAllStartMethods = getAllStartMethods;
+  setForkserverPreload = setForkserverPreload;
   currentProcess = currentProcess;
   parentProcess = parentProcess;
   activeChildren = activeChildren;
@@ -89,8 +97,10 @@ export function getStartMethod(allowNone = false): StartMethod | null {
   return chosenMethod();
 }
 
-export function setStartMethod(method: StartMethod, options: { force?: boolean } = {}): void {
-  const checked = checkMethod(method);
+/** Chooses the start method once; with force, again (null with force forgets the choice, as in Python). */
+export function setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  const checked = method === null && options.force ? null : checkMethod(method);
   if (chosenMethod() !== null && !options.force) throw new Error('context has already been set');
   chooseMethod(checked);
 }

@@ -32,3 +32,15 @@ export function chosenMethod(): StartMethod | null {
 export function chooseMethod(method: StartMethod | null): void {
   chosenStartMethod = method;
 }
+
+// True while a spawn or forkserver child imports the parent's main module:
+// starting a process then is the missing-main-guard mistake.
+let bootstrapping = false;
+
+export function isBootstrapping(): boolean {
+  return bootstrapping;
+}
+
+export function setBootstrapping(value: boolean): void {
+  bootstrapping = value;
+}

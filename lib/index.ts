@@ -8,6 +8,8 @@ export {
   setStartMethod,
   Context,
 } from './context';
+export { setForkserverPreload } from './forkserver';
+export * as reduction from './reduction_api';
 export {
   Process,
   ParentProcess,

@@ -17,7 +17,38 @@ export interface FdWatcher {
   close(): void;
 }
 
+export interface FunctionOrigin {
+  url: string;
+  line: number;
+  column: number;
+}
+
+export interface SpawnOptions {
+  file: string;
+  args: string[];
+  env: string[];
+  cwd: string | null;
+  /** [descriptor in the child, descriptor here] */
+  fds: Array<[number, number]>;
+}
+
 export interface NativeBinding {
+  functionOrigin(fn: Function): FunctionOrigin | null;
+  spawnProcess(options: SpawnOptions): { pid: number; sentinel: number };
+  setParentDeathSignal(signal: number): void;
+  pipe(): [number, number];
+  unixListen(path: string, backlog: number): number;
+  unixConnect(path: string): number;
+  accept(fd: number): number;
+  sendMessage(fd: number, data: Uint8Array, fds: number[]): void;
+  recvMessage(fd: number, maxBytes: number, maxFds: number): { data: Buffer; fds: number[] };
+  readExact(fd: number, length: number): Buffer;
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  pollFds(fds: number[], timeoutMs: number | null): number[];
+  dup(fd: number): number;
+  setInheritable(fd: number, inheritable: boolean): void;
+  setBlocking(fd: number, blocking: boolean): void;
+  getuid(): number;
   fork(options: { dieWithParent: boolean }): ForkResult;
   runLoopOnce(): boolean;
   performMicrotaskCheckpoint(): void;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
-import { processState, setProcessState } from './current';
+import { isBootstrapping, processState, setProcessState } from './current';
 import { ProcessError } from './errors';
 import { native } from './native';
 import { checkSignal, checkTimeout } from './util';
@@ -21,6 +21,30 @@ export interface Popen {
 }
 
 export type StartMethod = 'fork' | 'spawn' | 'forkserver';
+
+/** A Process as it crosses to a spawn or forkserver child (see Process._snapshot). */
+export interface ProcessSnapshot {
+  cls: Function | null;
+  name: string;
+  daemon: boolean;
+  identity: number[];
+  authkey: Buffer;
+  target: Function | null;
+  args: unknown[];
+  fields: Record<string, unknown>;
+}
+
+function bootstrappingError(): ProcessError {
+  return new ProcessError(
+    'An attempt has been made to start a new process before the current process has finished its ' +
+      'bootstrapping phase. This probably means that you are not using the main guard to start your ' +
+      'child processes, and the main module, which every spawn and forkserver child imports, starts ' +
+      'processes at its top level. Start them behind the guard:\n\n' +
+      '    if (require.main === module) { ... }                                   // CommonJS\n' +
+      '    if (import.meta.url === pathToFileURL(process.argv[1]).href) { ... }   // ES modules\n\n' +
+      "(or use the 'fork' start method).",
+  );
+}
 
 /** Set by lib/context.ts: which start method a process starts with. */
 type Launcher = (process: Process) => Popen;
@@ -117,6 +141,7 @@ export class Process {
     if (this.#creatorPid !== process.pid) {
       throw new ProcessError('can only start a process object created by the current process');
     }
+    if (isBootstrapping()) throw bootstrappingError();
     const state = processState();
     if (state.current.#daemon) {
       throw new ProcessError('daemonic processes are not allowed to have children');
@@ -276,6 +301,65 @@ export class Process {
     child.#isCurrent = true;
     child.#popen = null;
     setProcessState({ current: child, parent, children: new Set(), counter: 0 });
+  }
+
+  /**
+   * What a spawn or forkserver child needs to rebuild this object: the
+   * class (by reference, for subclasses), Process's own state, and the
+   * subclass's own enumerable fields.
+   */
+  _snapshot(): ProcessSnapshot {
+    let cls: Function | null = this.constructor;
+    // Process itself and the classes contexts derive from it need no reference.
+    while (cls !== null && cls !== Process && Object.prototype.hasOwnProperty.call(cls, 'startMethod')) {
+      cls = Object.getPrototypeOf(cls) as Function;
+    }
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(this)) fields[key] = (this as unknown as Record<string, unknown>)[key];
+    return {
+      cls: cls === Process ? null : cls,
+      name: this.#name,
+      daemon: this.#daemon,
+      identity: this.#identity,
+      authkey: this.#authkey,
+      target: this.#target,
+      args: this.#args,
+      fields,
+    };
+  }
+
+  /** Rebuilds a process object in the child from _snapshot() (the constructor of a subclass does not run). */
+  static _fromSnapshot(snapshot: ProcessSnapshot): Process {
+    const cls = (snapshot.cls ?? Process) as typeof Process;
+    constructingMain = true;
+    let child: Process;
+    try {
+      child = Reflect.construct(Process, [], cls) as Process;
+    } finally {
+      constructingMain = false;
+    }
+    child.#name = snapshot.name;
+    child.#daemon = snapshot.daemon;
+    child.#identity = [...snapshot.identity];
+    child.#authkey = Buffer.from(snapshot.authkey);
+    child.#target = snapshot.target as ((...args: unknown[]) => unknown) | null;
+    child.#args = snapshot.args;
+    child.#isCurrent = false;
+    Object.assign(child, snapshot.fields);
+    return child;
+  }
+
+  /**
+   * Stands for the child in a spawn or forkserver child until its own
+   * object has been rebuilt (while the main module is imported).
+   */
+  static _placeholder(snapshot: Pick<ProcessSnapshot, 'name' | 'daemon' | 'identity' | 'authkey'>): Process {
+    const placeholder = Process._makeMain();
+    placeholder.#name = snapshot.name;
+    placeholder.#daemon = snapshot.daemon;
+    placeholder.#identity = [...snapshot.identity];
+    placeholder.#authkey = Buffer.from(snapshot.authkey);
+    return placeholder;
   }
 
   /** The main process's own object ('MainProcess'). */

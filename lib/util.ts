@@ -72,3 +72,11 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     typeof (value as PromiseLike<unknown>).then === 'function'
   );
 }
+
+// TypeScript compiles import() to require() in CommonJS output; ES modules
+// need the real thing.
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+export function dynamicImport(specifier: string): Promise<unknown> {
+  return importModule(specifier);
+}

@@ -3,13 +3,17 @@
 #include <napi.h>
 
 #include "fork.h"
+#include "ipc.h"
 #include "proc.h"
+#include "reflect.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mp::InitFork(env, exports);
+  mp::InitIpc(env, exports);
   mp::InitProc(env, exports);
+  mp::InitReflect(env, exports);
   return exports;
 }
 

@@ -1,4 +1,4 @@
-// Start methods and contexts (API.md section 1), as far as M1 goes: 'fork'.
+// Start methods and contexts (API.md section 1).
 import * as assert from 'node:assert/strict';
 
 import * as mp from '../lib/index';
@@ -15,10 +15,31 @@ describe('contexts', () => {
     assert.equal(mp.getContext('fork'), ctx);
   });
 
-  it('lists the start methods available, the default first', () => {
-    const methods = mp.getAllStartMethods();
-    assert.ok(methods.includes('fork'));
-    assert.equal(mp.getContext().getStartMethod(), methods[0]);
+  it("lists the start methods, the default ('forkserver') first", () => {
+    mp.setStartMethod(null, { force: true });
+    assert.deepEqual(mp.getAllStartMethods(), ['forkserver', 'fork', 'spawn']);
+    assert.equal(mp.getContext().getStartMethod(), 'forkserver');
+    assert.equal(mp.getStartMethod(true), null, 'nothing chosen yet');
+    assert.equal(mp.getStartMethod(), 'forkserver');
+    mp.setStartMethod(null, { force: true });
+  });
+
+  it('every context carries the constructors and functions of the top level', () => {
+    for (const method of mp.getAllStartMethods()) {
+      const ctx = mp.getContext(method);
+      assert.equal(ctx.getStartMethod(), method);
+      assert.ok(new ctx.Process() instanceof mp.Process);
+      assert.equal(ctx.Process.name, 'Process');
+      assert.equal(ctx.getContext('spawn'), mp.getContext('spawn'));
+      for (const name of ['currentProcess', 'parentProcess', 'activeChildren', 'cpuCount', 'registerAtFork', 'setForkserverPreload', 'getAllStartMethods'] as const) {
+        assert.equal(typeof ctx[name], 'function', name);
+      }
+    }
+  });
+
+  it('setForkserverPreload() takes an array of strings', () => {
+    assert.throws(() => mp.setForkserverPreload('x' as unknown as string[]), { name: 'TypeError', message: /"modules"/ });
+    assert.throws(() => mp.setForkserverPreload([1 as unknown as string]), { name: 'TypeError', message: /"modules"/ });
   });
 
   it('an unknown method is a RangeError naming the value and the allowed ones', () => {
@@ -36,10 +57,13 @@ describe('contexts', () => {
     mp.setStartMethod('fork', { force: true });
     assert.equal(mp.getStartMethod(), 'fork');
     assert.throws(() => mp.setStartMethod('fork'), { message: 'context has already been set' });
-    mp.setStartMethod('fork', { force: true });
+    mp.setStartMethod('spawn', { force: true });
+    assert.equal(mp.getStartMethod(), 'spawn');
+    mp.setStartMethod(null, { force: true });
+    assert.equal(mp.getStartMethod(true), null);
   });
 
-  it('a child reports the start method that started it', async () => {
+  it('a fork child reports the start method that started it', async () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');

@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
+
+// These tests are about what a fork child inherits from its parent.
+const ForkProcess = mp.getContext('fork').Process;
 import { readLines, tempDir } from './support/helpers';
 
 const JOIN_MS = 20000;
@@ -38,7 +41,7 @@ describe('fork child isolation', () => {
       await Promise.all(Array.from({ length: 8 }, get));
       const children = Array.from(
         { length: 20 },
-        () => new mp.Process({ target: () => new Promise((r) => setTimeout(r, 300)) }),
+        () => new ForkProcess({ target: () => new Promise((r) => setTimeout(r, 300)) }),
       );
       let hammering = true;
       const answers: string[] = [];
@@ -84,7 +87,7 @@ describe('fork child isolation', () => {
     setImmediate(mark('immediate'));
     process.nextTick(mark('tick'));
     void Promise.resolve().then(mark('microtask'));
-    const p = new mp.Process({
+    const p = new ForkProcess({
       target: async () => {
         await new Promise((r) => setTimeout(r, 200));
         await new Promise((r) => setImmediate(r));
@@ -119,7 +122,7 @@ describe('fork child isolation', () => {
         fs.writeFileSync(out, String(server.listening));
       },
     });
-    const p = new mp.Process({ target: () => {} });
+    const p = new ForkProcess({ target: () => {} });
     p.start();
     await p.join(JOIN_MS);
     active = false;
@@ -130,7 +133,7 @@ describe('fork child isolation', () => {
 
   it("the child's stdin reads end-of-file, not the parent's input", async () => {
     const out = path.join(dir, 'stdin.txt');
-    const p = new mp.Process({
+    const p = new ForkProcess({
       target: () => {
         fs.writeFileSync(out, String(fs.readFileSync(0).length));
       },

@@ -13,25 +13,38 @@ const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
 const INSTALL_MS = 300000;
 
+// The default start method (forkserver) finds these exported targets by
+// reference in the main module, behind the usual main guards.
 const esmScript = `
 import * as mp from 'multiprocessing';
 import mpDefault from 'multiprocessing';
-const p = new mp.Process({ target: (code) => process.exit(code), args: [3] });
-p.start();
-await p.join(20000);
-console.log(JSON.stringify({ exitCode: p.exitCode, sameValues: mpDefault.Process === mp.Process }));
+import { pathToFileURL } from 'node:url';
+export function exitWith(code) { process.exit(code); }
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const results = {};
+  for (const method of mp.getAllStartMethods()) {
+    const p = new (mp.getContext(method).Process)({ target: exitWith, args: [3] });
+    p.start();
+    await p.join(20000);
+    results[method] = p.exitCode;
+  }
+  console.log(JSON.stringify({ results, sameValues: mpDefault.Process === mp.Process }));
+}
 `;
 
 const cjsScript = `
 const mp = require('multiprocessing');
-const p = new mp.Process({ target: async () => { process.exitCode = 4; } });
-p.start();
-p.join(20000).then(() => console.log(JSON.stringify({ exitCode: p.exitCode, name: p.name })));
+exports.setCode = async function setCode() { process.exitCode = 4; };
+if (require.main === module) {
+  const p = new mp.Process({ target: exports.setCode });
+  p.start();
+  p.join(20000).then(() => console.log(JSON.stringify({ exitCode: p.exitCode, name: p.name, method: mp.getStartMethod() })));
+}
 `;
 
 const tsScript = `
 import * as mp from 'multiprocessing';
-const p: mp.Process = new mp.Process({ target: (n: number) => process.exit(n), args: [5] });
+const p: mp.Process = new (mp.getContext('fork').Process)({ target: (n: number) => process.exit(n), args: [5] });
 p.start();
 p.joinSync(20000);
 const code: number | null = p.exitCode;
@@ -61,16 +74,16 @@ describe('the packed package, installed into a new project', function () {
 
   after(() => fs.rmSync(project, { recursive: true, force: true }));
 
-  it('an ES module imports it and forks a child', async () => {
-    fs.writeFileSync(path.join(project, 'fork.mjs'), esmScript);
-    const { stdout } = await run(process.execPath, ['fork.mjs'], { cwd: project, timeout: 30000 });
-    assert.deepEqual(JSON.parse(stdout), { exitCode: 3, sameValues: true });
+  it('an ES module imports it and starts a child with each start method', async () => {
+    fs.writeFileSync(path.join(project, 'start.mjs'), esmScript);
+    const { stdout } = await run(process.execPath, ['start.mjs'], { cwd: project, timeout: 30000 });
+    assert.deepEqual(JSON.parse(stdout), { results: { forkserver: 3, fork: 3, spawn: 3 }, sameValues: true });
   });
 
-  it('a CommonJS script requires it and forks a child', async () => {
-    fs.writeFileSync(path.join(project, 'fork.cjs'), cjsScript);
-    const { stdout } = await run(process.execPath, ['fork.cjs'], { cwd: project, timeout: 30000 });
-    assert.deepEqual(JSON.parse(stdout), { exitCode: 4, name: 'Process-1' });
+  it('a CommonJS script requires it and starts a child with the default method', async () => {
+    fs.writeFileSync(path.join(project, 'start.cjs'), cjsScript);
+    const { stdout } = await run(process.execPath, ['start.cjs'], { cwd: project, timeout: 30000 });
+    assert.deepEqual(JSON.parse(stdout), { exitCode: 4, name: 'Process-1', method: 'forkserver' });
   });
 
   it('TypeScript finds its types through the exports map', async () => {

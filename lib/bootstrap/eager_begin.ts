@@ -6,7 +6,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 /** True when this module switched lazy compilation off (eager_end turns it back on). */
-export const switchedToEager = !lazyCompilationDisabledByUser();
+export const switchedToEager =
+  !lazyCompilationDisabledByUser() && (globalThis as Record<symbol, unknown>)[Symbol.for('multiprocessing.lazyCompile')] !== true;
 
 function lazyCompilationDisabledByUser(): boolean {
   const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];

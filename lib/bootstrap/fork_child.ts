@@ -8,11 +8,11 @@ import { chooseMethod } from '../current';
 import { ensureExitHandler } from '../exit';
 import { dropInheritedJsWork } from './node_internals';
 import { native } from '../native';
-import { ParentProcess, Process } from '../process';
+import { ParentProcess, Process, type StartMethod } from '../process';
 import { debug, isPromiseLike, runAfterForkHooks } from '../util';
 
 /** Exit status of a run() whose promise can never settle (as Node's unsettled top-level await). */
-const UNSETTLED_EXIT_CODE = 13;
+export const UNSETTLED_EXIT_CODE = 13;
 
 // Listeners the parent registered; in Python a child skips the parent's
 // atexit handlers too. Signal listeners would keep terminate() from working.
@@ -25,11 +25,33 @@ const inheritedEvents = new Set([
   'rejectionHandled',
 ]);
 
+/** What a fork child becomes: its name, its parent, and what it runs. */
+export interface ForkChildPlan {
+  /** The child's name, for error reports before its object exists. */
+  name: string;
+  method: StartMethod;
+  /** Called first in the child; returns the process object, or a promise of it. */
+  become: () => Process | Promise<Process>;
+}
+
+/** The 'fork' start method's child: it runs the very object start() was called on. */
 export function runForkChild(child: Process, parent: Process): never {
-  let code = 0;
   // Read before process.pid changes: the parent's pid getter reads it.
   const parentName = parent.name;
   const parentPid = native.getppid();
+  return runForkedChild({
+    name: child.name,
+    method: 'fork',
+    become: () => {
+      Process._becomeCurrentInChild(child, new ParentProcess(parentName, parentPid));
+      return child;
+    },
+  });
+}
+
+export function runForkedChild(plan: ForkChildPlan): never {
+  let code = 0;
+  let name = plan.name;
   try {
     // Node reads its pid once at startup; the child has its own.
     Object.defineProperty(process, 'pid', {
@@ -38,26 +60,31 @@ export function runForkChild(child: Process, parent: Process): never {
       enumerable: true,
       configurable: true,
     });
-    Process._becomeCurrentInChild(child, new ParentProcess(parentName, parentPid));
     dropInheritedJsWork();
-    chooseMethod('fork');
+    chooseMethod(plan.method);
     forgetParentListeners();
-    installExitPath(child);
+    installExitPath(() => name);
     makeStdioSynchronous('stdout', 1);
     makeStdioSynchronous('stderr', 2);
     process.exitCode = undefined;
+    const become = plan.become();
     const hookErrors = runAfterForkHooks('afterInChild');
     if (hookErrors.length > 0) throw hookErrors[0];
-    code = runToCompletion(child);
+    code = isPromiseLike(become)
+      ? runToCompletion(() => name, () => Promise.resolve(become).then((child) => {
+          name = child.name;
+          return child.run();
+        }))
+      : runToCompletion(() => name, () => become.run());
   } catch (error) {
-    reportFailure(child, error);
+    reportFailure(name, error);
     code = 1;
   }
   process.exit(code);
 }
 
-function runToCompletion(child: Process): number {
-  const result = child.run();
+function runToCompletion(name: () => string, run: () => unknown): number {
+  const result = run();
   if (!isPromiseLike(result)) return exitCodeAfterRun();
   let state: 'pending' | 'fulfilled' | 'rejected' = 'pending';
   let reason: unknown;
@@ -77,7 +104,7 @@ function runToCompletion(child: Process): number {
       drainJobQueues();
       if (state !== 'pending') break;
       writeStderr(
-        `Process ${child.name}: run() returned a promise that can never settle ` +
+        `Process ${name()}: run() returned a promise that can never settle ` +
           '(nothing is left that could wake the event loop)\n',
       );
       return UNSETTLED_EXIT_CODE;
@@ -106,7 +133,7 @@ function forgetParentListeners(): void {
   }
 }
 
-function installExitPath(child: Process): void {
+function installExitPath(name: () => string): void {
   ensureExitHandler(true);
   // Node's own exit path tears down its platform and joins threads that do
   // not exist in a fork child; leave with _exit once 'exit' has been emitted.
@@ -114,13 +141,13 @@ function installExitPath(child: Process): void {
     native.exit(typeof code === 'number' ? code : 0);
   };
   process.on('uncaughtException', (error) => {
-    reportFailure(child, error);
+    reportFailure(name(), error);
     process.exit(1);
   });
 }
 
-function reportFailure(child: Process, error: unknown): void {
-  writeStderr(`Process ${child.name}:\n${inspect(error)}\n`);
+export function reportFailure(name: string, error: unknown): void {
+  writeStderr(`Process ${name}:\n${inspect(error)}\n`);
 }
 
 function writeStderr(text: string): void {
@@ -139,7 +166,7 @@ const kSynchronous = Symbol('multiprocessing.synchronousStdio');
  * repeated here. So the child writes its stdout and stderr synchronously,
  * straight to the descriptor. Files and TTYs are synchronous in Node already.
  */
-function makeStdioSynchronous(name: 'stdout' | 'stderr', fd: number): void {
+export function makeStdioSynchronous(name: 'stdout' | 'stderr', fd: number): void {
   let stat: fs.Stats;
   try {
     stat = fs.fstatSync(fd);

@@ -6,21 +6,12 @@ import { captureNodeInternals } from '../bootstrap/node_internals';
 import { processErrorFrom } from '../errors';
 import { ensureExitHandler } from '../exit';
 import { assertForkAbi, native } from '../native';
-import type { Popen, Process } from '../process';
+import type { Process } from '../process';
 import { currentProcess } from '../process';
-import { SentinelWaiter } from './sentinel';
 import { runAfterForkHooks, runBeforeForkHooks } from '../util';
+import { PidPopen } from './pid_popen';
 
-const SIGTERM = 15;
-const SIGKILL = 9;
-
-export class ForkPopen implements Popen {
-  readonly pid: number;
-  readonly sentinel: number;
-  #exitCode: number | null = null;
-  #waiter: SentinelWaiter;
-  #closed = false;
-
+export class ForkPopen extends PidPopen {
   constructor(processObject: Process) {
     assertForkAbi();
     ensureExitHandler();
@@ -38,46 +29,6 @@ export class ForkPopen implements Popen {
     for (const error of runAfterForkHooks('afterInParent')) {
       process.emitWarning(`registerAtFork afterInParent hook threw: ${String(error)}`);
     }
-    this.pid = result.pid;
-    this.sentinel = result.sentinel as number;
-    this.#waiter = new SentinelWaiter(this.sentinel);
-  }
-
-  poll(): number | null {
-    if (this.#exitCode === null && !this.#closed) {
-      const code = native.waitpid(this.pid, true);
-      if (code !== null) this.#exitCode = code;
-    }
-    return this.#exitCode;
-  }
-
-  async wait(timeoutMs: number | null, signal?: AbortSignal): Promise<number | null> {
-    if (this.poll() !== null) return this.#exitCode;
-    await this.#waiter.wait(timeoutMs, signal);
-    return this.poll();
-  }
-
-  waitSync(timeoutMs: number | null): number | null {
-    if (this.poll() !== null) return this.#exitCode;
-    if (native.pollReadable(this.sentinel, timeoutMs)) {
-      // The sentinel says it has ended: reap it, blocking briefly if needed.
-      if (this.poll() === null) this.#exitCode = native.waitpid(this.pid, false);
-    }
-    return this.#exitCode;
-  }
-
-  terminate(): void {
-    if (this.poll() === null) native.kill(this.pid, SIGTERM);
-  }
-
-  kill(): void {
-    if (this.poll() === null) native.kill(this.pid, SIGKILL);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#waiter.close();
-    native.closeFd(this.sentinel);
+    super(result.pid, result.sentinel as number);
   }
 }

@@ -14,6 +14,9 @@ import * as path from 'node:path';
 
 import * as mp from '../../lib/index';
 
+// What a fork child does (its closures, its exit path): the 'fork' start method.
+const ForkProcess = mp.getContext('fork').Process;
+
 const WATCHDOG_MS = 30000;
 const WRONG_RESULT_EXIT = 42;
 
@@ -135,7 +138,7 @@ export async function runStress(options: Options): Promise<StressReport> {
       const index = next++;
       // The parent's heap keeps changing between forks: replace a chunk.
       if (heap.length > 0) heap[index % heap.length] = ballastChunk(index);
-      const p = new mp.Process({
+      const p = new ForkProcess({
         target: childWork,
         args: [dataFile, expectedHash, expectedLoop],
       });

@@ -1,0 +1,117 @@
+// What a spawn or forkserver child is told before it runs (CPython's
+// spawn.get_preparation_data / prepare): who it is, who its parent is, the
+// parent's main module and working directory, and the process object.
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as v8 from 'node:v8';
+
+import { chooseMethod, setBootstrapping } from '../current';
+import { ParentProcess, Process, currentProcess, type ProcessSnapshot, type StartMethod } from '../process';
+import { dumps, loadsAsync } from '../reduction';
+import { dynamicImport } from '../util';
+
+export interface MainModule {
+  kind: 'commonjs' | 'module';
+  /** A file path (CommonJS) or a file URL (ES module). */
+  specifier: string;
+}
+
+export interface Preparation {
+  name: string;
+  daemon: boolean;
+  identity: number[];
+  authkey: Buffer;
+  parentName: string;
+  parentPid: number;
+  startMethod: StartMethod;
+  cwd: string;
+  /** The parent's process.argv after the script. */
+  argv: string[];
+  main: MainModule | null;
+  /** The serialized ProcessSnapshot. */
+  process: Buffer;
+}
+
+/**
+ * The parent's main module, which children import (not as main) so that
+ * functions defined there exist in them. A tool's entry point inside
+ * node_modules (mocha, a task runner) is skipped: it is not the user's code
+ * and would run the tool again.
+ */
+export function mainModule(): MainModule | null {
+  const cjsMain = require.main;
+  if (cjsMain !== undefined) {
+    return isToolEntry(cjsMain.filename) ? null : { kind: 'commonjs', specifier: cjsMain.filename };
+  }
+  const script = process.argv[1];
+  if (typeof script !== 'string' || script === '' || process.execArgv.some(isEvalFlag)) return null;
+  const resolved = path.resolve(script);
+  return isToolEntry(resolved) ? null : { kind: 'module', specifier: pathToFileURL(resolved).href };
+}
+
+function isToolEntry(filename: string): boolean {
+  return filename.split(path.sep).includes('node_modules');
+}
+
+function isEvalFlag(flag: string): boolean {
+  return /^(-e|--eval|-p|--print|-i|--interactive)(=|$)/.test(flag);
+}
+
+/** Builds the preparation data of `child` for `method`; throws SerializationError for what cannot cross. */
+export function prepare(child: Process, method: StartMethod): { data: Buffer; fds: number[] } {
+  const snapshot = child._snapshot();
+  const sent = dumps(snapshot, method);
+  const parent = currentProcess();
+  const preparation: Preparation = {
+    name: snapshot.name,
+    daemon: snapshot.daemon,
+    identity: snapshot.identity,
+    authkey: snapshot.authkey,
+    parentName: parent.name,
+    parentPid: process.pid,
+    startMethod: method,
+    cwd: process.cwd(),
+    argv: process.argv.slice(2),
+    main: mainModule(),
+    process: sent.data,
+  };
+  return { data: v8.serialize(preparation), fds: sent.fds };
+}
+
+export function readPreparation(data: Uint8Array): Preparation {
+  return v8.deserialize(data) as Preparation;
+}
+
+/**
+ * In the child: takes on the identity the preparation gives, imports the
+ * parent's main module (not as main), then rebuilds the process object.
+ */
+export async function becomeChild(preparation: Preparation, fds: readonly number[], script: string): Promise<Process> {
+  const parent = new ParentProcess(preparation.parentName, preparation.parentPid);
+  Process._becomeCurrentInChild(Process._placeholder(preparation), parent);
+  chooseMethod(preparation.startMethod);
+  process.argv = [process.argv[0], script, ...preparation.argv];
+  if (process.cwd() !== preparation.cwd) {
+    try {
+      process.chdir(preparation.cwd);
+    } catch {
+      // The directory may be gone; Python carries on in this case too.
+    }
+  }
+  await importMain(preparation.main);
+  const snapshot = (await loadsAsync(preparation.process, fds)) as ProcessSnapshot;
+  const child = Process._fromSnapshot(snapshot);
+  Process._becomeCurrentInChild(child, parent);
+  return child;
+}
+
+async function importMain(main: MainModule | null): Promise<void> {
+  if (main === null) return;
+  setBootstrapping(true);
+  try {
+    if (main.kind === 'commonjs') require(main.specifier);
+    else await dynamicImport(main.specifier);
+  } finally {
+    setBootstrapping(false);
+  }
+}

@@ -1,0 +1,65 @@
+// The first script of a 'spawn' child: `node [parent's options] spawn_main.js
+// [parent's arguments]`. It reads the preparation data from descriptor 3,
+// becomes the child, runs it and exits with its code.
+import { native } from '../native';
+import { ensureExitHandler } from '../exit';
+import { becomeChild, readPreparation } from './preparation';
+import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
+import { isPromiseLike } from '../util';
+
+const PREPARATION_FD = 3;
+const FIRST_PASSED_FD = 4;
+const SIGKILL = 9;
+
+// Nothing forks from this process's package code unless it starts children
+// of its own; eager compilation would only slow its start (eager_begin.ts).
+(globalThis as Record<symbol, unknown>)[Symbol.for('multiprocessing.lazyCompile')] = true;
+
+function readFrame(fd: number): { data: Buffer; fdCount: number } {
+  const header = native.readExact(fd, 8);
+  if (header.length < 8) throw new Error('the parent sent no preparation data');
+  const length = header.readUInt32LE(0);
+  const data = native.readExact(fd, length);
+  if (data.length < length) throw new Error('the preparation data was cut short');
+  return { data, fdCount: header.readUInt32LE(4) };
+}
+
+function main(): void {
+  let name = 'Process';
+  let state: 'running' | 'settled' = 'running';
+  const fail = (error: unknown): never => {
+    reportFailure(name, error);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fail);
+  process.on('beforeExit', () => {
+    if (state !== 'running') return;
+    reportFailure(name, 'run() returned a promise that can never settle (nothing is left that could wake the event loop)');
+    process.exit(UNSETTLED_EXIT_CODE);
+  });
+  const { data, fdCount } = readFrame(PREPARATION_FD);
+  native.closeFd(PREPARATION_FD);
+  const preparation = readPreparation(data);
+  name = preparation.name;
+  if (preparation.daemon) {
+    native.setParentDeathSignal(SIGKILL);
+    if (native.getppid() !== preparation.parentPid) process.exit(1);
+  }
+  makeStdioSynchronous('stdout', 1);
+  makeStdioSynchronous('stderr', 2);
+  ensureExitHandler();
+  const fds = Array.from({ length: fdCount }, (_, i) => FIRST_PASSED_FD + i);
+  becomeChild(preparation, fds, __filename)
+    .then((child) => {
+      name = child.name;
+      const result = child.run();
+      return isPromiseLike(result) ? result : undefined;
+    })
+    .then(() => {
+      state = 'settled';
+      const code = process.exitCode;
+      process.exit(typeof code === 'number' ? code : 0);
+    }, fail);
+}
+
+main();

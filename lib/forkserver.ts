@@ -1,0 +1,187 @@
+// The parent's side of the forkserver (CPython's forkserver.py): starts the
+// server on first use and again after it has died, and opens one
+// connection per child.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as v8 from 'node:v8';
+
+import { mainModule, type MainModule } from './bootstrap/preparation';
+import { processErrorFrom } from './errors';
+import { native } from './native';
+import { bootstrapScript, environment, nodeOptions } from './popen/command';
+import { currentProcess } from './process';
+import { debug, registerAtFork } from './util';
+
+/** Descriptors of the server process: its configuration, the listening socket, the alive pipe. */
+export const CONFIG_FD = 3;
+export const LISTENER_FD = 4;
+export const ALIVE_FD = 5;
+
+export interface ServerConfig {
+  authkey: Buffer;
+  main: MainModule | null;
+  /** Module specifiers (absolute file URLs when they were paths) imported once by the server. */
+  preload: string[];
+  socketDir: string;
+}
+
+interface RunningServer {
+  pid: number;
+  sentinel: number;
+  aliveWriteEnd: number;
+  socketPath: string;
+  socketDir: string;
+}
+
+let preload: string[] = [];
+let server: RunningServer | null = null;
+/** Servers let go of but maybe not yet exited: reaped when they have. */
+const retired: Array<{ pid: number; sentinel: number }> = [];
+
+export function setForkserverPreload(modules: string[]): void {
+  if (!Array.isArray(modules) || modules.some((m) => typeof m !== 'string')) {
+    throw new TypeError('The "modules" argument must be an array of strings');
+  }
+  const base = mainModule();
+  const from = createRequire(
+    base?.kind === 'commonjs' ? base.specifier : path.join(process.cwd(), 'noop.js'),
+  );
+  preload = modules.map((specifier) => {
+    if (specifier.startsWith('node:') || specifier.startsWith('file:')) return specifier;
+    try {
+      return pathToFileURL(from.resolve(specifier)).href;
+    } catch {
+      // Left for the server's import() to resolve (or to report).
+      return specifier;
+    }
+  });
+}
+
+/** Connects to the server (starting it if needed); returns the connection's descriptor. */
+export function connectToForkserver(): number {
+  for (let attempt = 0; ; attempt++) {
+    const running = ensureServer();
+    try {
+      return native.unixConnect(running.socketPath);
+    } catch (error) {
+      forgetServer();
+      if (attempt > 0) throw processErrorFrom(error, 'cannot reach the forkserver');
+    }
+  }
+}
+
+/** Called when the server dropped a request unanswered: the next connection goes to a new server. */
+export function forkserverFailed(): void {
+  forgetServer();
+}
+
+/** The running server's pid, or null (tests and diagnostics). */
+export function forkserverPid(): number | null {
+  return server !== null && serverIsAlive(server) ? server.pid : null;
+}
+
+/** The running server's socket path, or null (tests). */
+export function forkserverSocketPath(): string | null {
+  return server !== null && serverIsAlive(server) ? server.socketPath : null;
+}
+
+/** Lets the server go (it exits when it sees the alive pipe close); the next start() starts a new one. */
+export function stopForkserver(): void {
+  forgetServer();
+}
+
+function serverIsAlive(running: RunningServer): boolean {
+  return native.pollFds([running.sentinel], 0).length === 0;
+}
+
+function ensureServer(): RunningServer {
+  if (retired.length > 0) reapRetired();
+  if (server !== null && serverIsAlive(server)) return server;
+  forgetServer();
+  server = startServer();
+  debug('started the forkserver, pid %d', server.pid);
+  return server;
+}
+
+function startServer(): RunningServer {
+  const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-forkserver-'));
+  fs.chmodSync(socketDir, 0o700);
+  const socketPath = path.join(socketDir, 'sock');
+  const opened: number[] = [];
+  try {
+    const listener = native.unixListen(socketPath, 512);
+    opened.push(listener);
+    const [aliveRead, aliveWrite] = native.pipe();
+    opened.push(aliveRead);
+    const [configRead, configWrite] = native.pipe();
+    opened.push(configRead, configWrite);
+    const devNull = fs.openSync('/dev/null', 'r');
+    opened.push(devNull);
+    const started = native.spawnProcess({
+      file: process.execPath,
+      // Single-threaded V8: no helper thread can hold a lock when it forks.
+      args: [process.execPath, ...nodeOptions(), '--single-threaded', bootstrapScript('forkserver_main')],
+      env: environment(),
+      cwd: process.cwd(),
+      fds: [
+        [0, devNull],
+        [1, 1],
+        [2, 2],
+        [CONFIG_FD, configRead],
+        [LISTENER_FD, listener],
+        [ALIVE_FD, aliveRead],
+      ],
+    });
+    const config: ServerConfig = { authkey: currentProcess().authkey, main: mainModule(), preload, socketDir };
+    const data = v8.serialize(config);
+    const header = Buffer.allocUnsafe(4);
+    header.writeUInt32LE(data.length);
+    try {
+      native.writeAll(configWrite, Buffer.concat([header, data]));
+    } catch {
+      // A server that died at once is noticed by the first connection.
+    }
+    return { pid: started.pid, sentinel: started.sentinel, aliveWriteEnd: aliveWrite, socketPath, socketDir };
+  } catch (error) {
+    fs.rmSync(socketDir, { recursive: true, force: true });
+    throw processErrorFrom(error, 'cannot start the forkserver');
+  } finally {
+    for (const fd of opened) native.closeFd(fd);
+  }
+}
+
+/** Lets go of the current server: it exits once it reads EOF on the alive pipe. */
+function forgetServer(): void {
+  if (server === null) return;
+  const old = server;
+  server = null;
+  native.closeFd(old.aliveWriteEnd);
+  retired.push({ pid: old.pid, sentinel: old.sentinel });
+  reapRetired();
+  fs.rmSync(old.socketDir, { recursive: true, force: true });
+}
+
+function reapRetired(): void {
+  for (let i = retired.length - 1; i >= 0; i--) {
+    const { pid, sentinel } = retired[i];
+    if (native.pollFds([sentinel], 0).length === 0) continue;
+    native.waitpid(pid, true);
+    native.closeFd(sentinel);
+    retired.splice(i, 1);
+  }
+}
+
+process.on('exit', forgetServer);
+
+// A fork child has its own life: it starts its own server when it needs one.
+registerAtFork({
+  afterInChild: () => {
+    if (server === null) return;
+    native.closeFd(server.aliveWriteEnd);
+    native.closeFd(server.sentinel);
+    server = null;
+  },
+});

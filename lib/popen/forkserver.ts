@@ -1,0 +1,118 @@
+// The 'forkserver' start method (CPython's popen_forkserver): the server
+// forks the child; this process keeps one connection per child, on which
+// the server writes the child's pid and, when it has ended, its exit code.
+// That connection is the sentinel.
+import { prepare } from '../bootstrap/preparation';
+import { ProcessError, processErrorFrom } from '../errors';
+import { ensureExitHandler } from '../exit';
+import { connectToForkserver, forkserverFailed } from '../forkserver';
+import { native } from '../native';
+import type { Popen, Process } from '../process';
+import { currentProcess } from '../process';
+import { SentinelWaiter } from './sentinel';
+
+const SIGTERM = 15;
+const SIGKILL = 9;
+/** Python's code for a child whose end the forkserver could not report. */
+const UNKNOWN_EXIT_CODE = 255;
+
+/** The server closed the connection before it answered. */
+class ServerGone extends ProcessError {}
+
+/** Sends one request; returns the pid of the child the server forked. */
+function request(connection: number, data: Buffer, fds: number[]): number {
+  const header = Buffer.allocUnsafe(4);
+  header.writeUInt32LE(data.length);
+  let reply: Buffer;
+  try {
+    native.sendMessage(connection, Buffer.concat([currentProcess().authkey, header, data]), fds);
+    reply = native.readExact(connection, 4);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      throw new ServerGone('the forkserver closed the connection without starting the process', { cause: error });
+    }
+    throw error;
+  }
+  if (reply.length < 4) throw new ServerGone('the forkserver closed the connection without starting the process');
+  const pid = reply.readInt32LE(0);
+  if (pid <= 0) throw new ProcessError(`the forkserver could not fork the process (errno ${-pid})`, { errno: pid });
+  return pid;
+}
+
+export class ForkserverPopen implements Popen {
+  readonly pid: number;
+  readonly sentinel: number;
+  #exitCode: number | null = null;
+  #waiter: SentinelWaiter;
+  #closed = false;
+
+  constructor(processObject: Process) {
+    const { data, fds } = prepare(processObject, 'forkserver');
+    ensureExitHandler();
+    let started: { pid: number; connection: number } | undefined;
+    // A server that is dying may still take a connection and then drop it
+    // unanswered: then the request goes to a new server, once.
+    for (let attempt = 0; started === undefined; attempt++) {
+      const connection = connectToForkserver();
+      try {
+        started = { pid: request(connection, data, fds), connection };
+      } catch (error) {
+        native.closeFd(connection);
+        if (error instanceof ServerGone && attempt === 0) {
+          forkserverFailed();
+          continue;
+        }
+        throw error instanceof ProcessError ? error : processErrorFrom(error, 'cannot start process');
+      }
+    }
+    this.pid = started.pid;
+    const connection = started.connection;
+    this.sentinel = connection;
+    this.#waiter = new SentinelWaiter(connection);
+  }
+
+  poll(): number | null {
+    if (this.#exitCode === null && !this.#closed && native.pollFds([this.sentinel], 0).length > 0) {
+      this.#readExitCode();
+    }
+    return this.#exitCode;
+  }
+
+  #readExitCode(): void {
+    let status: Buffer;
+    try {
+      status = native.readExact(this.sentinel, 4);
+    } catch {
+      status = Buffer.alloc(0);
+    }
+    this.#exitCode = status.length === 4 ? status.readInt32LE(0) : UNKNOWN_EXIT_CODE;
+  }
+
+  async wait(timeoutMs: number | null, signal?: AbortSignal): Promise<number | null> {
+    if (this.poll() !== null) return this.#exitCode;
+    await this.#waiter.wait(timeoutMs, signal);
+    return this.poll();
+  }
+
+  waitSync(timeoutMs: number | null): number | null {
+    if (this.poll() !== null) return this.#exitCode;
+    if (native.pollReadable(this.sentinel, timeoutMs)) this.poll();
+    return this.#exitCode;
+  }
+
+  terminate(): void {
+    if (this.poll() === null) native.kill(this.pid, SIGTERM);
+  }
+
+  kill(): void {
+    if (this.poll() === null) native.kill(this.pid, SIGKILL);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#waiter.close();
+    native.closeFd(this.sentinel);
+  }
+}

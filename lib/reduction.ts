@@ -1,0 +1,483 @@
+// What crosses a process boundary (API.md section 9; CPython's reduction.py):
+// node:v8 structured serialization for data, functions and classes by
+// reference, Errors with their class and fields, and this package's own
+// objects through registered reducers that may carry file descriptors.
+import * as v8 from 'node:v8';
+
+import { SerializationError } from './errors';
+import { describeReference, findReference, loadReference, loadReferenceSync, type FunctionReference } from './reference';
+
+export interface ReduceContext {
+  /** Why the value is being serialized: a start method, or 'message' for pipes and queues. */
+  readonly purpose: string;
+  /** Sends a descriptor along with the data; returns its index for revive(). */
+  addFd(fd: number): number;
+}
+
+export interface ReviveContext {
+  /** The descriptor sent as index `index`, open in this process. */
+  fd(index: number): number;
+}
+
+/** How one class crosses: reduce() returns state that is itself serializable. */
+export interface Reducer<T extends object, S = unknown> {
+  reduce(value: T, context: ReduceContext): S;
+  revive(state: S, context: ReviveContext): T;
+}
+
+interface RegisteredReducer {
+  id: string;
+  cls: abstract new (...args: never[]) => object;
+  reducer: Reducer<object>;
+}
+
+const reducersById = new Map<string, RegisteredReducer>();
+const reducersByPrototype = new Map<object, RegisteredReducer>();
+
+/**
+ * Registers how instances of `cls` (and of its subclasses) cross a process
+ * boundary. `id` names the reducer on the receiving side, which must have
+ * registered the same id (register at module load, as this package does).
+ */
+export function register<T extends object, S>(
+  id: string,
+  cls: abstract new (...args: never[]) => T,
+  reducer: Reducer<T, S>,
+): void {
+  if (typeof id !== 'string' || id === '') throw new TypeError('The "id" argument must be a non-empty string');
+  if (typeof cls !== 'function') throw new TypeError('The "cls" argument must be a class');
+  if (typeof reducer?.reduce !== 'function' || typeof reducer.revive !== 'function') {
+    throw new TypeError('The "reducer" argument must have reduce() and revive() methods');
+  }
+  const entry: RegisteredReducer = { id, cls, reducer: reducer as unknown as Reducer<object> };
+  reducersById.set(id, entry);
+  reducersByPrototype.set(cls.prototype as object, entry);
+}
+
+function reducerFor(value: object): RegisteredReducer | undefined {
+  for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const entry = reducersByPrototype.get(proto);
+    if (entry !== undefined) return entry;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- markers
+// A value v8 cannot carry is replaced by a marker object; the first byte of
+// the payload says whether the receiver must look for markers at all.
+const MARK = '\u0000mp';
+const PLAIN = 0;
+const MARKED = 1;
+
+type Marker =
+  | { [MARK]: 'fn'; ref: FunctionReference }
+  | { [MARK]: 'obj'; ref: FunctionReference; fields: Record<string, unknown> }
+  | { [MARK]: 'err'; ref: FunctionReference | null; props: Record<string, unknown> }
+  | { [MARK]: 'red'; id: string; state: unknown };
+
+function isMarker(value: object): value is Marker {
+  return Object.prototype.hasOwnProperty.call(value, MARK);
+}
+
+// Objects v8 serializes faithfully by itself.
+const leafPrototypes = new Set<object>([
+  Date.prototype,
+  RegExp.prototype,
+  ArrayBuffer.prototype,
+  Boolean.prototype,
+  Number.prototype,
+  String.prototype,
+  BigInt.prototype,
+]);
+
+function isLeafObject(value: object): boolean {
+  if (ArrayBuffer.isView(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto !== null && leafPrototypes.has(proto);
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function pathOf(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  const safe = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  return parent === '' ? (safe.startsWith('.') ? key : safe) : parent + safe;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') return `the function ${value.name === '' ? '(anonymous)' : `"${value.name}"`}`;
+  if (typeof value === 'symbol') return `a symbol (${String(value)})`;
+  const ctor = (value as { constructor?: { name?: string } }).constructor;
+  return `an instance of ${ctor?.name || 'an unnamed class'}`;
+}
+
+function failure(where: string, value: unknown, why: string, purpose: string): SerializationError {
+  const label = where === '' ? 'the value' : where;
+  const advice =
+    typeof value === 'function'
+      ? purpose === 'spawn' || purpose === 'forkserver'
+        ? ` Export it from its module (a named or default export), or use the 'fork' start method.`
+        : ' Export it from its module (a named or default export).'
+      : '';
+  return new SerializationError(
+    `cannot send ${label} (${describeValue(value)}) to another process${purpose ? ` (${purpose})` : ''}: ${why}.${advice}`,
+  );
+}
+
+// ---------------------------------------------------------------- sending
+
+class Writer implements ReduceContext {
+  readonly fds: number[] = [];
+  readonly #memo = new Map<object, unknown>();
+  constructor(readonly purpose: string) {}
+
+  addFd(fd: number): number {
+    if (!Number.isInteger(fd) || fd < 0) throw new TypeError('The "fd" argument must be a file descriptor');
+    this.fds.push(fd);
+    return this.fds.length - 1;
+  }
+
+  /** Pass 1: true when some value needs a marker; throws for values that cannot cross. */
+  needsMarkers(value: unknown, where: string, seen: Set<object>): boolean {
+    if (typeof value === 'function') {
+      this.#reference(value, where);
+      return true;
+    }
+    if (typeof value === 'symbol') throw failure(where, value, 'symbols cannot be serialized', this.purpose);
+    if (value === null || typeof value !== 'object') return false;
+    if (seen.has(value)) return false;
+    seen.add(value);
+    if (isLeafObject(value)) return false;
+    if (Array.isArray(value)) {
+      let found = false;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if ((typeof item === 'object' && item !== null) || typeof item === 'function' || typeof item === 'symbol') {
+          if (this.needsMarkers(item, pathOf(where, i), seen)) found = true;
+        }
+      }
+      return found;
+    }
+    if (value instanceof Map) {
+      let found = false;
+      for (const [key, item] of value) {
+        if (this.needsMarkers(key, `${where}.keys()`, seen)) found = true;
+        if (this.needsMarkers(item, `${where}.get(${describeKey(key)})`, seen)) found = true;
+      }
+      return found;
+    }
+    if (value instanceof Set) {
+      let found = false;
+      for (const item of value) if (this.needsMarkers(item, `${where}.values()`, seen)) found = true;
+      return found;
+    }
+    if (isPlainObject(value)) {
+      let found = false;
+      for (const key of Object.keys(value)) {
+        if (this.needsMarkers((value as Record<string, unknown>)[key], pathOf(where, key), seen)) found = true;
+      }
+      return found;
+    }
+    if (reducerFor(value) !== undefined || value instanceof Error) {
+      // Their state is checked when it is built, in pass 2.
+      return true;
+    }
+    if (value instanceof WeakMap || value instanceof WeakSet || value instanceof Promise) {
+      throw failure(where, value, 'it cannot be copied into another process', this.purpose);
+    }
+    this.#classReference(value, where);
+    for (const key of Object.keys(value)) {
+      this.needsMarkers((value as Record<string, unknown>)[key], pathOf(where, key), seen);
+    }
+    return true;
+  }
+
+  /** Pass 2: a copy of value in which every marker is in place (shares leaves). */
+  mark(value: unknown, where: string): unknown {
+    if (typeof value === 'function') return { [MARK]: 'fn', ref: this.#reference(value, where) };
+    if (value === null || typeof value !== 'object') return value;
+    if (isLeafObject(value)) return value;
+    const done = this.#memo.get(value);
+    if (done !== undefined) return done;
+    if (Array.isArray(value)) {
+      const copy: unknown[] = new Array(value.length);
+      this.#memo.set(value, copy);
+      for (let i = 0; i < value.length; i++) if (i in value) copy[i] = this.mark(value[i], pathOf(where, i));
+      return copy;
+    }
+    if (value instanceof Map) {
+      const copy = new Map<unknown, unknown>();
+      this.#memo.set(value, copy);
+      for (const [key, item] of value) {
+        copy.set(this.mark(key, `${where}.keys()`), this.mark(item, `${where}.get(${describeKey(key)})`));
+      }
+      return copy;
+    }
+    if (value instanceof Set) {
+      const copy = new Set<unknown>();
+      this.#memo.set(value, copy);
+      for (const item of value) copy.add(this.mark(item, `${where}.values()`));
+      return copy;
+    }
+    if (isPlainObject(value)) {
+      const copy: Record<string, unknown> = {};
+      this.#memo.set(value, copy);
+      for (const key of Object.keys(value)) copy[key] = this.mark((value as Record<string, unknown>)[key], pathOf(where, key));
+      return copy;
+    }
+    const registered = reducerFor(value);
+    if (registered !== undefined) {
+      const marker: { [MARK]: 'red'; id: string; state: unknown } = { [MARK]: 'red', id: registered.id, state: null };
+      this.#memo.set(value, marker);
+      const state = registered.reducer.reduce(value, this);
+      this.needsMarkers(state, where, new Set());
+      marker.state = this.mark(state, where);
+      return marker;
+    }
+    if (value instanceof Error) return this.#markError(value, where);
+    const fields: Record<string, unknown> = {};
+    const marker = { [MARK]: 'obj', ref: this.#classReference(value, where), fields };
+    this.#memo.set(value, marker);
+    for (const key of Object.keys(value)) fields[key] = this.mark((value as Record<string, unknown>)[key], pathOf(where, key));
+    return marker;
+  }
+
+  #markError(error: Error, where: string): unknown {
+    const props: Record<string, unknown> = {};
+    const marker = { [MARK]: 'err', ref: null as FunctionReference | null, props };
+    this.#memo.set(error, marker);
+    const ctor = error.constructor;
+    if (typeof ctor === 'function' && !(ctor.name in builtinErrors && builtinErrors[ctor.name] === ctor)) {
+      const found = findReference(ctor);
+      if ('module' in found) marker.ref = found;
+    }
+    props.name = error.name;
+    props.message = error.message;
+    props.stack = error.stack;
+    if ('cause' in error) props.cause = error.cause;
+    for (const key of Object.keys(error)) props[key] = (error as unknown as Record<string, unknown>)[key];
+    for (const key of Object.keys(props)) {
+      const item = props[key];
+      try {
+        this.needsMarkers(item, pathOf(where, key), new Set());
+        props[key] = this.mark(item, pathOf(where, key));
+      } catch {
+        // An error's extra fields are best effort: one that cannot cross is dropped.
+        delete props[key];
+      }
+    }
+    return marker;
+  }
+
+  #reference(fn: Function, where: string): FunctionReference {
+    const found = findReference(fn);
+    if ('reason' in found) throw failure(where, fn, found.reason, this.purpose);
+    return found;
+  }
+
+  #classReference(value: object, where: string): FunctionReference {
+    const ctor = (value as { constructor?: unknown }).constructor;
+    if (typeof ctor !== 'function' || ctor.prototype !== Object.getPrototypeOf(value)) {
+      throw failure(where, value, 'its class cannot be found', this.purpose);
+    }
+    const found = findReference(ctor);
+    if ('reason' in found) {
+      throw failure(where, value, `its class ${ctor.name || '(anonymous)'} cannot be found by reference: ${found.reason}`, this.purpose);
+    }
+    return found;
+  }
+}
+
+function describeKey(key: unknown): string {
+  return typeof key === 'string' ? JSON.stringify(key) : typeof key === 'object' ? '{…}' : String(key);
+}
+
+const builtinErrors: Record<string, unknown> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+  AggregateError,
+};
+
+export interface Dumped {
+  data: Buffer;
+  fds: number[];
+}
+
+/**
+ * Serializes `value` for another process. `where` labels it in errors
+ * (e.g. 'args'); `purpose` is the start method or 'message'.
+ */
+export function dumps(value: unknown, purpose: string, where = ''): Dumped {
+  const writer = new Writer(purpose);
+  let marked = false;
+  if (writer.needsMarkers(value, where, new Set())) {
+    value = writer.mark(value, where);
+    marked = true;
+  }
+  let body: Buffer;
+  try {
+    body = v8.serialize(value);
+  } catch (error) {
+    throw new SerializationError(
+      `cannot send ${where === '' ? 'the value' : where} to another process: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const data = Buffer.allocUnsafe(body.length + 1);
+  data[0] = marked ? MARKED : PLAIN;
+  body.copy(data, 1);
+  return { data, fds: writer.fds };
+}
+
+// ---------------------------------------------------------------- receiving
+
+class Reader implements ReviveContext {
+  readonly #memo = new Map<object, unknown>();
+  constructor(
+    readonly fds: readonly number[],
+    readonly loaded: ReadonlyMap<string, Function>,
+  ) {}
+
+  fd(index: number): number {
+    const fd = this.fds[index];
+    if (fd === undefined) throw new SerializationError(`the message carries no descriptor number ${index}`);
+    return fd;
+  }
+
+  revive(value: unknown): unknown {
+    if (value === null || typeof value !== 'object' || isLeafObject(value)) return value;
+    const done = this.#memo.get(value);
+    if (done !== undefined) return done;
+    if (isMarker(value)) return this.#reviveMarker(value);
+    this.#memo.set(value, value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) if (i in value) value[i] = this.revive(value[i]);
+    } else if (value instanceof Map) {
+      const entries = [...value];
+      value.clear();
+      for (const [key, item] of entries) value.set(this.revive(key), this.revive(item));
+    } else if (value instanceof Set) {
+      const items = [...value];
+      value.clear();
+      for (const item of items) value.add(this.revive(item));
+    } else {
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record)) record[key] = this.revive(record[key]);
+    }
+    return value;
+  }
+
+  #function(ref: FunctionReference): Function {
+    return this.loaded.get(referenceKey(ref)) ?? loadReferenceSync(ref);
+  }
+
+  #reviveMarker(marker: Marker): unknown {
+    switch (marker[MARK]) {
+      case 'fn': {
+        const fn = this.#function(marker.ref);
+        this.#memo.set(marker, fn);
+        return fn;
+      }
+      case 'obj': {
+        const cls = this.#function(marker.ref);
+        const instance = Object.create(cls.prototype as object) as Record<string, unknown>;
+        this.#memo.set(marker, instance);
+        for (const key of Object.keys(marker.fields)) instance[key] = this.revive(marker.fields[key]);
+        return instance;
+      }
+      case 'err':
+        return this.#reviveError(marker);
+      case 'red': {
+        const entry = reducersById.get(marker.id);
+        if (entry === undefined) {
+          throw new SerializationError(`no reducer named "${marker.id}" is registered in this process`);
+        }
+        const revived = entry.reducer.revive(this.revive(marker.state), this);
+        this.#memo.set(marker, revived);
+        return revived;
+      }
+      default:
+        throw new SerializationError('unknown marker in a message');
+    }
+  }
+
+  #reviveError(marker: Extract<Marker, { [MARK]: 'err' }>): Error {
+    const { props } = marker;
+    const name = typeof props.name === 'string' ? props.name : 'Error';
+    let error: Error;
+    if (marker.ref !== null) {
+      let cls: Function | undefined;
+      try {
+        cls = this.#function(marker.ref);
+      } catch {
+        cls = undefined;
+      }
+      error = Object.create((cls ?? Error).prototype as object) as Error;
+    } else {
+      const builtin = builtinErrors[name] as ErrorConstructor | undefined;
+      error = Object.create((builtin ?? Error).prototype as object) as Error;
+    }
+    this.#memo.set(marker, error);
+    for (const key of Object.keys(props)) {
+      const value = this.revive(props[key]);
+      if (key === 'name' && value === error.name) continue;
+      Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: !standardErrorKeys.has(key) });
+    }
+    return error;
+  }
+}
+
+const standardErrorKeys = new Set(['name', 'message', 'stack', 'cause']);
+
+function referenceKey(ref: FunctionReference): string {
+  return `${ref.module}\u0000${ref.name ?? ''}`;
+}
+
+function decode(data: Uint8Array): { value: unknown; marked: boolean } {
+  if (data.length < 1) throw new SerializationError('empty message');
+  const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return { value: v8.deserialize(buffer.subarray(1)), marked: buffer[0] === MARKED };
+}
+
+/** Deserializes synchronously (ES modules behind references load through require()). */
+export function loads(data: Uint8Array, fds: readonly number[] = []): unknown {
+  const { value, marked } = decode(data);
+  if (!marked) return value;
+  return new Reader(fds, new Map()).revive(value);
+}
+
+/** Deserializes, importing the modules that references name with import(). */
+export async function loadsAsync(data: Uint8Array, fds: readonly number[] = []): Promise<unknown> {
+  const { value, marked } = decode(data);
+  if (!marked) return value;
+  const references = new Map<string, FunctionReference>();
+  collectReferences(value, references, new Set());
+  const loaded = new Map<string, Function>();
+  for (const [key, ref] of references) {
+    try {
+      loaded.set(key, await loadReference(ref));
+    } catch (error) {
+      throw new SerializationError(`cannot load ${describeReference(ref)}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return new Reader(fds, loaded).revive(value);
+}
+
+function collectReferences(value: unknown, into: Map<string, FunctionReference>, seen: Set<object>): void {
+  if (value === null || typeof value !== 'object' || seen.has(value) || isLeafObject(value)) return;
+  seen.add(value);
+  if (isMarker(value) && (value[MARK] === 'fn' || value[MARK] === 'obj' || value[MARK] === 'err')) {
+    const ref = (value as { ref: FunctionReference | null }).ref;
+    if (ref !== null) into.set(referenceKey(ref), ref);
+  }
+  const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
+  for (const child of children) collectReferences(child, into, seen);
+}

@@ -1,0 +1,261 @@
+// spawn and forkserver: functions by reference from every kind of module,
+// the main module imported not-as-main, what cannot cross, the missing main
+// guard, Node options carried over, and the forkserver's own life.
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+import * as mp from '../lib/index';
+import { forkserverPid, forkserverSocketPath, stopForkserver } from '../lib/forkserver';
+import { native } from '../lib/native';
+import * as targets from './fixtures/targets';
+import { isRunning, readLines, tempDir, waitUntil } from './support/helpers';
+
+const run = promisify(execFile);
+const JOIN_MS = 10000;
+const modules = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'modules');
+const methods: mp.StartMethod[] = ['fork', 'spawn', 'forkserver'];
+
+describe('start methods', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+  });
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('functions by reference from an ES main module', () => {
+    for (const method of methods) {
+      it(`${method}: named, renamed, default, CommonJS, nested, class instance, subclass, main-module targets`, async () => {
+        const out = path.join(dir, `esm-${method}.txt`);
+        const { stdout } = await run(process.execPath, [path.join(modules, 'main.mjs'), method, out], { timeout: 50000 });
+        const result = JSON.parse(stdout);
+        assert.deepEqual(result.codes, {
+          main: 0,
+          named: 0,
+          renamed: 0,
+          default: 0,
+          cjsWhole: 0,
+          cjsNamed: 0,
+          nested: 0,
+          instance: 0,
+          subclass: 0,
+          report: 0,
+        });
+        assert.deepEqual(readLines(out), [
+          'main',
+          'named',
+          'renamed',
+          'default',
+          'cjs-whole',
+          'cjs-named',
+          'nested',
+          'point true 5',
+          'subclass true',
+        ]);
+        assert.equal(result.children, 0);
+        const child = JSON.parse(fs.readFileSync(`${out}.child.json`, 'utf8'));
+        assert.equal(child.method, method);
+        assert.deepEqual(child.args, [method, out], "the parent's arguments carry over to process.argv");
+        assert.equal(typeof child.argv1, 'string');
+        if (method !== 'fork') {
+          assert.equal(child.guard, false, 'the main guard must be false when a child imports the main module');
+          assert.match(child.argv1, /bootstrap/);
+        }
+        if (method === 'fork') {
+          for (const value of Object.values(result.errors)) assert.equal(value, null);
+          return;
+        }
+        const { errors } = result;
+        assert.match(errors.closure, /^SerializationError: cannot send target \(the function "target"\).*not exported.*export it.*'fork'/is);
+        assert.match(errors.bound, /^SerializationError: .*"bound inMain".*bound function/s);
+        assert.match(errors.notExported, /^SerializationError: .*"notExported".*not exported from file:.*main\.mjs/s);
+        assert.match(errors.functionInObject, /^SerializationError: cannot send args\[0\]\.cb \(the function "callback"\)/);
+        assert.match(errors.socket, /^SerializationError: cannot send args\[1\]\.conn\.socket \(an instance of Socket\)/);
+        assert.match(errors.localClass, /^SerializationError: cannot send args\[1\]\[0\] \(an instance of LocalClass\)/);
+        assert.match(errors.anonymousSubclass, /^SerializationError: .*cls/s);
+      });
+    }
+  });
+
+  describe('the main module', () => {
+    for (const method of ['spawn', 'forkserver'] as const) {
+      it(`${method}: a CommonJS main module's export runs, and require.main === module is false in the child`, async () => {
+        const out = path.join(dir, `cjs-${method}.txt`);
+        const { stdout } = await run(process.execPath, [path.join(modules, 'main.cjs'), method, out], { timeout: 50000 });
+        assert.deepEqual(JSON.parse(stdout), { code: 0 });
+        assert.deepEqual(readLines(out), ['cjs-main false']);
+      });
+
+      it(`${method}: starting a process while the main module is imported is a ProcessError naming the guard`, async () => {
+        const { stdout, stderr } = await run(process.execPath, [path.join(modules, 'unguarded.mjs'), method], {
+          timeout: 50000,
+        });
+        assert.deepEqual(JSON.parse(stdout), { code: 1 });
+        assert.match(stderr, /ProcessError: An attempt has been made to start a new process before the current process has finished its bootstrapping phase/);
+        assert.match(stderr, /import\.meta\.url === pathToFileURL\(process\.argv\[1\]\)\.href/);
+        assert.match(stderr, /require\.main === module/);
+      });
+
+      it(`${method}: the parent's Node options (a loader given with --import) apply in the child`, async () => {
+        const out = path.join(dir, `loader-${method}.txt`);
+        const loader = path.join(modules, 'loader.mjs');
+        const { stdout } = await run(
+          process.execPath,
+          ['--import', loader, '--max-old-space-size=200', path.join(modules, 'main.mjs'), method, out],
+          { timeout: 50000 },
+        );
+        assert.equal(JSON.parse(stdout).codes.report, 0);
+        const child = JSON.parse(fs.readFileSync(`${out}.child.json`, 'utf8'));
+        assert.equal(child.loader, 'loaded');
+        assert.deepEqual(child.execArgv.slice(0, 3), ['--import', loader, '--max-old-space-size=200']);
+      });
+    }
+  });
+
+  describe('descriptors cross with the objects that carry them', () => {
+    for (const method of methods) {
+      it(`${method}: a registered reducer sends an open file to the child`, async () => {
+        const out = path.join(dir, `fd-${method}.txt`);
+        const fd = fs.openSync(out, 'a');
+        try {
+          const p = new (mp.getContext(method).Process)({
+            target: targets.writeThroughDescriptor,
+            args: [new targets.DescriptorBox(fd), `through ${method}`],
+          });
+          p.start();
+          await p.join(JOIN_MS);
+          assert.equal(p.exitCode, 0);
+        } finally {
+          fs.closeSync(fd);
+        }
+        assert.equal(fs.readFileSync(out, 'utf8'), `through ${method}`);
+      });
+    }
+  });
+
+  describe('the forkserver', () => {
+    const ForkserverProcess = mp.getContext('forkserver').Process;
+
+    it("is the OS parent of its children, while parentProcess() names the logical parent", async () => {
+      const out = path.join(dir, 'parents.json');
+      const p = new ForkserverProcess({ target: targets.reportOsParent, args: [out] });
+      p.start();
+      await p.join(JOIN_MS);
+      const seen = JSON.parse(fs.readFileSync(out, 'utf8'));
+      assert.equal(seen.logicalParent, process.pid);
+      assert.equal(seen.osParent, forkserverPid());
+      assert.notEqual(seen.osParent, process.pid);
+    });
+
+    it('is started again after it was killed with SIGKILL', async () => {
+      const first = new ForkserverProcess({ target: targets.returnValue });
+      first.start();
+      await first.join(JOIN_MS);
+      const old = forkserverPid();
+      assert.ok(old !== null);
+      process.kill(old, 'SIGKILL');
+      await waitUntil(() => !isRunning(old), JOIN_MS, 'the forkserver to die');
+      const second = new ForkserverProcess({ target: targets.exitWith, args: [7] });
+      second.start();
+      await second.join(JOIN_MS);
+      assert.equal(second.exitCode, 7);
+      const now = forkserverPid();
+      assert.ok(now !== null && now !== old);
+    });
+
+    it('refuses a connection that presents the wrong authkey: nothing is forked', () => {
+      new ForkserverProcess({ target: targets.returnValue }).start();
+      const socket = forkserverSocketPath();
+      assert.ok(socket !== null);
+      const fd = native.unixConnect(socket);
+      try {
+        const header = Buffer.alloc(4);
+        header.writeUInt32LE(1);
+        native.sendMessage(fd, Buffer.concat([Buffer.alloc(32, 7), header, Buffer.from([0])]), []);
+        assert.equal(native.readExact(fd, 4).length, 0, 'the server answered a forged request');
+      } finally {
+        native.closeFd(fd);
+      }
+    });
+
+    it('listens in a private directory and refuses another user (SO_PEERCRED), even with the right authkey', async () => {
+      new ForkserverProcess({ target: targets.returnValue }).start();
+      const socket = forkserverSocketPath();
+      assert.ok(socket !== null);
+      const dirStat = fs.statSync(path.dirname(socket));
+      assert.equal(dirStat.mode & 0o777, 0o700);
+      assert.equal(dirStat.uid, native.getuid());
+      // Only root can act as another user here; elsewhere the 0700 directory is the check.
+      if (native.getuid() !== 0) return;
+      // Open the private directory to the other user for this test only.
+      const socketDir = path.dirname(socket);
+      fs.chmodSync(socketDir, 0o711);
+      fs.chmodSync(socket, 0o777);
+      try {
+        // As user nobody: connect, present the right authkey, count the bytes of the answer.
+        const script = [
+          "const [path, key] = process.argv.slice(1);",
+          "const s = require('node:net').connect(path, () => {",
+          "  const length = Buffer.alloc(4); length.writeUInt32LE(1);",
+          "  s.write(Buffer.concat([Buffer.from(key, 'hex'), length, Buffer.from([0])]));",
+          "});",
+          "let n = 0; s.on('data', (d) => (n += d.length));",
+          "s.on('close', () => console.log(n)); s.on('error', () => {});",
+        ].join('\n');
+        const { stdout } = await run(
+          'setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script, socket,
+            mp.currentProcess().authkey.toString('hex')],
+          { timeout: 20000 },
+        );
+        assert.equal(stdout.trim(), '0');
+      } finally {
+        fs.chmodSync(socketDir, 0o700);
+        fs.chmodSync(socket, 0o755);
+      }
+    });
+
+    it("runs a preloaded module's top-level code once, in the server, not per child", async () => {
+      const log = path.join(dir, 'preload.log');
+      const out = path.join(dir, 'preload-children.log');
+      process.env.MP_PRELOAD_LOG = log;
+      try {
+        stopForkserver();
+        mp.setForkserverPreload([path.join(modules, 'preloaded.mjs')]);
+        const { preloadedTarget } = (await import(path.join(modules, 'preloaded.mjs'))) as {
+          preloadedTarget: (out: string) => void;
+        };
+        // The import above ran the module here too: that line is this process's.
+        const children = [1, 2, 3].map(() => new ForkserverProcess({ target: preloadedTarget, args: [out] }));
+        for (const child of children) child.start();
+        await Promise.all(children.map((child) => child.join(JOIN_MS)));
+        assert.deepEqual(
+          children.map((child) => child.exitCode),
+          [0, 0, 0],
+        );
+        const server = forkserverPid();
+        assert.deepEqual(readLines(log), [String(process.pid), String(server)]);
+        assert.deepEqual(readLines(out).sort(), children.map((child) => String(child.pid)).sort());
+      } finally {
+        mp.setForkserverPreload([]);
+        delete process.env.MP_PRELOAD_LOG;
+        stopForkserver();
+      }
+    });
+
+    it('leaves no server, socket or directory behind when stopped', async () => {
+      new ForkserverProcess({ target: targets.returnValue }).start();
+      const pid = forkserverPid();
+      const socket = forkserverSocketPath();
+      assert.ok(pid !== null && socket !== null);
+      stopForkserver();
+      await waitUntil(() => !isRunning(pid), JOIN_MS, 'the forkserver to exit');
+      assert.equal(fs.existsSync(path.dirname(socket)), false);
+    });
+  });
+});
