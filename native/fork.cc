@@ -89,32 +89,6 @@ node::MultiIsolatePlatform* CurrentPlatform(v8::Isolate* isolate) {
   return env == nullptr ? nullptr : node::GetMultiIsolatePlatform(env);
 }
 
-// Whether a major GC's incremental marking is under way. Its concurrent
-// markers are jobs on platform workers, which a fork child lacks: finishing
-// the cycle there fails a V8 CHECK (cppgc's job handle was never joined,
-// SIGTRAP) or waits forever for the missing workers. So a fork during
-// marking first finishes the cycle in the parent.
-bool g_marking = false;
-
-void OnGcPrologue(v8::Isolate*, v8::GCType type, v8::GCCallbackFlags) {
-  if (type == v8::kGCTypeIncrementalMarking) g_marking = true;
-}
-
-void OnGcEpilogue(v8::Isolate*, v8::GCType type, v8::GCCallbackFlags) {
-  if (type == v8::kGCTypeMarkSweepCompact) g_marking = false;
-}
-
-void FinishMarking(v8::Isolate* isolate) {
-  if (!g_marking) return;
-  // The only public way to run a full GC on demand; it checks this flag.
-  static constexpr char kExposeGc[] = "--expose-gc";
-  static constexpr char kNoExposeGc[] = "--no-expose-gc";
-  v8::V8::SetFlagsFromString(kExposeGc, sizeof(kExposeGc) - 1);
-  isolate->RequestGarbageCollectionForTesting(v8::Isolate::kFullGarbageCollection);
-  v8::V8::SetFlagsFromString(kNoExposeGc, sizeof(kNoExposeGc) - 1);
-  g_marking = false;
-}
-
 void DrainPlatform(v8::Isolate* isolate) {
   node::MultiIsolatePlatform* platform = CurrentPlatform(isolate);
   if (platform != nullptr) platform->DrainTasks(isolate);
@@ -189,7 +163,6 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   fcntl(pipeFds[0], F_SETFD, FD_CLOEXEC);
 #endif
 
-  FinishMarking(isolate);
   DrainPlatform(isolate);
   forkability::Plan plan;
   int err = forkability::Prepare(&plan);
@@ -274,9 +247,6 @@ void InitFork(Napi::Env env, Napi::Object exports) {
     throw Napi::Error::New(env, "multiprocessing: cannot get the libuv loop");
   }
   LookUpMicrotaskInternals();
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  isolate->AddGCPrologueCallback(OnGcPrologue, v8::kGCTypeIncrementalMarking);
-  isolate->AddGCEpilogueCallback(OnGcEpilogue, v8::kGCTypeMarkSweepCompact);
   exports.Set("fork", Napi::Function::New(env, Fork, "fork"));
   exports.Set("runLoopOnce", Napi::Function::New(env, RunLoopOnceJs, "runLoopOnce"));
   exports.Set("performMicrotaskCheckpoint",
