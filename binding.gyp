@@ -4,6 +4,7 @@
       "target_name": "multiprocessing",
       "sources": [
         "native/addon.cc",
+        "native/args.cc",
         "native/child_loop.cc",
         "native/child_platform.cc",
         "native/errors.cc",

@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "args.h"
 #include "errors.h"
 
 namespace mp {
@@ -69,11 +70,6 @@ class UniqueFd {
 
 [[noreturn]] void ThrowRange(Napi::Env env, const std::string& name, const std::string& what) {
   throw Napi::RangeError::New(env, "The \"" + name + "\" argument must " + what);
-}
-
-int32_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber()) ThrowType(info.Env(), name, "argument must be a number");
-  return info[i].As<Napi::Number>().Int32Value();
 }
 
 size_t ArgLength(const Napi::CallbackInfo& info, size_t i, const char* name, size_t min, size_t max) {
@@ -505,12 +501,6 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   result.Set("uid", Napi::Number::New(env, uid));
   result.Set("gid", Napi::Number::New(env, gid));
   return result;
-}
-
-int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 // pollFds(fds, timeoutMs | null) → those readable or hung up; [] on timeout.

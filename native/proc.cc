@@ -11,24 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "errors.h"
 
 namespace mp {
 
 namespace {
-
-int32_t ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
-  }
-  return info[i].As<Napi::Number>().Int32Value();
-}
-
-int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // waitpid(pid, nohang) → null while running, else the exit code in
 // Python's convention (n, or -signal).
