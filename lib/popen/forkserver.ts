@@ -7,12 +7,10 @@ import { ProcessError, processErrorFrom } from '../errors';
 import { ensureExitHandler } from '../exit';
 import { connectToForkserver, forkserverFailed } from '../forkserver';
 import { native } from '../native';
-import type { Popen, Process } from '../process';
+import type { Process } from '../process';
 import { currentProcess } from '../process';
-import { SentinelWaiter } from './sentinel';
+import { ChildPopen } from './child_popen';
 
-const SIGTERM = 15;
-const SIGKILL = 9;
 /** Python's code for a child whose end the forkserver could not report. */
 const UNKNOWN_EXIT_CODE = 255;
 
@@ -40,13 +38,7 @@ function request(connection: number, data: Buffer, fds: number[]): number {
   return pid;
 }
 
-export class ForkserverPopen implements Popen {
-  readonly pid: number;
-  readonly sentinel: number;
-  #exitCode: number | null = null;
-  #waiter: SentinelWaiter;
-  #closed = false;
-
+export class ForkserverPopen extends ChildPopen {
   constructor(processObject: Process) {
     const { data, fds } = prepare(processObject, 'forkserver');
     ensureExitHandler();
@@ -66,53 +58,18 @@ export class ForkserverPopen implements Popen {
         throw error instanceof ProcessError ? error : processErrorFrom(error, 'cannot start process');
       }
     }
-    this.pid = started.pid;
-    const connection = started.connection;
-    this.sentinel = connection;
-    this.#waiter = new SentinelWaiter(connection);
+    super(started.pid, started.connection);
   }
 
-  poll(): number | null {
-    if (this.#exitCode === null && !this.#closed && native.pollFds([this.sentinel], 0).length > 0) {
-      this.#readExitCode();
-    }
-    return this.#exitCode;
-  }
-
-  #readExitCode(): void {
+  /** The server writes the exit code on the connection; EOF without one is Python's 255. */
+  protected collect(ended: boolean): void {
+    if (!ended && native.pollFds([this.sentinel], 0).length === 0) return;
     let status: Buffer;
     try {
       status = native.readExact(this.sentinel, 4);
     } catch {
       status = Buffer.alloc(0);
     }
-    this.#exitCode = status.length === 4 ? status.readInt32LE(0) : UNKNOWN_EXIT_CODE;
-  }
-
-  async wait(timeoutMs: number | null, signal?: AbortSignal): Promise<number | null> {
-    if (this.poll() !== null) return this.#exitCode;
-    await this.#waiter.wait(timeoutMs, signal);
-    return this.poll();
-  }
-
-  waitSync(timeoutMs: number | null): number | null {
-    if (this.poll() !== null) return this.#exitCode;
-    if (native.pollReadable(this.sentinel, timeoutMs)) this.poll();
-    return this.#exitCode;
-  }
-
-  terminate(): void {
-    if (this.poll() === null) native.kill(this.pid, SIGTERM);
-  }
-
-  kill(): void {
-    if (this.poll() === null) native.kill(this.pid, SIGKILL);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#waiter.close();
-    native.closeFd(this.sentinel);
+    this.exitCode = status.length === 4 ? status.readInt32LE(0) : UNKNOWN_EXIT_CODE;
   }
 }
