@@ -11,7 +11,8 @@ import * as v8 from 'node:v8';
 import { mainModule, type MainModule } from './bootstrap/preparation';
 import { processErrorFrom } from './errors';
 import { native } from './native';
-import { bootstrapScript, environment, nodeOptions } from './popen/command';
+import { spawnNode } from './popen/command';
+import { writeFrame } from './popen/frame';
 import { currentProcess } from './process';
 import { debug, registerAtFork } from './util';
 
@@ -118,18 +119,10 @@ function startServer(): RunningServer {
     opened.push(aliveRead);
     const [configRead, configWrite] = native.pipe();
     opened.push(configRead, configWrite);
-    const devNull = fs.openSync('/dev/null', 'r');
-    opened.push(devNull);
-    const started = native.spawnProcess({
-      file: process.execPath,
+    const started = spawnNode('forkserver_main', {
       // Single-threaded V8: no helper thread can hold a lock when it forks.
-      args: [process.execPath, ...nodeOptions(), '--single-threaded', bootstrapScript('forkserver_main')],
-      env: environment(),
-      cwd: process.cwd(),
+      nodeArgs: ['--single-threaded'],
       fds: [
-        [0, devNull],
-        [1, 1],
-        [2, 2],
         [CONFIG_FD, configRead],
         [LISTENER_FD, listener],
         [ALIVE_FD, aliveRead],
@@ -137,10 +130,8 @@ function startServer(): RunningServer {
     });
     const config: ServerConfig = { authkey: currentProcess().authkey, main: mainModule(), preload, socketDir };
     const data = v8.serialize(config);
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32LE(data.length);
     try {
-      native.writeAll(configWrite, Buffer.concat([header, data]));
+      writeFrame(configWrite, data);
     } catch {
       // A server that died at once is noticed by the first connection.
     }

@@ -12,6 +12,7 @@ import { assertForkAbi, native } from '../native';
 import { debug, dynamicImport } from '../util';
 import { runForkedChild } from './fork_child';
 import { captureNodeInternals } from './node_internals';
+import { readFrame } from '../popen/frame';
 import { becomeChild, readPreparation } from './preparation';
 
 const AUTHKEY_LENGTH = 32;
@@ -25,9 +26,10 @@ interface Child {
 }
 
 function readConfig(): ServerConfig {
-  const header = native.readExact(CONFIG_FD, 4);
-  if (header.length < 4) process.exit(0);
-  const config = v8.deserialize(native.readExact(CONFIG_FD, header.readUInt32LE(0))) as ServerConfig;
+  const frame = readFrame(CONFIG_FD);
+  // No configuration: the parent died while starting this server.
+  if (frame === null) process.exit(0);
+  const config = v8.deserialize(frame.data) as ServerConfig;
   native.closeFd(CONFIG_FD);
   return config;
 }

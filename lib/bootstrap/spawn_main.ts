@@ -6,23 +6,14 @@ import { ensureExitHandler } from '../exit';
 import { becomeChild, readPreparation } from './preparation';
 import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
 import { isPromiseLike } from '../util';
+import { FIRST_PASSED_FD, PREPARATION_FD } from '../popen/spawn';
+import { readFrame } from '../popen/frame';
 
-const PREPARATION_FD = 3;
-const FIRST_PASSED_FD = 4;
 const SIGKILL = 9;
 
 // Nothing forks from this process's package code unless it starts children
 // of its own; eager compilation would only slow its start (eager_begin.ts).
 (globalThis as Record<symbol, unknown>)[Symbol.for('multiprocessing.lazyCompile')] = true;
-
-function readFrame(fd: number): { data: Buffer; fdCount: number } {
-  const header = native.readExact(fd, 8);
-  if (header.length < 8) throw new Error('the parent sent no preparation data');
-  const length = header.readUInt32LE(0);
-  const data = native.readExact(fd, length);
-  if (data.length < length) throw new Error('the preparation data was cut short');
-  return { data, fdCount: header.readUInt32LE(4) };
-}
 
 function main(): void {
   let name = 'Process';
@@ -37,7 +28,9 @@ function main(): void {
     reportFailure(name, 'run() returned a promise that can never settle (nothing is left that could wake the event loop)');
     process.exit(UNSETTLED_EXIT_CODE);
   });
-  const { data, fdCount } = readFrame(PREPARATION_FD);
+  const frame = readFrame(PREPARATION_FD);
+  if (frame === null) throw new Error('the parent sent no preparation data, or only part of it');
+  const { data, fdCount } = frame;
   native.closeFd(PREPARATION_FD);
   const preparation = readPreparation(data);
   name = preparation.name;

@@ -1,7 +1,10 @@
 // The node command line of spawned children and of the forkserver: the
 // parent's executable and its Node options (loaders such as --import tsx
 // carry over), minus the ones that say what to run.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+
+import { native } from '../native';
 
 // Options that replace the script or change what Node runs (with their value when separate).
 const dropWithValue = new Set(['-e', '--eval', '-p', '--print']);
@@ -26,7 +29,30 @@ export function bootstrapScript(name: string): string {
   return path.join(__dirname, '..', 'bootstrap', `${name}.js`);
 }
 
-export function environment(): string[] {
+/**
+ * Starts `node [Node options] [...nodeArgs] <bootstrap script> [...scriptArgs]`
+ * with this process's environment and directory, stdin /dev/null, this
+ * process's stdout and stderr, and `fds` ([child descriptor, ours]) besides.
+ */
+export function spawnNode(
+  script: string,
+  options: { nodeArgs?: string[]; scriptArgs?: string[]; fds: Array<[number, number]> },
+): { pid: number; sentinel: number } {
+  const devNull = fs.openSync('/dev/null', 'r');
+  try {
+    return native.spawnProcess({
+      file: process.execPath,
+      args: [process.execPath, ...nodeOptions(), ...(options.nodeArgs ?? []), bootstrapScript(script), ...(options.scriptArgs ?? [])],
+      env: environment(),
+      cwd: process.cwd(),
+      fds: [[0, devNull], [1, 1], [2, 2], ...options.fds],
+    });
+  } finally {
+    fs.closeSync(devNull);
+  }
+}
+
+function environment(): string[] {
   const env: string[] = [];
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined) env.push(`${key}=${value}`);
