@@ -34,7 +34,11 @@ namespace {
 uv_loop_t* g_loop = nullptr;
 
 // Every V8 option that would post work to platform worker threads, which
-// do not exist in a fork child (only the forking thread is copied).
+// do not exist in a fork child (only the forking thread is copied). Used
+// only when the child cannot be given worker threads of its own: changing
+// GC flags under a live heap is not safe in general (a child that turned
+// off parallel marking never joined cppgc's concurrent markers, which V8's
+// CHECK in ~MarkerBase caught as SIGTRAP).
 constexpr const char kChildV8Flags[] =
     "--single-threaded-gc --no-concurrent-marking --no-concurrent-sweeping "
     "--no-parallel-scavenge --no-parallel-marking --no-parallel-compaction "
@@ -133,8 +137,9 @@ void SetUpChild(v8::Isolate* isolate, bool dieWithParent, pid_t parentPid) {
   int err = AdoptLoopInChild(g_loop);
   if (err != 0) ChildFatal("uv_loop_fork", -err);
   ReplaceStdinWithEof();
-  v8::V8::SetFlagsFromString(kChildV8Flags, sizeof(kChildV8Flags) - 1);
-  child_platform::Install(CurrentPlatform(isolate));
+  if (!child_platform::Install(CurrentPlatform(isolate))) {
+    v8::V8::SetFlagsFromString(kChildV8Flags, sizeof(kChildV8Flags) - 1);
+  }
   DropInheritedMicrotasks(isolate);
 }
 
