@@ -12,7 +12,8 @@
         "native/forkability.cc",
         "native/ipc.cc",
         "native/proc.cc",
-        "native/reflect.cc"
+        "native/reflect.cc",
+        "native/semlock.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -32,7 +32,27 @@ export interface SpawnOptions {
   fds: Array<[number, number]>;
 }
 
+/** A POSIX named semaphore, opened in this process (native/semlock.cc). */
+export interface NativeSemLock {
+  readonly name: string;
+  tryAcquire(): boolean;
+  /** Blocks this thread; timeout in ms, null for ever. */
+  acquireSync(timeoutMs: number | null): boolean;
+  acquireAsync(id: number, thenPost: NativeSemLock | null): void;
+  /** false (nothing posted) when the value is already `maxvalue`. */
+  release(maxvalue?: number): boolean;
+  getValue(): number;
+  wake(): void;
+  /** The value (index 0) and waiter count (index 1) words, where glibc's layout is known. */
+  words(): Int32Array | null;
+}
+
 export interface NativeBinding {
+  SemLock: new (value: number, name: string | null) => NativeSemLock;
+  semLockSetCallback(callback: (id: number, errno: number) => void): void;
+  semLockCancel(id: number): boolean;
+  semUnlink(name: string): void;
+  semValueMax: number;
   functionOrigin(fn: Function): FunctionOrigin | null;
   spawnProcess(options: SpawnOptions): { pid: number; sentinel: number };
   setParentDeathSignal(signal: number): void;

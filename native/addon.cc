@@ -6,6 +6,7 @@
 #include "ipc.h"
 #include "proc.h"
 #include "reflect.h"
+#include "semlock.h"
 
 namespace {
 
@@ -14,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mp::InitIpc(env, exports);
   mp::InitProc(env, exports);
   mp::InitReflect(env, exports);
+  mp::InitSemLock(env, exports);
   return exports;
 }
 
