@@ -15,6 +15,7 @@ import {
   type Popen,
   type StartMethod,
 } from './process';
+import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore } from './synchronize';
 import { registerAtFork } from './util';
 
 type Launcher = (process: Process) => Popen;
@@ -70,6 +71,13 @@ export class Context {
   activeChildren = activeChildren;
   cpuCount = cpuCount;
   registerAtFork = registerAtFork;
+  Lock = Lock;
+  RLock = RLock;
+  Semaphore = Semaphore;
+  BoundedSemaphore = BoundedSemaphore;
+  Condition = Condition;
+  Event = Event;
+  Barrier = Barrier;
 }
 
 const contexts = new Map<StartMethod, Context>();

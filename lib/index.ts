@@ -21,6 +21,19 @@ export {
   type JoinOptions,
   type StartMethod,
 } from './process';
+export {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+  type AcquireOptions,
+  type AsyncAcquireOptions,
+  type BarrierOptions,
+  type WaitOptions,
+} from './synchronize';
 export { registerAtFork, type AtForkHooks } from './util';
 export {
   AuthenticationError,

@@ -32,6 +32,24 @@ interface RegisteredReducer {
 }
 
 const reducersById = new Map<string, RegisteredReducer>();
+
+// The package's own objects register their reducers when their modules
+// load; a child that receives one before anything imported that module
+// (a spawn child of a script that never imported it itself) loads it here.
+const builtinModules: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^multiprocessing\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition|Event|Barrier)$/, './synchronize'],
+];
+
+function builtinReducer(id: string): RegisteredReducer | undefined {
+  for (const [pattern, module] of builtinModules) {
+    if (pattern.test(id)) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(module);
+      return reducersById.get(id);
+    }
+  }
+  return undefined;
+}
 const reducersByPrototype = new Map<object, RegisteredReducer>();
 
 /**
@@ -396,7 +414,7 @@ class Reader implements ReviveContext {
       case 'err':
         return this.#reviveError(marker);
       case 'red': {
-        const entry = reducersById.get(marker.id);
+        const entry = reducersById.get(marker.id) ?? builtinReducer(marker.id);
         if (entry === undefined) {
           throw new SerializationError(`no reducer named "${marker.id}" is registered in this process`);
         }

@@ -1,0 +1,122 @@
+// Waiting for a semaphore without blocking the event loop: the native
+// waiter threads (native/semlock.cc) block for us and report back here.
+import { ProcessError } from '../errors';
+import { native, type NativeSemLock } from '../native';
+import { registerAtFork } from '../util';
+
+interface PendingWait {
+  handle: NativeSemLock;
+  thenPost: NativeSemLock | null;
+  /** Runs synchronously when the semaphore is ours, before anything else can observe it. */
+  onAcquired: () => void;
+  resolve: (acquired: boolean) => void;
+  reject: (reason: unknown) => void;
+  /** Set when an abort came too late to cancel: the unit goes back on arrival. */
+  abandonedWith?: { reason: unknown };
+  timer?: NodeJS.Timeout;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+const pending = new Map<number, PendingWait>();
+let nextId = 1;
+let callbackInstalled = false;
+
+function settle(id: number, wait: PendingWait): void {
+  pending.delete(id);
+  if (wait.timer !== undefined) clearTimeout(wait.timer);
+  if (wait.onAbort !== undefined) wait.signal?.removeEventListener('abort', wait.onAbort);
+}
+
+function onDelivery(id: number, errno: number): void {
+  const wait = pending.get(id);
+  if (wait === undefined) return;
+  settle(id, wait);
+  if (errno !== 0) {
+    wait.thenPost?.release();
+    wait.reject(new ProcessError(`waiting for a semaphore failed (errno ${errno})`, { errno: -errno, syscall: 'sem_wait' }));
+  } else if (wait.abandonedWith !== undefined) {
+    wait.handle.release();
+    wait.reject(wait.abandonedWith.reason);
+  } else {
+    wait.onAcquired();
+    wait.resolve(true);
+  }
+}
+
+/**
+ * Cancels the native request; true when nothing was acquired for it (and
+ * thenPost, which the waiter thread would have posted, is posted here: it
+ * is posted exactly once however the wait ends).
+ */
+function cancel(id: number, wait: PendingWait): boolean {
+  if (!native.semLockCancel(id)) return false;
+  settle(id, wait);
+  wait.thenPost?.release();
+  return true;
+}
+
+export interface AsyncWaitOptions {
+  /** Milliseconds; null waits until acquired. */
+  timeout: number | null;
+  signal?: AbortSignal;
+  /** Posted once however the wait ends: by the waiter thread the moment it acquires (Condition's woken count). */
+  thenPost?: NativeSemLock | null;
+  onAcquired: () => void;
+}
+
+/**
+ * Acquires `handle` on a waiter thread. Resolves true once acquired (after
+ * onAcquired ran), false at the timeout; rejects with the signal's reason
+ * on abort, leaving nothing acquired.
+ */
+export function waitAsync(handle: NativeSemLock, options: AsyncWaitOptions): Promise<boolean> {
+  if (!callbackInstalled) {
+    native.semLockSetCallback(onDelivery);
+    callbackInstalled = true;
+  }
+  const { signal } = options;
+  if (signal?.aborted) {
+    options.thenPost?.release();
+    return Promise.reject(signal.reason);
+  }
+  const id = nextId++;
+  return new Promise<boolean>((resolve, reject) => {
+    const thenPost = options.thenPost ?? null;
+    const wait: PendingWait = { handle, thenPost, onAcquired: options.onAcquired, resolve, reject };
+    pending.set(id, wait);
+    handle.acquireAsync(id, thenPost);
+    if (options.timeout !== null) {
+      // A timeout that loses the race to an acquisition lets it win: the
+      // delivery is already on its way and resolves true.
+      wait.timer = setTimeout(() => {
+        wait.timer = undefined;
+        if (cancel(id, wait)) resolve(false);
+      }, options.timeout);
+    }
+    if (signal !== undefined) {
+      wait.signal = signal;
+      wait.onAbort = () => {
+        if (cancel(id, wait)) reject(signal.reason);
+        else wait.abandonedWith = { reason: signal.reason };
+      };
+      signal.addEventListener('abort', wait.onAbort, { once: true });
+    }
+  });
+}
+
+/** Waits pending in this process (for tests and diagnostics). */
+export function pendingWaitCount(): number {
+  return pending.size;
+}
+
+// A fork child's copy of the parent's waits can never be delivered here:
+// they are the parent's promises.
+registerAtFork({
+  afterInChild: () => {
+    for (const wait of pending.values()) {
+      if (wait.timer !== undefined) clearTimeout(wait.timer);
+    }
+    pending.clear();
+  },
+});

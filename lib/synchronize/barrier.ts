@@ -1,0 +1,244 @@
+// Barrier between processes: threading.Barrier's algorithm (as CPython's
+// synchronize.Barrier) over a Condition, with its state and count kept in
+// two semaphores used as shared counters (read with getValue() under the
+// condition's lock).
+import { BrokenBarrierError } from '../errors';
+import { register } from '../reduction';
+import { Condition, waitArguments, type WaitOptions } from './condition';
+import { Semaphore } from './locks';
+
+// The barrier's states, as threading.Barrier's; stored plus STATE_BIAS.
+const FILLING = 0;
+const DRAINING = 1;
+const RESETTING = -1;
+const BROKEN = -2;
+const STATE_BIAS = 2;
+
+export interface BarrierOptions {
+  /** Called by one of the parties when all have arrived, before any is released. */
+  action?: (() => void) | null;
+  /** Default timeout of wait(), in milliseconds (used when wait() gets none, as Python's). */
+  timeout?: number | null;
+}
+
+interface BarrierParts {
+  parties: number;
+  action: (() => void) | null;
+  timeout: number | null;
+  cond: Condition;
+  state: Semaphore;
+  count: Semaphore;
+}
+
+let revivingParts: BarrierParts | null = null;
+
+function setCounter(counter: Semaphore, value: number): void {
+  while (counter.acquireSync({ block: false }));
+  if (value > 0) counter.release(value);
+}
+
+export class Barrier {
+  readonly #parties: number;
+  readonly #action: (() => void) | null;
+  readonly #timeout: number | null;
+  readonly #cond: Condition;
+  readonly #state: Semaphore;
+  readonly #count: Semaphore;
+
+  constructor(parties: number, options: BarrierOptions = {}) {
+    const parts = revivingParts;
+    revivingParts = null;
+    if (parts !== null) {
+      ({ parties: this.#parties, action: this.#action, timeout: this.#timeout } = parts);
+      this.#cond = parts.cond;
+      this.#state = parts.state;
+      this.#count = parts.count;
+      return;
+    }
+    if (typeof parties !== 'number') throw new TypeError(`The "parties" argument must be a number; received ${typeof parties}`);
+    if (!Number.isInteger(parties) || parties < 1) {
+      throw new RangeError(`The "parties" argument must be an integer >= 1; received ${parties}`);
+    }
+    if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+    const { action = null, timeout = null } = options;
+    if (action !== null && typeof action !== 'function') throw new TypeError('The "options.action" property must be a function');
+    if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
+      throw new TypeError('The "options.timeout" property must be a number of milliseconds or null');
+    }
+    this.#parties = parties;
+    this.#action = action;
+    this.#timeout = timeout === null ? null : Math.max(0, timeout);
+    this.#cond = new Condition();
+    this.#state = new Semaphore(FILLING + STATE_BIAS);
+    this.#count = new Semaphore(0);
+  }
+
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** How many parties wait now. */
+  get nWaiting(): number {
+    return this.#getState() === FILLING ? this.#count.getValue() : 0;
+  }
+
+  get broken(): boolean {
+    return this.#getState() === BROKEN;
+  }
+
+  /**
+   * Waits until all parties have called wait(); resolves with this party's
+   * arrival index (0 … parties-1). Rejects with BrokenBarrierError when the
+   * barrier is or becomes broken, times out (which breaks it), or is reset.
+   */
+  async wait(
+    timeout?: number | null | (WaitOptions & { timeout?: number | null }),
+    options?: WaitOptions,
+  ): Promise<number> {
+    const { timeout: given, signal } = waitArguments(timeout, options);
+    const ms = given ?? this.#timeout;
+    await this.#cond.acquire({ signal });
+    try {
+      // Wait while a previous cycle drains or a reset completes.
+      while (this.#isDrainingOrResetting()) await this.#cond.wait(null, { signal });
+      if (this.#getState() < 0) throw new BrokenBarrierError('the barrier is broken');
+      const index = this.#count.getValue();
+      this.#count.release();
+      try {
+        if (index + 1 === this.#parties) {
+          this.#releaseAll();
+        } else {
+          let passed: boolean;
+          try {
+            passed = await this.#cond.waitFor(() => this.#getState() !== FILLING, ms, { signal });
+          } catch (error) {
+            this.#break();
+            throw error;
+          }
+          this.#afterWait(passed);
+        }
+        return index;
+      } finally {
+        this.#count.acquireSync({ block: false });
+        this.#exit();
+      }
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  /** wait(), blocking this thread. */
+  waitSync(timeout?: number | null): number {
+    const ms = waitArguments(timeout, undefined).timeout ?? this.#timeout;
+    using _held = this.#cond.holdSync();
+    while (this.#isDrainingOrResetting()) this.#cond.waitSync(null);
+    if (this.#getState() < 0) throw new BrokenBarrierError('the barrier is broken');
+    const index = this.#count.getValue();
+    this.#count.release();
+    try {
+      if (index + 1 === this.#parties) {
+        this.#releaseAll();
+      } else {
+        this.#afterWait(this.#waitForSync(ms));
+      }
+      return index;
+    } finally {
+      this.#count.acquireSync({ block: false });
+      this.#exit();
+    }
+  }
+
+  /** Returns the barrier to its empty state; parties waiting now get BrokenBarrierError. */
+  reset(): void {
+    using _held = this.#cond.holdSync();
+    if (this.#count.getValue() > 0) {
+      const state = this.#getState();
+      if (state === FILLING || state === BROKEN) this.#setState(RESETTING);
+    } else {
+      this.#setState(FILLING);
+    }
+    this.#cond.notifyAll();
+  }
+
+  /** Breaks the barrier: every wait(), now and later, gets BrokenBarrierError until reset(). */
+  abort(): void {
+    using _held = this.#cond.holdSync();
+    this.#break();
+  }
+
+  #waitForSync(ms: number | null): boolean {
+    const end = ms === null ? null : performance.now() + ms;
+    while (this.#getState() === FILLING) {
+      let left: number | null = null;
+      if (end !== null) {
+        left = end - performance.now();
+        if (left <= 0) return false;
+      }
+      this.#cond.waitSync(left);
+    }
+    return true;
+  }
+
+  // The last party in: run the action, then let everyone through.
+  #releaseAll(): void {
+    try {
+      if (this.#action !== null) this.#action();
+      this.#setState(DRAINING);
+      this.#cond.notifyAll();
+    } catch (error) {
+      this.#break();
+      throw error;
+    }
+  }
+
+  #afterWait(passed: boolean): void {
+    if (!passed) {
+      this.#break();
+      throw new BrokenBarrierError('the barrier timed out and is now broken');
+    }
+    if (this.#getState() < 0) throw new BrokenBarrierError('the barrier was broken or reset');
+  }
+
+  // The last party out of a draining or resetting barrier opens it again.
+  #exit(): void {
+    if (this.#count.getValue() === 0 && this.#isDrainingOrResetting()) {
+      this.#setState(FILLING);
+      this.#cond.notifyAll();
+    }
+  }
+
+  #break(): void {
+    this.#setState(BROKEN);
+    this.#cond.notifyAll();
+  }
+
+  #isDrainingOrResetting(): boolean {
+    const state = this.#getState();
+    return state === DRAINING || state === RESETTING;
+  }
+
+  #getState(): number {
+    return this.#state.getValue() - STATE_BIAS;
+  }
+
+  #setState(state: number): void {
+    setCounter(this.#state, state + STATE_BIAS);
+  }
+
+  static {
+    register<Barrier, BarrierParts>('multiprocessing.Barrier', Barrier, {
+      reduce: (b) => ({
+        parties: b.#parties,
+        action: b.#action,
+        timeout: b.#timeout,
+        cond: b.#cond,
+        state: b.#state,
+        count: b.#count,
+      }),
+      revive: (parts) => {
+        revivingParts = parts;
+        return new Barrier(parts.parties);
+      },
+    });
+  }
+}

@@ -1,0 +1,85 @@
+// Event between processes (CPython's synchronize.Event): a flag semaphore
+// guarded by a condition.
+import { register } from '../reduction';
+import { Condition, waitArguments, type WaitOptions } from './condition';
+import { RLock, Semaphore } from './locks';
+
+interface EventParts {
+  cond: Condition;
+  flag: Semaphore;
+}
+
+let revivingParts: EventParts | null = null;
+
+export class Event {
+  readonly #cond: Condition;
+  readonly #flag: Semaphore;
+
+  constructor() {
+    const parts = revivingParts;
+    revivingParts = null;
+    // An RLock (CPython: a Lock) so that isSet()/set()/clear() called while an
+    // async wait() of this same process holds the lock for a moment cannot
+    // deadlock this thread.
+    this.#cond = parts?.cond ?? new Condition(new RLock());
+    this.#flag = parts?.flag ?? new Semaphore(0);
+  }
+
+  isSet(): boolean {
+    using _held = this.#cond.holdSync();
+    return this.#peek();
+  }
+
+  /** Sets the flag and wakes every waiter. */
+  set(): void {
+    using _held = this.#cond.holdSync();
+    this.#flag.acquireSync({ block: false });
+    this.#flag.release();
+    this.#cond.notifyAll();
+  }
+
+  clear(): void {
+    using _held = this.#cond.holdSync();
+    this.#flag.acquireSync({ block: false });
+  }
+
+  /** Resolves true once the flag is set, false if the timeout passes first. */
+  async wait(
+    timeout?: number | null | (WaitOptions & { timeout?: number | null }),
+    options?: WaitOptions,
+  ): Promise<boolean> {
+    const { timeout: ms, signal } = waitArguments(timeout, options);
+    await this.#cond.acquire({ signal });
+    try {
+      if (this.#peek()) return true;
+      await this.#cond.wait(ms, { signal });
+      return this.#peek();
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  waitSync(timeout?: number | null): boolean {
+    const { timeout: ms } = waitArguments(timeout, undefined);
+    using _held = this.#cond.holdSync();
+    if (this.#peek()) return true;
+    this.#cond.waitSync(ms);
+    return this.#peek();
+  }
+
+  #peek(): boolean {
+    if (!this.#flag.acquireSync({ block: false })) return false;
+    this.#flag.release();
+    return true;
+  }
+
+  static {
+    register<Event, EventParts>('multiprocessing.Event', Event, {
+      reduce: (e) => ({ cond: e.#cond, flag: e.#flag }),
+      revive: (parts) => {
+        revivingParts = parts;
+        return new Event();
+      },
+    });
+  }
+}

@@ -1,0 +1,87 @@
+// Lock, RLock, Semaphore, BoundedSemaphore (API.md section 5; CPython's
+// synchronize.py), and how they cross process boundaries.
+import { ProcessError } from '../errors';
+import { register } from '../reduction';
+import {
+  checkCount,
+  kState,
+  kValue,
+  RECURSIVE_MUTEX,
+  reviveSemLock,
+  SEM_VALUE_MAX,
+  SEMAPHORE,
+  SemLock,
+  type SemLockState,
+} from './semlock';
+
+/** A non-recursive lock shared between processes: any process may release it. */
+export class Lock extends SemLock {
+  constructor() {
+    super(SEMAPHORE, 1, 1);
+  }
+
+  /** Whether some process holds the lock now. */
+  locked(): boolean {
+    return this[kValue]() === 0;
+  }
+}
+
+/** A recursive lock: its owner (process and thread) may take it again, and only the owner releases it. */
+export class RLock extends SemLock {
+  constructor() {
+    super(RECURSIVE_MUTEX, 1, 1);
+  }
+}
+
+let nextIsBounded = false;
+
+export class Semaphore extends SemLock {
+  constructor(value: number = 1) {
+    const bounded = nextIsBounded;
+    nextIsBounded = false;
+    const initial = checkCount(value, 'value');
+    super(SEMAPHORE, initial, bounded ? initial : SEM_VALUE_MAX);
+  }
+
+  /** The current value: how many acquire() calls would succeed without waiting. */
+  getValue(): number {
+    return this[kValue]();
+  }
+
+  /** Releases `n` times (Python 3.9's threading.Semaphore.release(n)). */
+  override release(n: number = 1): void {
+    if (n === 1) return super.release();
+    checkReleaseCount(n);
+    for (let i = 0; i < n; i++) super.release();
+  }
+}
+
+/** A semaphore that may not be released above its initial value. */
+export class BoundedSemaphore extends Semaphore {
+  constructor(value: number = 1) {
+    nextIsBounded = true;
+    super(value);
+  }
+
+  override release(n: number = 1): void {
+    if (n === 1) return super.release(1);
+    checkReleaseCount(n);
+    // All or nothing, as threading.BoundedSemaphore (racy across processes, as CPython's check).
+    if (this.getValue() + n > this[kState]().maxvalue) {
+      throw new ProcessError('semaphore or lock released too many times');
+    }
+    super.release(n);
+  }
+}
+
+function checkReleaseCount(n: unknown): void {
+  if (typeof n !== 'number') throw new TypeError(`The "n" argument must be a number; received ${typeof n}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`The "n" argument must be an integer >= 1; received ${n}`);
+}
+
+for (const cls of [Lock, RLock, Semaphore, BoundedSemaphore] as const) {
+  register<SemLock, SemLockState>(`multiprocessing.${cls.name}`, cls, {
+    reduce: (lock) => lock[kState](),
+    revive: (state) => reviveSemLock(cls as new () => SemLock, state),
+  });
+}

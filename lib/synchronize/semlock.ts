@@ -1,0 +1,324 @@
+// SemLock: a POSIX named semaphore with CPython's lock bookkeeping (kind,
+// maxvalue, owner and recursion count), the base of Lock, RLock, Semaphore
+// and BoundedSemaphore. Uncontended acquire/release run in JavaScript with
+// Atomics on the semaphore's own words where glibc's layout allows
+// (native/semlock.cc); everything that may block goes to the native layer.
+import { ProcessError } from '../errors';
+import { native, type NativeSemLock } from '../native';
+import { registerAtFork } from '../util';
+import { waitAsync } from './async_wait';
+
+export const RECURSIVE_MUTEX = 0;
+export const SEMAPHORE = 1;
+export const SEM_VALUE_MAX: number = native.semValueMax;
+
+export interface AcquireOptions {
+  /** false: take it only if that needs no wait (Python's block=False). */
+  block?: boolean;
+  /** Milliseconds; undefined or null waits for ever. */
+  timeout?: number | null;
+}
+
+export interface AsyncAcquireOptions extends AcquireOptions {
+  /** Aborting rejects with the signal's reason and leaves nothing acquired. */
+  signal?: AbortSignal;
+}
+
+/** What crosses a process boundary: the semaphore's name and how to treat it. */
+export interface SemLockState {
+  name: string;
+  kind: number;
+  maxvalue: number;
+}
+
+// Internal members, for Condition and the reducers (not public API).
+export const kHandle = Symbol('multiprocessing.semlock.handle');
+export const kIsMine = Symbol('multiprocessing.semlock.isMine');
+export const kCount = Symbol('multiprocessing.semlock.count');
+export const kValue = Symbol('multiprocessing.semlock.value');
+export const kState = Symbol('multiprocessing.semlock.state');
+
+// ---------------------------------------------------------------------------
+// Names this process created: unlinked when their object is collected or
+// the process exits (M5's resource tracker will also cover SIGKILL).
+
+const createdHere = new Set<string>();
+let exitHookPid = 0;
+
+function unlinkCreated(): void {
+  for (const name of createdHere) {
+    try {
+      native.semUnlink(name);
+    } catch {
+      // already gone or not ours to remove any more: nothing to clean
+    }
+  }
+  createdHere.clear();
+}
+
+const collected = new FinalizationRegistry<{ name: string; pid: number }>((held) => {
+  if (held.pid !== process.pid || !createdHere.delete(held.name)) return;
+  try {
+    native.semUnlink(held.name);
+  } catch {
+    // as above
+  }
+});
+
+function trackCreated(owner: object, name: string): void {
+  createdHere.add(name);
+  collected.register(owner, { name, pid: process.pid });
+  if (exitHookPid !== process.pid) {
+    exitHookPid = process.pid;
+    process.on('exit', unlinkCreated);
+  }
+}
+
+/** process.pid, read once per process: reading process.pid costs ~30 ns. */
+let currentPid = process.pid;
+
+// A fork child inherits the parent's list; those names are the parent's.
+registerAtFork({
+  afterInChild: () => {
+    currentPid = process.pid;
+    createdHere.clear();
+  },
+});
+
+// ---------------------------------------------------------------------------
+
+let revivingState: SemLockState | null = null;
+
+/** Builds an instance of `cls` around an existing semaphore (the reducers' revive). */
+export function reviveSemLock<T extends SemLock>(cls: new () => T, state: SemLockState): T {
+  revivingState = state;
+  try {
+    return new cls();
+  } finally {
+    revivingState = null;
+  }
+}
+
+export function checkCount(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw new TypeError(`The "${name}" argument must be a number; received ${typeof value}`);
+  if (!Number.isInteger(value) || value < 0 || value > SEM_VALUE_MAX) {
+    throw new RangeError(`The "${name}" argument must be an integer from 0 to ${SEM_VALUE_MAX}; received ${value}`);
+  }
+  return value;
+}
+
+function checkAcquireOptions(options: AcquireOptions | undefined): number | null {
+  if (options === undefined || options === null) return null;
+  if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  if (options.block === false) return 0;
+  const timeout = options.timeout;
+  if (timeout === undefined || timeout === null) return null;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+    throw new TypeError('The "options.timeout" property must be a number of milliseconds or null');
+  }
+  return timeout < 0 ? 0 : timeout;
+}
+
+function checkSignalOption(options: AsyncAcquireOptions | undefined): AbortSignal | undefined {
+  const signal = options?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError('The "options.signal" property must be an AbortSignal');
+  }
+  return signal;
+}
+
+const acquiredNow = Promise.resolve(true);
+const notAcquiredNow = Promise.resolve(false);
+
+export abstract class SemLock {
+  readonly #handle: NativeSemLock;
+  readonly #words: Int32Array | null;
+  readonly #kind: number;
+  readonly #maxvalue: number;
+  /** Acquisitions held by this process (an RLock's recursion depth). */
+  #count = 0;
+  /** The process #count belongs to: a fork child starts with none held. */
+  #ownerPid = 0;
+
+  protected constructor(kind: number, value: number, maxvalue: number) {
+    const state = revivingState;
+    revivingState = null;
+    if (state !== null) {
+      this.#handle = new native.SemLock(0, state.name);
+      this.#kind = state.kind;
+      this.#maxvalue = state.maxvalue;
+    } else {
+      this.#handle = new native.SemLock(value, null);
+      this.#kind = kind;
+      this.#maxvalue = maxvalue;
+      trackCreated(this, this.#handle.name);
+    }
+    this.#words = this.#handle.words();
+  }
+
+  /**
+   * Acquires, blocking this thread until it can (Python's acquire()).
+   * Returns false when `block` is false or the timeout passes first.
+   */
+  acquireSync(options?: AcquireOptions): boolean {
+    const timeout = options === undefined ? null : checkAcquireOptions(options);
+    if (this.#kind === RECURSIVE_MUTEX && this[kIsMine]()) {
+      this.#count++;
+      return true;
+    }
+    if (this.#tryTake()) {
+      this.#took();
+      return true;
+    }
+    if (timeout === 0 || !this.#handle.acquireSync(timeout)) return false;
+    this.#took();
+    return true;
+  }
+
+  /** Acquires without blocking the event loop; see acquireSync(). */
+  acquire(options?: AsyncAcquireOptions): Promise<boolean> {
+    let timeout: number | null = null;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      try {
+        timeout = checkAcquireOptions(options);
+        signal = checkSignalOption(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+    }
+    if (this.#kind === RECURSIVE_MUTEX && this[kIsMine]()) {
+      this.#count++;
+      return acquiredNow;
+    }
+    if (this.#tryTake()) {
+      this.#took();
+      return acquiredNow;
+    }
+    if (timeout === 0) return notAcquiredNow;
+    return waitAsync(this.#handle, { timeout, signal, onAcquired: () => this.#took() });
+  }
+
+  /**
+   * Releases once. Throws ProcessError for an RLock not held by this
+   * process and for a release that would go above the maximum value (a Lock
+   * that is not locked, a BoundedSemaphore at its initial value).
+   */
+  release(): void {
+    if (this.#kind === RECURSIVE_MUTEX) {
+      if (!this[kIsMine]()) throw new ProcessError('attempt to release recursive lock not owned by thread');
+      if (this.#count > 1) {
+        this.#count--;
+        return;
+      }
+    }
+    if (!this.#post(this.#maxvalue)) throw new ProcessError('semaphore or lock released too many times');
+    if (this.#count > 0 && this.#ownerPid === currentPid) this.#count--;
+  }
+
+  /** Runs `fn` holding the lock; releases it however fn ends. */
+  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    if (typeof fn !== 'function') throw new TypeError('The "fn" argument must be a function');
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** `using held = lock.holdSync()`: acquired now, released at the end of the scope. */
+  holdSync(): Disposable {
+    this.acquireSync();
+    let held = true;
+    return {
+      [Symbol.dispose]: () => {
+        if (!held) return;
+        held = false;
+        this.release();
+      },
+    };
+  }
+
+  /** `await using held = await lock.hold()`: the async twin of holdSync(). */
+  async hold(options?: { signal?: AbortSignal }): Promise<AsyncDisposable & Disposable> {
+    await this.acquire({ signal: options?.signal });
+    let held = true;
+    const dispose = (): void => {
+      if (!held) return;
+      held = false;
+      this.release();
+    };
+    return {
+      [Symbol.dispose]: dispose,
+      [Symbol.asyncDispose]: async () => dispose(),
+    };
+  }
+
+  [kIsMine](): boolean {
+    return this.#count > 0 && this.#ownerPid === currentPid;
+  }
+
+  [kCount](): number {
+    return this.#ownerPid === currentPid ? this.#count : 0;
+  }
+
+  /** The semaphore's current value (Linux: exact; waiters count as 0). */
+  [kValue](): number {
+    return this.#words !== null ? Atomics.load(this.#words, 0) : this.#handle.getValue();
+  }
+
+  get [kHandle](): NativeSemLock {
+    return this.#handle;
+  }
+
+  [kState](): SemLockState {
+    return { name: this.#handle.name, kind: this.#kind, maxvalue: this.#maxvalue };
+  }
+
+  /** Posts once unless the value is already `max`; false if it was. */
+  protected postBelow(max: number): boolean {
+    return this.#post(max);
+  }
+
+  // Plain reads give the guess, the compare-exchange checks it: an
+  // Atomics.load costs as much as half a compare-exchange here.
+  #tryTake(): boolean {
+    const words = this.#words;
+    if (words === null) return this.#handle.tryAcquire();
+    let value = words[0];
+    while (value > 0) {
+      const seen = Atomics.compareExchange(words, 0, value, value - 1);
+      if (seen === value) return true;
+      value = seen;
+    }
+    return false;
+  }
+
+  #post(max: number): boolean {
+    const words = this.#words;
+    if (words === null) return this.#handle.release(max);
+    let value = words[0];
+    for (;;) {
+      if (value >= max) return false;
+      const seen = Atomics.compareExchange(words, 0, value, value + 1);
+      if (seen === value) break;
+      value = seen;
+    }
+    // Someone sleeps in sem_wait: wake one, as sem_post would. Read after
+    // the compare-exchange (a full barrier): a waiter that registers later
+    // sees the new value before it sleeps.
+    if (words[1] !== 0) this.#handle.wake();
+    return true;
+  }
+
+  #took(): void {
+    const pid = currentPid;
+    if (this.#ownerPid !== pid) {
+      this.#ownerPid = pid;
+      this.#count = 0;
+    }
+    this.#count++;
+  }
+}
