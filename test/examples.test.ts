@@ -61,6 +61,7 @@ const NAMES = [
   'seed_start_method',
   'seed_subclass',
   'seed_subclass_state',
+  'seed_sync',
   'seed_terminate',
   'seed_worker',
 ] as const;
@@ -304,5 +305,18 @@ describe('examples', function () {
   it('seed_worker: worker() runs in a separate process', async () => {
     const run = await ok('seed_worker');
     assert.deepEqual(run.lines, ['Виконую роботу в окремому процесі']);
+  });
+  it('seed_sync: a Lock, an RLock, a Semaphore(4), an Event and a Barrier between processes', async () => {
+    const run = await ok('seed_sync');
+    const critical = run.lines.filter((l) => l.startsWith('Chỉ một process được in dòng này tại một thời điểm (Process-'));
+    assert.equal(critical.length, 3);
+    hasLines(run, 'RLock: đệ quy 3 lần, không bị treo');
+    const db = run.lines.filter((l) => /^Process-\d+: kết nối DB \(đang dùng: \d\/4\)$/.test(l));
+    assert.equal(db.length, 8);
+    for (const line of db) assert.ok(Number(/(\d)\/4/.exec(line)?.[1]) <= 4, line);
+    assertOrdered(hasLines(run, 'Process 1: chờ (event.wait())', 'Process 1: được đánh thức'));
+    hasLines(run, 'Process 2: event.set()');
+    const met = run.lines.filter((l) => /^Process-\d+ đi tiếp sau điểm hẹn \(thứ tự [0-2]\)$/.test(l));
+    assert.deepEqual(met.map((l) => l.slice(-2, -1)).sort(), ['0', '1', '2']);
   });
 });
