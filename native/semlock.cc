@@ -384,7 +384,8 @@ void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, Requ
 void OnEnvCleanup(void* data) {
   auto* dispatcher = static_cast<Dispatcher*>(data);
   WaiterPool::Get().CancelAll(dispatcher);
-  if (dispatcher->pid == g_pid) dispatcher->tsfn.Release();
+  // Node closes the thread-safe function itself at teardown; after
+  // CancelAll no waiter calls it any more.
   dispatcher->callback.Reset();
   // The dispatcher itself stays allocated: a waiter may still read `closed`.
 }
@@ -430,6 +431,7 @@ double ArgTimeoutMs(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return -1;
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "The \"timeout\" argument must be a number");
   double ms = info[i].As<Napi::Number>().DoubleValue();
+  if (!(ms < 1e12)) return -1;  // Infinity, or more than 30 years: for ever
   return ms < 0 ? 0 : ms;
 }
 

@@ -375,6 +375,18 @@ describe('synchronization in one process', () => {
     const startedAt = Date.now();
     assert.equal(await lock.acquire({ timeout: 50 }), false);
     assert.ok(Date.now() - startedAt >= 45);
+    // Longer than a timer can count: for ever, not Node's 1 ms fallback.
+    let settled = 0;
+    const forever = [lock.acquire({ timeout: Infinity }), lock.acquire({ timeout: 2 ** 40 })].map((p) => p.then((ok) => (settled++, ok)));
+    assert.equal(lock.acquireSync({ timeout: 30 }), false);
+    assert.equal(await lock.acquire({ timeout: 30 }), false);
+    assert.equal(settled, 0);
+    lock.release();
+    assert.equal(await forever[0], true);
+    lock.release();
+    assert.equal(await forever[1], true);
+    lock.release();
+    assert.equal(lock.acquireSync({ timeout: Infinity }), true);
     lock.release();
     assert.equal(lock.locked(), false);
   });

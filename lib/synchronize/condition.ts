@@ -6,7 +6,7 @@ import { ProcessError } from '../errors';
 import { register } from '../reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
-import { kCount, kHandle, kIsMine, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
+import { kCount, kHandle, kIsMine, MAX_TIMER_MS, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
 
 export interface WaitOptions {
   /** Aborting rejects with the signal's reason; the lock is held again first, as after any wait. */
@@ -40,7 +40,8 @@ export function waitArguments(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError('The "options.signal" property must be an AbortSignal');
   }
-  return { timeout: ms === undefined || ms === null ? null : Math.max(0, ms as number), signal };
+  const forever = ms === undefined || ms === null || (ms as number) > MAX_TIMER_MS;
+  return { timeout: forever ? null : Math.max(0, ms as number), signal };
 }
 
 export class Condition {

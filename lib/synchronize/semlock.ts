@@ -11,6 +11,8 @@ import { waitAsync } from './async_wait';
 export const RECURSIVE_MUTEX = 0;
 export const SEMAPHORE = 1;
 export const SEM_VALUE_MAX: number = native.semValueMax;
+/** setTimeout's limit (about 24.8 days); Node turns a longer delay into 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface AcquireOptions {
   /** false: take it only if that needs no wait (Python's block=False). */
@@ -116,6 +118,7 @@ function checkAcquireOptions(options: AcquireOptions | undefined): number | null
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
     throw new TypeError('The "options.timeout" property must be a number of milliseconds or null');
   }
+  if (timeout > MAX_TIMER_MS) return null; // beyond what a timer can count: for ever
   return timeout < 0 ? 0 : timeout;
 }
 
