@@ -7,6 +7,7 @@
         "native/args.cc",
         "native/child_loop.cc",
         "native/child_platform.cc",
+        "native/conn.cc",
         "native/errors.cc",
         "native/fork.cc",
         "native/forkability.cc",

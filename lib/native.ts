@@ -47,7 +47,26 @@ export interface NativeSemLock {
   words(): Int32Array | null;
 }
 
+/** One libuv poll on a descriptor; its interest changes with setEvents(). */
+export interface IoWatcher {
+  setEvents(readable: boolean, writable: boolean): void;
+  close(): void;
+}
+
 export interface NativeBinding {
+  socketPair(): [number, number];
+  /** Bytes sent, or -1 if the socket is full now; never blocks. */
+  sendSome(fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[] | null): number;
+  /** Bytes read (0 at end-of-file), or -1 if nothing is there now; never blocks. */
+  recvSome(fd: number, buffer: Uint8Array, offset: number, length: number, fdsOut: number[] | null): number;
+  /** Blocks until readable (or writable); false at the timeout. */
+  pollFd(fd: number, writable: boolean, timeoutMs: number | null): boolean;
+  tcpListen(host: string, port: number, backlog: number): { fd: number; port: number };
+  tcpConnectStart(host: string, port: number): number;
+  connectResult(fd: number): void;
+  acceptNow(fd: number): number;
+  setNonBlocking(fd: number): void;
+  IoWatcher: new (fd: number, callback: (error: Error | null, readable: boolean, writable: boolean) => void) => IoWatcher;
   SemLock: new (value: number, name: string | null) => NativeSemLock;
   semLockSetCallback(callback: (id: number, errno: number) => void): void;
   semLockCancel(id: number): boolean;

@@ -2,6 +2,7 @@
 // policy (that lives in lib/).
 #include <napi.h>
 
+#include "conn.h"
 #include "fork.h"
 #include "ipc.h"
 #include "proc.h"
@@ -11,6 +12,7 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  mp::InitConn(env, exports);
   mp::InitFork(env, exports);
   mp::InitIpc(env, exports);
   mp::InitProc(env, exports);

@@ -1,0 +1,461 @@
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "errors.h"
+
+namespace mp {
+
+namespace {
+
+// Per call, never on the file description: a descriptor shared with other
+// processes (a queue's pipe, an inherited connection) keeps its blocking
+// mode for them, as Python expects.
+#if defined(MSG_NOSIGNAL)
+constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
+#else
+constexpr int kSendFlags = MSG_DONTWAIT;
+#endif
+#if defined(MSG_CMSG_CLOEXEC)
+constexpr int kRecvFlags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC;
+#else
+constexpr int kRecvFlags = MSG_DONTWAIT;
+#endif
+constexpr size_t kMaxFds = 64;
+
+union Control {
+  cmsghdr header;
+  char bytes[CMSG_SPACE(sizeof(int) * kMaxFds)];
+};
+
+[[maybe_unused]] void SetCloexec(int fd) { fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC); }
+
+void NoSigpipe(int fd) {
+#if defined(SO_NOSIGPIPE)
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#else
+  (void)fd;
+#endif
+}
+
+Napi::Uint8Array ArgBytes(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), "The \"buffer\" argument must be a Uint8Array");
+  }
+  return info[i].As<Napi::Uint8Array>();
+}
+
+// The byte range [offset, offset + length) of argument i, checked.
+uint8_t* ArgRange(const Napi::CallbackInfo& info, size_t i, size_t* length) {
+  Napi::Uint8Array bytes = ArgBytes(info, i);
+  double offset = info[i + 1].As<Napi::Number>().DoubleValue();
+  double count = info[i + 2].As<Napi::Number>().DoubleValue();
+  if (!(offset >= 0) || !(count >= 0) || offset + count > static_cast<double>(bytes.ByteLength())) {
+    throw Napi::RangeError::New(info.Env(), "offset and length must lie within the buffer");
+  }
+  *length = static_cast<size_t>(count);
+  return bytes.Data() + static_cast<size_t>(offset);
+}
+
+// socketPair() → [fd, fd]: a connected AF_UNIX stream pair, close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+#if defined(SOCK_CLOEXEC)
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw ErrnoError(env, errno, "socketpair");
+#else
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) throw ErrnoError(env, errno, "socketpair");
+  SetCloexec(fds[0]);
+  SetCloexec(fds[1]);
+#endif
+  NoSigpipe(fds[0]);
+  NoSigpipe(fds[1]);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fds[0]));
+  result.Set(1u, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
+// sendSome(fd, buffer, offset, length, fds | null) → bytes sent, or -1 if
+// the socket is full now. Descriptors go with the first byte.
+Napi::Value SendSome(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  size_t length;
+  uint8_t* data = ArgRange(info, 1, &length);
+  iovec iov{data, length};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  Control control;
+  if (info.Length() > 4 && info[4].IsArray()) {
+    Napi::Array fds = info[4].As<Napi::Array>();
+    size_t count = fds.Length();
+    if (count > kMaxFds) throw Napi::RangeError::New(env, "at most 64 descriptors go with one message");
+    if (count > 0) {
+      if (length == 0) throw Napi::RangeError::New(env, "descriptors need at least one byte to travel with");
+      std::memset(&control, 0, sizeof control);
+      msg.msg_control = control.bytes;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * count);
+      for (uint32_t k = 0; k < count; ++k) {
+        int one = fds.Get(k).As<Napi::Number>().Int32Value();
+        std::memcpy(CMSG_DATA(c) + k * sizeof(int), &one, sizeof(int));
+      }
+    }
+  }
+  for (;;) {
+    ssize_t n = sendmsg(fd, &msg, kSendFlags);
+    if (n >= 0) return Napi::Number::New(env, static_cast<double>(n));
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    throw ErrnoError(env, errno, "sendmsg");
+  }
+}
+
+// recvSome(fd, buffer, offset, length, fdsOut | null) → bytes read (0 at
+// end-of-file), or -1 if nothing is there now. Received descriptors are
+// pushed onto fdsOut (or closed when it is null).
+Napi::Value RecvSome(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  size_t length;
+  uint8_t* data = ArgRange(info, 1, &length);
+  bool wantFds = info.Length() > 4 && info[4].IsArray();
+  iovec iov{data, length};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  Control control;
+  ssize_t n;
+  for (;;) {
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = sizeof control.bytes;
+    n = recvmsg(fd, &msg, kRecvFlags);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    if (errno == ECONNRESET) return Napi::Number::New(env, 0);  // the peer is gone: end-of-file
+    throw ErrnoError(env, errno, "recvmsg");
+  }
+  std::vector<int> received;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t k = 0; k < count; ++k) {
+      int got;
+      std::memcpy(&got, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+#if !defined(MSG_CMSG_CLOEXEC)
+      SetCloexec(got);
+#endif
+      received.push_back(got);
+    }
+  }
+  if (wantFds) {
+    Napi::Array out = info[4].As<Napi::Array>();
+    for (int got : received) out.Set(out.Length(), Napi::Number::New(env, got));
+  } else {
+    for (int got : received) close(got);
+  }
+  if (msg.msg_flags & MSG_CTRUNC) throw ErrnoError(env, EMSGSIZE, "recvmsg");
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// pollFd(fd, writable, timeoutMs | null) → ready; blocks this thread.
+// Readable includes end-of-file and errors (a read will say which).
+Napi::Value PollFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  bool writable = info[1].ToBoolean().Value();
+  double timeout = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
+  int64_t deadline = timeout < 0 ? -1 : MonotonicMs() + static_cast<int64_t>(timeout);
+  pollfd p{fd, static_cast<short>(writable ? POLLOUT : POLLIN), 0};
+  for (;;) {
+    int wait = -1;
+    if (deadline >= 0) {
+      int64_t left = deadline - MonotonicMs();
+      wait = left <= 0 ? 0 : static_cast<int>(left > INT32_MAX ? INT32_MAX : left);
+    }
+    int n = poll(&p, 1, wait);
+    if (n > 0) {
+      if (p.revents & POLLNVAL) throw ErrnoError(env, EBADF, "poll");
+      return Napi::Boolean::New(env, true);
+    }
+    if (n == 0) {
+      if (deadline >= 0 && MonotonicMs() >= deadline) return Napi::Boolean::New(env, false);
+      continue;
+    }
+    if (errno != EINTR) throw ErrnoError(env, errno, "poll");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TCP for Listener and Client (numeric addresses; lib/ resolves names).
+
+bool ParseAddress(const std::string& host, int port, sockaddr_storage* out, socklen_t* len) {
+  std::memset(out, 0, sizeof *out);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    *len = sizeof(sockaddr_in);
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    *len = sizeof(sockaddr_in6);
+    return true;
+  }
+  return false;
+}
+
+int TcpSocket(Napi::Env env, int family) {
+#if defined(SOCK_CLOEXEC)
+  int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#else
+  int s = socket(family, SOCK_STREAM, 0);
+  if (s >= 0) SetCloexec(s);
+#endif
+  if (s < 0) throw ErrnoError(env, errno, "socket");
+  NoSigpipe(s);
+  return s;
+}
+
+void ArgHostPort(const Napi::CallbackInfo& info, sockaddr_storage* addr, socklen_t* len) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "The \"host\" argument must be a numeric address string");
+  int port = ArgInt(info, 1, "port");
+  if (port < 0 || port > 65535) throw Napi::RangeError::New(env, "The \"port\" argument must be from 0 to 65535");
+  if (!ParseAddress(info[0].As<Napi::String>().Utf8Value(), port, addr, len)) {
+    throw Napi::TypeError::New(env, "The \"host\" argument must be a numeric IPv4 or IPv6 address");
+  }
+}
+
+// tcpListen(host, port, backlog) → { fd, port }; the socket is non-blocking
+// (it is ours alone) so that accept() never waits.
+Napi::Value TcpListen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sockaddr_storage addr;
+  socklen_t len;
+  ArgHostPort(info, &addr, &len);
+  int backlog = ArgInt(info, 2, "backlog");
+  int s = TcpSocket(env, addr.ss_family);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(s, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    int err = errno;
+    close(s);
+    throw ErrnoError(env, err, "bind");
+  }
+  if (listen(s, backlog) != 0) {
+    int err = errno;
+    close(s);
+    throw ErrnoError(env, err, "listen");
+  }
+  fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+  sockaddr_storage bound;
+  socklen_t boundLen = sizeof bound;
+  getsockname(s, reinterpret_cast<sockaddr*>(&bound), &boundLen);
+  int port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                              : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fd", Napi::Number::New(env, s));
+  result.Set("port", Napi::Number::New(env, port));
+  return result;
+}
+
+// tcpConnectStart(host, port) → fd, connecting without blocking; the
+// caller waits until it is writable, then calls connectResult(fd).
+Napi::Value TcpConnectStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sockaddr_storage addr;
+  socklen_t len;
+  ArgHostPort(info, &addr, &len);
+  int s = TcpSocket(env, addr.ss_family);
+  int flags = fcntl(s, F_GETFL);
+  fcntl(s, F_SETFL, flags | O_NONBLOCK);
+  int rc;
+  do {
+    rc = connect(s, reinterpret_cast<sockaddr*>(&addr), len);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EINPROGRESS) {
+    int err = errno;
+    close(s);
+    throw ErrnoError(env, err, "connect");
+  }
+  fcntl(s, F_SETFL, flags);  // blocking again: the connection's mode, as Python's
+  int one = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return Napi::Number::New(env, s);
+}
+
+// connectResult(fd): throws the connect() error, if any (SO_ERROR).
+Napi::Value ConnectResult(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) throw ErrnoError(env, errno, "getsockopt");
+  if (err != 0) throw ErrnoError(env, err, "connect");
+  return env.Undefined();
+}
+
+// acceptNow(fd) → a connection, or -1 if none is waiting (the listening
+// socket is non-blocking).
+Napi::Value AcceptNow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  for (;;) {
+#if defined(__linux__)
+    int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+#else
+    int c = accept(fd, nullptr, nullptr);
+    if (c >= 0) SetCloexec(c);
+#endif
+    if (c >= 0) {
+      NoSigpipe(c);
+      // An accepted socket may inherit O_NONBLOCK on some systems.
+      fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK);
+      sockaddr_storage addr;
+      socklen_t len = sizeof addr;
+      if (getsockname(c, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.ss_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      }
+      return Napi::Number::New(env, c);
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    throw ErrnoError(env, errno, "accept");
+  }
+}
+
+// setNonBlocking(fd): for listening sockets this package owns alone.
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  int fd = ArgInt(info, 0, "fd");
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) throw ErrnoError(info.Env(), errno, "fcntl");
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------------------
+// IoWatcher(fd, callback(error, readable, writable)): one libuv poll per
+// descriptor, whose interest (readable, writable, both) changes with
+// setEvents(); it keeps the loop alive only while it has any.
+
+class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "IoWatcher",
+                       {InstanceMethod<&IoWatcher::SetEvents>("setEvents"),
+                        InstanceMethod<&IoWatcher::Close>("close")});
+  }
+
+  explicit IoWatcher(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<IoWatcher>(info), async_(info.Env(), "multiprocessing:io") {
+    Napi::Env env = info.Env();
+    int fd = ArgInt(info, 0, "fd");
+    if (info.Length() < 2 || !info[1].IsFunction()) {
+      throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
+    }
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    uv_loop_t* loop;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    int err = uv_poll_init(loop, poll_, fd);
+    if (err != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      throw ErrnoError(env, -err, "uv_poll_init");
+    }
+    poll_->data = this;
+  }
+
+  ~IoWatcher() override { CloseHandle(); }
+
+ private:
+  static void OnEvent(uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<IoWatcher*>(handle->data);
+    if (self == nullptr) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    Napi::Value error = status < 0 ? Napi::Value(ErrnoError(env, -status, "poll").Value()) : env.Null();
+    bool readable = status < 0 || (events & (UV_READABLE | UV_DISCONNECT)) != 0;
+    bool writable = status < 0 || (events & UV_WRITABLE) != 0;
+    self->callback_.MakeCallback(env.Global(),
+                                 {error, Napi::Boolean::New(env, readable), Napi::Boolean::New(env, writable)},
+                                 self->async_);
+  }
+
+  // setEvents(readable, writable)
+  Napi::Value SetEvents(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (poll_ == nullptr) return env.Undefined();
+    int events = (info[0].ToBoolean().Value() ? UV_READABLE | UV_DISCONNECT : 0) |
+                 (info[1].ToBoolean().Value() ? UV_WRITABLE : 0);
+    if (events == events_) return env.Undefined();
+    int err = events == 0 ? uv_poll_stop(poll_) : uv_poll_start(poll_, events, OnEvent);
+    if (err != 0) throw ErrnoError(env, -err, "uv_poll_start");
+    if (events != 0 && events_ == 0) Ref();  // the JS object lives while the poll runs
+    if (events == 0 && events_ != 0) Unref();
+    events_ = events;
+    return env.Undefined();
+  }
+
+  void CloseHandle() {
+    if (poll_ == nullptr) return;
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (events_ != 0) Unref();
+    events_ = 0;
+    CloseHandle();
+    return info.Env().Undefined();
+  }
+
+  uv_poll_t* poll_ = nullptr;
+  int events_ = 0;
+  Napi::FunctionReference callback_;
+  Napi::AsyncContext async_;
+};
+
+}  // namespace
+
+void InitConn(Napi::Env env, Napi::Object exports) {
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
+  exports.Set("sendSome", Napi::Function::New(env, SendSome, "sendSome"));
+  exports.Set("recvSome", Napi::Function::New(env, RecvSome, "recvSome"));
+  exports.Set("pollFd", Napi::Function::New(env, PollFd, "pollFd"));
+  exports.Set("tcpListen", Napi::Function::New(env, TcpListen, "tcpListen"));
+  exports.Set("tcpConnectStart", Napi::Function::New(env, TcpConnectStart, "tcpConnectStart"));
+  exports.Set("connectResult", Napi::Function::New(env, ConnectResult, "connectResult"));
+  exports.Set("acceptNow", Napi::Function::New(env, AcceptNow, "acceptNow"));
+  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
+  exports.Set("IoWatcher", IoWatcher::Define(env));
+}
+
+}  // namespace mp
