@@ -1,11 +1,11 @@
 // Waiting, without blocking the event loop, for a sentinel descriptor to
-// become readable: one libuv poll per descriptor, shared by every waiter.
-import { native, type FdWatcher } from '../native';
+// become readable (the child ended). The poll itself is shared with every
+// other waiter on the descriptor (connection/readiness.ts), so join() and
+// mp.wait() may watch the same sentinel at once.
+import { forgetDescriptor, whenReady } from '../connection/readiness';
 
 export class SentinelWaiter {
   readonly #fd: number;
-  #watcher: FdWatcher | null = null;
-  #waiters = new Set<() => void>();
   #ready = false;
 
   constructor(fd: number) {
@@ -13,48 +13,13 @@ export class SentinelWaiter {
   }
 
   /** Resolves when the descriptor is readable or the timeout passes. */
-  wait(timeoutMs: number | null, signal?: AbortSignal): Promise<void> {
-    if (this.#ready) return Promise.resolve();
-    signal?.throwIfAborted();
-    return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => {
-        done();
-        reject(signal?.reason);
-      };
-      const done = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(finish);
-        if (this.#waiters.size === 0) this.#stopWatching();
-      };
-      const finish = (): void => {
-        done();
-        resolve();
-      };
-      this.#waiters.add(finish);
-      if (timeoutMs !== null) timer = setTimeout(finish, timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#startWatching();
-    });
+  async wait(timeoutMs: number | null, signal?: AbortSignal): Promise<void> {
+    if (this.#ready) return;
+    if (await whenReady(this.#fd, 'read', timeoutMs, signal)) this.#ready = true;
   }
 
+  /** Before the descriptor is closed: pending waits resolve. */
   close(): void {
-    for (const finish of [...this.#waiters]) finish();
-    this.#stopWatching();
-  }
-
-  #startWatching(): void {
-    if (this.#watcher !== null) return;
-    this.#watcher = new native.FdWatcher(this.#fd, () => {
-      this.#watcher = null;
-      this.#ready = true;
-      for (const finish of [...this.#waiters]) finish();
-    });
-  }
-
-  #stopWatching(): void {
-    this.#watcher?.close();
-    this.#watcher = null;
+    forgetDescriptor(this.#fd);
   }
 }
