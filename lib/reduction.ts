@@ -38,6 +38,8 @@ const reducersById = new Map<string, RegisteredReducer>();
 // (a spawn child of a script that never imported it itself) loads it here.
 const builtinModules: ReadonlyArray<readonly [RegExp, string]> = [
   [/^multiprocessing\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition|Event|Barrier)$/, './synchronize'],
+  [/^multiprocessing\.Connection$/, './connection'],
+  [/^multiprocessing\.(Queue|JoinableQueue|SimpleQueue)$/, './queues'],
 ];
 
 function builtinReducer(id: string): RegisteredReducer | undefined {
@@ -86,6 +88,49 @@ function reducerFor(value: object): RegisteredReducer | undefined {
 const MARK = '\u0000mp';
 const PLAIN = 0;
 const MARKED = 1;
+/** Plain data that JSON carries exactly: JSON text, ~10x cheaper than node:v8 for small values. */
+const JSON_TEXT = 2;
+const JSON_NODE_LIMIT = 256;
+const PLAIN_TAG = Buffer.from([PLAIN]);
+const MARKED_TAG = Buffer.from([MARKED]);
+
+/**
+ * Whether JSON.parse(JSON.stringify(value)) gives back an equal value of the
+ * same shape: null, booleans, strings, finite numbers but -0, dense arrays
+ * and Object.prototype objects of those (no accessors reach JSON through
+ * Object.keys on plain data). Small values only: the check must stay cheap.
+ */
+function isJsonData(value: unknown, budget: { nodes: number }): boolean {
+  if (--budget.nodes < 0) return false;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      const proto = Object.getPrototypeOf(value);
+      if (proto === Array.prototype) {
+        const array = value as unknown[];
+        for (let i = 0; i < array.length; i++) {
+          if (!(i in array) || !isJsonData(array[i], budget)) return false;
+        }
+        return Object.keys(array).length === array.length;
+      }
+      if (proto !== Object.prototype) return false;
+      for (const key in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, key)) return false;
+        const descriptor = Object.getOwnPropertyDescriptor(value, key);
+        if (descriptor === undefined || !('value' in descriptor)) return false;
+        if (!isJsonData(descriptor.value, budget)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 type Marker =
   | { [MARK]: 'fn'; ref: FunctionReference }
@@ -334,25 +379,33 @@ export interface Dumped {
  * (e.g. 'args'); `purpose` is the start method or 'message'.
  */
 export function dumps(value: unknown, purpose: string, where = ''): Dumped {
+  if (isJsonData(value, { nodes: JSON_NODE_LIMIT })) {
+    const text = JSON.stringify(value);
+    const data = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
+    data[0] = JSON_TEXT;
+    data.write(text, 1);
+    return { data, fds: [] };
+  }
   const writer = new Writer(purpose);
   let marked = false;
   if (writer.needsMarkers(value, where, new Set())) {
     value = writer.mark(value, where);
     marked = true;
   }
-  let body: Buffer;
+  // v8.serialize() with the tag byte written first, so that a big buffer
+  // inside is copied once, not twice.
+  const serializer = new v8.DefaultSerializer();
+  serializer.writeRawBytes(marked ? MARKED_TAG : PLAIN_TAG);
+  serializer.writeHeader();
   try {
-    body = v8.serialize(value);
+    serializer.writeValue(value);
   } catch (error) {
     throw new SerializationError(
       `cannot send ${where === '' ? 'the value' : where} to another process: ${(error as Error).message}`,
       { cause: error },
     );
   }
-  const data = Buffer.allocUnsafe(body.length + 1);
-  data[0] = marked ? MARKED : PLAIN;
-  body.copy(data, 1);
-  return { data, fds: writer.fds };
+  return { data: serializer.releaseBuffer(), fds: writer.fds };
 }
 
 // ---------------------------------------------------------------- receiving
@@ -462,6 +515,7 @@ function referenceKey(ref: FunctionReference): string {
 function decode(data: Uint8Array): { value: unknown; marked: boolean } {
   if (data.length < 1) throw new SerializationError('empty message');
   const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (buffer[0] === JSON_TEXT) return { value: JSON.parse(buffer.toString('utf8', 1)), marked: false };
   return { value: v8.deserialize(buffer.subarray(1)), marked: buffer[0] === MARKED };
 }
 
