@@ -16,6 +16,8 @@ import {
   type StartMethod,
 } from './process';
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore } from './synchronize';
+import { Pipe, wait } from './connection';
+import { JoinableQueue, Queue, SimpleQueue } from './queues';
 import { registerAtFork } from './util';
 
 type Launcher = (process: Process) => Popen;
@@ -78,6 +80,11 @@ export class Context {
   Condition = Condition;
   Event = Event;
   Barrier = Barrier;
+  Pipe = Pipe;
+  wait = wait;
+  Queue = Queue;
+  JoinableQueue = JoinableQueue;
+  SimpleQueue = SimpleQueue;
 }
 
 const contexts = new Map<StartMethod, Context>();

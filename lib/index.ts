@@ -35,6 +35,9 @@ export {
   type WaitOptions,
 } from './synchronize';
 export { registerAtFork, type AtForkHooks } from './util';
+export * as connection from './connection';
+export { Connection, Pipe, wait, type Waitable } from './connection';
+export { JoinableQueue, Queue, SimpleQueue, type GetOptions, type PutOptions } from './queues';
 export {
   AuthenticationError,
   BrokenBarrierError,

@@ -1,0 +1,555 @@
+// Connection: messages over a stream socket (API.md section 3; CPython's
+// connection.Connection). Framing is Python's: a 4-byte big-endian length,
+// or -1 and an 8-byte length for messages of 2 GiB and more, then the bytes;
+// descriptors (SCM_RIGHTS) travel with a frame's first byte.
+//
+// Reads take exactly one frame and never more (a descriptor may be shared
+// with other processes, and bytes a reader buffered would be lost to them).
+// Writes go out at once when the socket takes them; what it cannot take yet
+// waits in an outbox that drains as the socket becomes writable, is written
+// synchronously at exit, and holds at most HIGH_WATER bytes before send()
+// blocks as Python's does.
+import { BufferTooShort, EOFError, ProcessError } from '../errors';
+import { native } from '../native';
+import { dumps, loads, register } from '../reduction';
+import { Fifo } from '../fifo';
+import { registerAtFork } from '../util';
+import { forgetDescriptor, whenReady } from './readiness';
+
+const HIGH_WATER = 16 << 20;
+/** Payloads up to this size are copied behind their header and sent in one call. */
+const COALESCE_LIMIT = 64 << 10;
+const LONG_FRAME = 0x7fffffff;
+
+export interface Frame {
+  data: Buffer;
+  fds: number[];
+}
+
+interface Piece {
+  bytes: Uint8Array;
+  offset: number;
+  fds: number[] | null;
+  /** The fds are duplicates made for this piece: closed once sent. */
+  ownsFds: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// Outboxes: per connection, registered while non-empty.
+
+class Outbox {
+  readonly pieces = new Fifo<Piece>();
+  bytes = 0;
+  draining = false;
+
+  constructor(readonly fd: number) {}
+
+  /** Sends what the socket takes now; true when the outbox is empty. */
+  pushOut(): boolean {
+    while (this.pieces.length > 0) {
+      const piece = this.pieces.first();
+      const left = piece.bytes.byteLength - piece.offset;
+      const sent = native.sendSome(this.fd, piece.bytes, piece.offset, left, piece.fds);
+      if (sent < 0) return false;
+      if (piece.fds !== null) {
+        if (piece.ownsFds) for (const fd of piece.fds) native.closeFd(fd);
+        piece.fds = null;
+      }
+      piece.offset += sent;
+      this.bytes -= sent;
+      if (piece.offset === piece.bytes.byteLength) this.pieces.shift();
+    }
+    return true;
+  }
+
+  /** Blocks until at most `limit` bytes are left. */
+  pushOutSync(limit: number): void {
+    while (!this.pushOut() && this.bytes > limit) native.pollFd(this.fd, true, null);
+  }
+
+  clear(): void {
+    for (; this.pieces.length > 0; this.pieces.shift()) {
+      const piece = this.pieces.first();
+      if (piece.ownsFds && piece.fds !== null) for (const fd of piece.fds) native.closeFd(fd);
+    }
+    this.bytes = 0;
+  }
+}
+
+const pendingOutboxes = new Set<Outbox>();
+let exitHookPid = 0;
+
+function flushAllAtExit(): void {
+  for (const outbox of pendingOutboxes) {
+    try {
+      outbox.pushOutSync(0);
+    } catch {
+      // the peer is gone: nothing can be delivered
+    }
+  }
+  pendingOutboxes.clear();
+}
+
+function trackPending(outbox: Outbox): void {
+  pendingOutboxes.add(outbox);
+  if (exitHookPid !== process.pid) {
+    exitHookPid = process.pid;
+    process.on('exit', flushAllAtExit);
+  }
+}
+
+registerAtFork({
+  afterInChild: () => {
+    // The parent's unsent bytes are the parent's to send.
+    for (const outbox of pendingOutboxes) {
+      outbox.pieces.clear();
+      outbox.bytes = 0;
+      outbox.draining = false;
+    }
+    pendingOutboxes.clear();
+  },
+});
+
+async function drain(outbox: Outbox): Promise<void> {
+  outbox.draining = true;
+  try {
+    while (!outbox.pushOut()) await whenReady(outbox.fd, 'write');
+  } catch {
+    outbox.clear(); // the peer is gone (EPIPE): later sends report it
+  } finally {
+    outbox.draining = false;
+    if (outbox.bytes === 0) pendingOutboxes.delete(outbox);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reading exactly n bytes.
+
+function header(length: number): Buffer {
+  if (length < LONG_FRAME) {
+    const h = Buffer.allocUnsafe(4);
+    h.writeInt32BE(length, 0);
+    return h;
+  }
+  const h = Buffer.allocUnsafe(12);
+  h.writeInt32BE(-1, 0);
+  h.writeBigUInt64BE(BigInt(length), 4);
+  return h;
+}
+
+/** Reads up to n bytes without waiting: how many arrived, or -1 at end-of-file. */
+function readAvailable(fd: number, into: Uint8Array, offset: number, n: number, fds: number[] | null): number {
+  let got = 0;
+  while (got < n) {
+    const r = native.recvSome(fd, into, offset + got, n - got, fds);
+    if (r === 0) return got === 0 ? -1 : got;
+    if (r < 0) break;
+    got += r;
+  }
+  return got;
+}
+
+const closedMidMessage = (): EOFError => new EOFError('the connection closed in the middle of a message');
+
+async function readExact(fd: number, into: Uint8Array, offset: number, n: number, fds: number[] | null): Promise<boolean> {
+  let got = 0;
+  while (got < n) {
+    const r = readAvailable(fd, into, offset + got, n - got, fds);
+    if (r < 0) {
+      if (got === 0) return false;
+      throw closedMidMessage();
+    }
+    got += r;
+    if (got < n) await whenReady(fd, 'read');
+  }
+  return true;
+}
+
+function readExactSync(fd: number, into: Uint8Array, offset: number, n: number, fds: number[] | null): boolean {
+  let got = 0;
+  while (got < n) {
+    const r = readAvailable(fd, into, offset + got, n - got, fds);
+    if (r < 0) {
+      if (got === 0) return false;
+      throw closedMidMessage();
+    }
+    got += r;
+    if (got < n) native.pollFd(fd, false, null);
+  }
+  return true;
+}
+
+function frameLength(head: Buffer, readMore: (into: Buffer) => boolean | Promise<boolean>): number | Promise<number> {
+  const short = head.readInt32BE(0);
+  if (short !== -1) {
+    if (short < 0) throw new ProcessError(`bad message length ${short}`);
+    return short;
+  }
+  const long = Buffer.allocUnsafe(8);
+  const finish = (ok: boolean): number => {
+    if (!ok) throw closedMidMessage();
+    const n = long.readBigUInt64BE(0);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProcessError(`bad message length ${n}`);
+    return Number(n);
+  };
+  const r = readMore(long);
+  return typeof r === 'boolean' ? finish(r) : r.then(finish);
+}
+
+/** The longest frame a reader accepts (longer ones are refused unread). */
+type Oversize = { maxLength: number };
+
+function tooLong(length: number, maxLength: number): BufferTooShort {
+  return new BufferTooShort(`the message is ${length} bytes, longer than maxLength ${maxLength}`);
+}
+
+/**
+ * Reads one whole frame, waiting for it without blocking the event loop;
+ * null at end-of-file before a frame starts.
+ */
+export async function readFrame(fd: number, limit?: Oversize): Promise<Frame | null> {
+  const fds: number[] = [];
+  const head = Buffer.allocUnsafe(4);
+  if (!(await readExact(fd, head, 0, 4, fds))) return null;
+  const length = await frameLength(head, (into) => readExact(fd, into, 0, 8, fds));
+  if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
+  const data = Buffer.allocUnsafe(length);
+  if (!(await readExact(fd, data, 0, length, fds)) && length > 0) throw closedMidMessage();
+  return { data, fds };
+}
+
+/** readFrame(), blocking the thread. */
+export function readFrameSync(fd: number, limit?: Oversize): Frame | null {
+  const fds: number[] = [];
+  const head = Buffer.allocUnsafe(4);
+  if (!readExactSync(fd, head, 0, 4, fds)) return null;
+  const length = frameLength(head, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
+  if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
+  const data = Buffer.allocUnsafe(length);
+  if (!readExactSync(fd, data, 0, length, fds) && length > 0) throw closedMidMessage();
+  return { data, fds };
+}
+
+/**
+ * Reads one frame if one has begun to arrive (without waiting for its
+ * first byte): null when nothing is there, 'eof' at end-of-file. The rest
+ * of a begun frame is waited for.
+ */
+export async function readFrameIfAny(fd: number): Promise<Frame | null | 'eof'> {
+  const fds: number[] = [];
+  const head = Buffer.allocUnsafe(4);
+  const got = readAvailable(fd, head, 0, 4, fds);
+  if (got < 0) return 'eof';
+  if (got === 0) return null;
+  if (got < 4 && !(await readExact(fd, head, got, 4 - got, fds))) throw closedMidMessage();
+  const length = await frameLength(head, (into) => readExact(fd, into, 0, 8, fds));
+  const data = Buffer.allocUnsafe(length);
+  if (!(await readExact(fd, data, 0, length, fds)) && length > 0) throw closedMidMessage();
+  return { data, fds };
+}
+
+/** readFrameIfAny(), blocking the thread for the rest of a begun frame. */
+export function readFrameIfAnySync(fd: number): Frame | null | 'eof' {
+  const fds: number[] = [];
+  const head = Buffer.allocUnsafe(4);
+  const got = readAvailable(fd, head, 0, 4, fds);
+  if (got < 0) return 'eof';
+  if (got === 0) return null;
+  if (got < 4 && !readExactSync(fd, head, got, 4 - got, fds)) throw closedMidMessage();
+  const length = frameLength(head, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
+  const data = Buffer.allocUnsafe(length);
+  if (!readExactSync(fd, data, 0, length, fds) && length > 0) throw closedMidMessage();
+  return { data, fds };
+}
+
+// ---------------------------------------------------------------------------
+
+function asBytes(buf: ArrayBufferView | ArrayBuffer, offset: unknown, size: unknown): Uint8Array {
+  let bytes: Uint8Array;
+  if (buf instanceof ArrayBuffer || buf instanceof SharedArrayBuffer) bytes = new Uint8Array(buf);
+  else if (ArrayBuffer.isView(buf)) bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  else throw new TypeError('The "buf" argument must be an ArrayBuffer or an ArrayBufferView');
+  const start = offset === undefined ? 0 : offset;
+  if (typeof start !== 'number' || !Number.isInteger(start) || start < 0) {
+    throw new RangeError(`The "offset" argument must be a non-negative integer; received ${String(offset)}`);
+  }
+  if (start > bytes.byteLength) throw new RangeError('The "offset" argument is beyond the end of the buffer');
+  const count = size === undefined ? bytes.byteLength - start : size;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+    throw new RangeError(`The "size" argument must be a non-negative integer; received ${String(size)}`);
+  }
+  if (start + count > bytes.byteLength) throw new RangeError('The "offset" and "size" arguments reach beyond the buffer');
+  return bytes.subarray(start, start + count);
+}
+
+function checkTimeoutMs(value: unknown): number | null {
+  if (value === undefined) return 0;
+  if (value === null) return null;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError('The "timeoutMs" argument must be a number of milliseconds or null');
+  }
+  return value > 2 ** 31 - 1 ? null : Math.max(0, value);
+}
+
+const closeOnCollect = new FinalizationRegistry<{ fd: number; pid: number }>((held) => {
+  if (held.pid !== process.pid) return;
+  forgetDescriptor(held.fd);
+  try {
+    native.closeFd(held.fd);
+  } catch {
+    // already closed
+  }
+});
+
+export interface ConnectionOptions {
+  readable?: boolean;
+  writable?: boolean;
+}
+
+export class Connection {
+  #fd: number;
+  readonly #readable: boolean;
+  readonly #writable: boolean;
+  readonly #outbox: Outbox;
+  /** The async read in progress: reads are taken one at a time, in call order. */
+  #reading: Promise<unknown> = Promise.resolve();
+  #readsPending = 0;
+  #unreadable: string | null = null;
+  readonly #token = {};
+
+  /** Takes ownership of `fd`, a connected stream socket. */
+  constructor(fd: number, options: ConnectionOptions = {}) {
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
+      throw new TypeError(`The "fd" argument must be a file descriptor; received ${String(fd)}`);
+    }
+    const { readable = true, writable = true } = options;
+    if (!readable && !writable) throw new TypeError('at least one of readable and writable must be true');
+    this.#fd = fd;
+    this.#readable = readable;
+    this.#writable = writable;
+    this.#outbox = new Outbox(fd);
+    closeOnCollect.register(this, { fd, pid: process.pid }, this.#token);
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  get readable(): boolean {
+    return this.#readable;
+  }
+
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  fileno(): number {
+    this.#checkOpen();
+    return this.#fd;
+  }
+
+  /** Sends one object (serialized as section 9 says); it arrives whole, in order. */
+  send(obj: unknown): void {
+    this.#checkWritable();
+    const { data, fds } = dumps(obj, 'message', 'obj');
+    this.#sendFrame(data, fds);
+  }
+
+  /** Sends bytes as one message; offset and size in bytes. */
+  sendBytes(buf: ArrayBufferView | ArrayBuffer, offset?: number, size?: number): void {
+    this.#checkWritable();
+    this.#sendFrame(asBytes(buf, offset, size), [], true);
+  }
+
+  /** The next object; rejects with EOFError when the other end is closed and nothing is left. */
+  async recv(): Promise<unknown> {
+    const frame = await this.#nextFrame();
+    return loads(frame.data, frame.fds);
+  }
+
+  recvSync(): unknown {
+    const frame = this.#nextFrameSync();
+    return loads(frame.data, frame.fds);
+  }
+
+  /** The next message's bytes; BufferTooShort (and no longer readable) if it is longer than maxLength. */
+  async recvBytes(maxLength?: number): Promise<Buffer> {
+    const limit = checkMaxLength(maxLength);
+    return (await this.#nextFrame(limit)).data;
+  }
+
+  recvBytesSync(maxLength?: number): Buffer {
+    return this.#nextFrameSync(checkMaxLength(maxLength)).data;
+  }
+
+  /**
+   * Reads the next message into `buf` at byte `offset`; resolves with its
+   * length. A message that does not fit is consumed all the same and
+   * rejects with BufferTooShort, whose `received` holds it.
+   */
+  async recvBytesInto(buf: ArrayBufferView, offset: number = 0): Promise<number> {
+    if (!ArrayBuffer.isView(buf)) throw new TypeError('The "buf" argument must be an ArrayBufferView');
+    const target = asBytes(buf, offset, undefined);
+    const { data } = await this.#nextFrame();
+    if (data.byteLength > target.byteLength) {
+      const error = new BufferTooShort(`the message is ${data.byteLength} bytes; ${target.byteLength} fit in the buffer`);
+      (error as BufferTooShort & { received: Buffer }).received = data;
+      throw error;
+    }
+    target.set(data);
+    return data.byteLength;
+  }
+
+  /** Whether a message (or end-of-file) can be read, waiting up to timeoutMs (null: for ever). */
+  async poll(timeoutMs?: number | null): Promise<boolean> {
+    const ms = checkTimeoutMs(timeoutMs);
+    this.#checkReadable();
+    if (native.pollFd(this.#fd, false, 0)) return true;
+    if (ms === 0) return false;
+    return whenReady(this.#fd, 'read', ms);
+  }
+
+  pollSync(timeoutMs?: number | null): boolean {
+    const ms = checkTimeoutMs(timeoutMs);
+    this.#checkReadable();
+    return native.pollFd(this.#fd, false, ms);
+  }
+
+  /** Closes the connection; what send() queued is written first. */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    try {
+      if (this.#outbox.bytes > 0) this.#outbox.pushOutSync(0);
+    } catch {
+      // the peer is gone: nothing more can be delivered
+    } finally {
+      this.#outbox.clear();
+      pendingOutboxes.delete(this.#outbox);
+      this.#fd = -1;
+      closeOnCollect.unregister(this.#token);
+      forgetDescriptor(fd);
+      native.closeFd(fd);
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `borrowed`: the payload is the caller's memory, copied if it must wait. */
+  #sendFrame(payload: Uint8Array, fds: number[], borrowed = false): void {
+    const head = header(payload.byteLength);
+    const outbox = this.#outbox;
+    const sendFds = fds.length > 0 ? fds : null;
+    const pieces: Piece[] = [];
+    if (payload.byteLength <= COALESCE_LIMIT) {
+      const one = Buffer.allocUnsafe(head.byteLength + payload.byteLength);
+      head.copy(one, 0);
+      one.set(payload, head.byteLength);
+      pieces.push({ bytes: one, offset: 0, fds: sendFds, ownsFds: false });
+    } else {
+      pieces.push({ bytes: head, offset: 0, fds: sendFds, ownsFds: false });
+      pieces.push({ bytes: payload, offset: 0, fds: null, ownsFds: false });
+    }
+    const wasEmpty = outbox.pieces.length === 0;
+    for (const piece of pieces) outbox.pieces.push(piece);
+    outbox.bytes += head.byteLength + payload.byteLength;
+    if (wasEmpty && outbox.pushOut()) return;
+    // Past the high-water mark, wait here (as Python's send does) before
+    // anything below copies what is left of a borrowed buffer.
+    if (outbox.bytes > HIGH_WATER) outbox.pushOutSync(HIGH_WATER / 2);
+    if (outbox.bytes === 0) return;
+    // The socket is full: what waits may not depend on descriptors the
+    // caller might close right after send() (only this frame's can still
+    // be the caller's; earlier ones were duplicated when they were queued).
+    for (const piece of pieces) {
+      if (piece.fds !== null && !piece.ownsFds) {
+        piece.fds = piece.fds.map((fd) => native.dup(fd));
+        piece.ownsFds = true;
+      }
+      // Like Python's send_bytes, which returns once written: later changes
+      // to the caller's buffer must not reach the peer.
+      if (borrowed && piece.bytes === payload && piece.offset < payload.byteLength) {
+        piece.bytes = Buffer.from(payload.subarray(piece.offset));
+        piece.offset = 0;
+      }
+    }
+    trackPending(outbox);
+    if (!outbox.draining) void drain(outbox);
+  }
+
+  #nextFrame(limit?: Oversize): Promise<Frame> {
+    this.#checkReadable();
+    const fd = this.#fd;
+    this.#readsPending++;
+    const result = this.#reading.then(async () => {
+      try {
+        this.#checkReadable();
+        const frame = await readFrame(fd, limit);
+        if (frame === null) throw new EOFError('the other end of the connection is closed');
+        return frame;
+      } catch (error) {
+        if (error instanceof BufferTooShort && limit !== undefined) this.#unreadable = error.message;
+        throw error;
+      } finally {
+        this.#readsPending--;
+      }
+    });
+    this.#reading = result.catch(() => undefined);
+    return result;
+  }
+
+  #nextFrameSync(limit?: Oversize): Frame {
+    this.#checkReadable();
+    if (this.#readsPending > 0) {
+      throw new ProcessError('an async recv() on this connection is in progress; a sync read now would take its message');
+    }
+    try {
+      const frame = readFrameSync(this.#fd, limit);
+      if (frame === null) throw new EOFError('the other end of the connection is closed');
+      return frame;
+    } catch (error) {
+      if (error instanceof BufferTooShort && limit !== undefined) this.#unreadable = error.message;
+      throw error;
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#fd < 0) throw new ProcessError('handle is closed');
+  }
+
+  #checkReadable(): void {
+    this.#checkOpen();
+    if (!this.#readable) throw new ProcessError('connection is write-only');
+    if (this.#unreadable !== null) throw new ProcessError(`connection is no longer readable: ${this.#unreadable}`);
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (!this.#writable) throw new ProcessError('connection is read-only');
+  }
+
+  static {
+    register<Connection, { fd: number; readable: boolean; writable: boolean }>('multiprocessing.Connection', Connection, {
+      reduce: (conn, context) => ({ fd: context.addFd(conn.fileno()), readable: conn.#readable, writable: conn.#writable }),
+      revive: (state, context) => new Connection(context.fd(state.fd), { readable: state.readable, writable: state.writable }),
+    });
+  }
+}
+
+function checkMaxLength(maxLength: unknown): Oversize | undefined {
+  if (maxLength === undefined || maxLength === null) return undefined;
+  if (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 0) {
+    throw new RangeError(`The "maxLength" argument must be a non-negative integer; received ${String(maxLength)}`);
+  }
+  return { maxLength };
+}
+
+/** Python's Pipe(duplex): two connected Connections; duplex false gives [read-only, write-only]. */
+export function Pipe(duplex: boolean = true): [Connection, Connection] {
+  if (typeof duplex !== 'boolean') throw new TypeError('The "duplex" argument must be a boolean');
+  const [a, b] = native.socketPair();
+  if (duplex) return [new Connection(a), new Connection(b)];
+  return [new Connection(a, { writable: false }), new Connection(b, { readable: false })];
+}

@@ -1,0 +1,241 @@
+// Listener and Client (API.md section 3; CPython's connection.Listener and
+// Client) over AF_UNIX and AF_INET, with Python's HMAC challenge: the
+// listener challenges the client and then the client the listener, each
+// with 40 random bytes under a "{sha256}" prefix. Python 3.12+ speaks it as
+// is; a pre-3.12 Python answers with a bare HMAC-MD5, which is accepted.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { AuthenticationError, BufferTooShort, ProcessError } from '../errors';
+import { native } from '../native';
+import { Connection } from './connection';
+import { forgetDescriptor, whenReady } from './readiness';
+
+export type Family = 'AF_UNIX' | 'AF_INET';
+/** AF_UNIX: a socket path; AF_INET: [host, port]. */
+export type Address = string | [string, number];
+
+export interface ListenerOptions {
+  family?: Family;
+  backlog?: number;
+  authkey?: Uint8Array | string | null;
+}
+
+export interface ClientOptions {
+  family?: Family;
+  authkey?: Uint8Array | string | null;
+}
+
+const CHALLENGE = Buffer.from('#CHALLENGE#');
+const WELCOME = Buffer.from('#WELCOME#');
+const FAILURE = Buffer.from('#FAILURE#');
+const MESSAGE_LENGTH = 40;
+const MD5_ONLY_MESSAGE_LENGTH = 20;
+const MAX_AUTH_MESSAGE = 256;
+const DIGESTS = new Map([
+  ['md5', 'md5'],
+  ['sha256', 'sha256'],
+  ['sha384', 'sha384'],
+  ['sha3_256', 'sha3-256'],
+  ['sha3_384', 'sha3-384'],
+]);
+
+function authkeyBytes(authkey: unknown): Buffer | null {
+  if (authkey === undefined || authkey === null) return null;
+  if (typeof authkey === 'string') return Buffer.from(authkey, 'utf8');
+  if (authkey instanceof Uint8Array) return Buffer.from(authkey);
+  throw new TypeError('The "options.authkey" property must be a Uint8Array, a string or null');
+}
+
+/** Python's _get_digest_name_and_payload: "{name}payload", or no name. */
+function digestAndPayload(message: Buffer): [string, Buffer] {
+  if (message[0] === 0x7b /* { */) {
+    const close = message.indexOf(0x7d /* } */, 1);
+    if (close > 0 && close < 20) {
+      const name = message.subarray(1, close).toString('latin1');
+      if (DIGESTS.has(name)) return [name, message.subarray(close + 1)];
+    }
+  }
+  return ['', message];
+}
+
+const hmac = (name: string, key: Buffer, message: Buffer): Buffer =>
+  createHmac(DIGESTS.get(name) as string, key).update(message).digest();
+
+async function recvAuthMessage(conn: Connection): Promise<Buffer> {
+  try {
+    return await conn.recvBytes(MAX_AUTH_MESSAGE);
+  } catch (error) {
+    if (error instanceof BufferTooShort) throw new AuthenticationError('message too long during authentication', { cause: error });
+    throw error;
+  }
+}
+
+async function deliverChallenge(conn: Connection, authkey: Buffer): Promise<void> {
+  const message = Buffer.concat([Buffer.from('{sha256}'), randomBytes(MESSAGE_LENGTH)]);
+  conn.sendBytes(Buffer.concat([CHALLENGE, message]));
+  const response = await recvAuthMessage(conn);
+  const [name, payload] = digestAndPayload(response);
+  const expected = hmac(name || 'md5', authkey, message);
+  if (expected.length !== payload.length || !timingSafeEqual(expected, payload)) {
+    conn.sendBytes(FAILURE);
+    throw new AuthenticationError('digest received was wrong');
+  }
+  conn.sendBytes(WELCOME);
+}
+
+async function answerChallenge(conn: Connection, authkey: Buffer): Promise<void> {
+  const received = await recvAuthMessage(conn);
+  if (!received.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
+    throw new AuthenticationError('protocol error: expected a challenge');
+  }
+  const message = received.subarray(CHALLENGE.length);
+  if (message.length < MD5_ONLY_MESSAGE_LENGTH) throw new AuthenticationError(`challenge too short: ${message.length} bytes`);
+  const [name] = digestAndPayload(message);
+  const response = name
+    ? Buffer.concat([Buffer.from(`{${name}}`), hmac(name, authkey, message)])
+    : hmac('md5', authkey, message);
+  conn.sendBytes(response);
+  const reply = await recvAuthMessage(conn);
+  if (!reply.equals(WELCOME)) throw new AuthenticationError('digest sent was rejected');
+}
+
+function familyOf(address: unknown, family: unknown): Family {
+  if (family !== undefined && family !== 'AF_UNIX' && family !== 'AF_INET') {
+    throw new RangeError(`The "options.family" property must be 'AF_UNIX' or 'AF_INET'; received ${String(family)}`);
+  }
+  const implied: Family | undefined = typeof address === 'string' ? 'AF_UNIX' : Array.isArray(address) ? 'AF_INET' : undefined;
+  if (family !== undefined && implied !== undefined && family !== implied) {
+    throw new TypeError(`The "address" argument does not fit family ${family}: a path for AF_UNIX, [host, port] for AF_INET`);
+  }
+  return (family as Family | undefined) ?? implied ?? 'AF_UNIX';
+}
+
+function numericHost(host: string): string {
+  if (host === 'localhost') return '127.0.0.1';
+  if (host === '') return '0.0.0.0';
+  return host;
+}
+
+function checkInetAddress(address: unknown): [string, number] {
+  if (!Array.isArray(address) || address.length !== 2 || typeof address[0] !== 'string' || !Number.isInteger(address[1])) {
+    throw new TypeError('The "address" argument must be [host, port] for AF_INET');
+  }
+  const port = address[1] as number;
+  if (port < 0 || port > 65535) throw new RangeError(`The "address" port must be from 0 to 65535; received ${port}`);
+  return [address[0], port];
+}
+
+let listenerCount = 0;
+
+function arbitraryUnixAddress(): string {
+  return path.join(os.tmpdir(), `mp-listener-${process.pid}-${++listenerCount}-${randomBytes(4).toString('hex')}`);
+}
+
+async function closeOnFailure<T>(conn: Connection, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+export class Listener {
+  readonly #family: Family;
+  readonly #address: Address;
+  readonly #authkey: Buffer | null;
+  #fd: number;
+
+  /** Binds and listens at once: `address` is readable (port 0 gives the real port). */
+  constructor(address?: Address | null, options: ListenerOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+    this.#family = familyOf(address ?? undefined, options.family);
+    this.#authkey = authkeyBytes(options.authkey);
+    const backlog = options.backlog ?? 1;
+    if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`The "options.backlog" property must be a non-negative integer`);
+    if (this.#family === 'AF_UNIX') {
+      const where = address ?? arbitraryUnixAddress();
+      if (typeof where !== 'string') throw new TypeError('The "address" argument must be a socket path for AF_UNIX');
+      this.#fd = native.unixListen(where, Math.max(backlog, 1));
+      this.#address = where;
+    } else {
+      const [host, port] = checkInetAddress(address ?? ['127.0.0.1', 0]);
+      const bound = native.tcpListen(numericHost(host), port, Math.max(backlog, 1));
+      this.#fd = bound.fd;
+      this.#address = [host, bound.port];
+    }
+    native.setNonBlocking(this.#fd);
+  }
+
+  get address(): Address {
+    return Array.isArray(this.#address) ? [this.#address[0], this.#address[1]] : this.#address;
+  }
+
+  get family(): Family {
+    return this.#family;
+  }
+
+  /** The next connection, authenticated when the listener has an authkey (AuthenticationError otherwise). */
+  async accept(options: { signal?: AbortSignal } = {}): Promise<Connection> {
+    for (;;) {
+      if (this.#fd < 0) throw new ProcessError('the listener is closed');
+      const fd = native.acceptNow(this.#fd);
+      if (fd >= 0) {
+        const conn = new Connection(fd);
+        const authkey = this.#authkey;
+        if (authkey === null) return conn;
+        return closeOnFailure(conn, async () => {
+          await deliverChallenge(conn, authkey);
+          await answerChallenge(conn, authkey);
+          return conn;
+        });
+      }
+      await whenReady(this.#fd, 'read', null, options.signal);
+    }
+  }
+
+  /** Stops listening; an AF_UNIX socket file is removed. */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    forgetDescriptor(fd);
+    native.closeFd(fd);
+    if (this.#family === 'AF_UNIX' && typeof this.#address === 'string' && !this.#address.startsWith('\0')) {
+      fs.rmSync(this.#address, { force: true });
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Connects to a Listener; with an authkey both sides prove they hold it. */
+export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
+  if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  const family = familyOf(address, options.family);
+  const authkey = authkeyBytes(options.authkey);
+  let conn: Connection;
+  if (family === 'AF_UNIX') {
+    if (typeof address !== 'string') throw new TypeError('The "address" argument must be a socket path for AF_UNIX');
+    conn = new Connection(native.unixConnect(address));
+  } else {
+    const [host, port] = checkInetAddress(address);
+    const fd = native.tcpConnectStart(numericHost(host), port);
+    conn = new Connection(fd);
+    await closeOnFailure(conn, async () => {
+      await whenReady(fd, 'write');
+      native.connectResult(fd);
+    });
+  }
+  if (authkey === null) return conn;
+  return closeOnFailure(conn, async () => {
+    await answerChallenge(conn, authkey);
+    await deliverChallenge(conn, authkey);
+    return conn;
+  });
+}

@@ -1,0 +1,562 @@
+// Queue, JoinableQueue, SimpleQueue (API.md section 4; CPython's queues.py).
+//
+// A queue is a socket pair shared by every process that has it, a read
+// lock and a write lock (Locks), and for Queue a BoundedSemaphore counting
+// free slots. Items are serialized by put(), kept in this process's feeder
+// and written by it (asynchronously, or synchronously at exit) as whole
+// frames under the write lock.
+//
+// A reader waits for data WITHOUT the read lock, then takes the lock only
+// to read one frame that has begun to arrive, so a consumer killed while it
+// waits in get() holds nothing, and the others go on receiving. Frames are
+// read exactly (connection.ts): no reader buffers bytes of another's item.
+import { Connection, readFrameIfAny, readFrameIfAnySync } from './connection/connection';
+import { whenReady } from './connection/readiness';
+import { EOFError, Empty, Full, ProcessError } from './errors';
+import { native } from './native';
+import { dumps, loads, register } from './reduction';
+import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
+import { SEM_VALUE_MAX } from './synchronize/semlock';
+import { Fifo } from './fifo';
+import { registerAtFork } from './util';
+
+export interface PutOptions {
+  /** false: throw Full at once instead of waiting for a free slot. */
+  block?: boolean;
+  /** Milliseconds to wait for a slot; then Full. */
+  timeout?: number | null;
+  signal?: AbortSignal;
+}
+
+export interface GetOptions {
+  /** false: throw Empty at once when no item is there. */
+  block?: boolean;
+  /** Milliseconds to wait for an item; then Empty. */
+  timeout?: number | null;
+  signal?: AbortSignal;
+}
+
+const LONG_FRAME = 0x7fffffff;
+const COALESCE_LIMIT = 64 << 10;
+
+function frameHeader(length: number): Buffer {
+  if (length < LONG_FRAME) {
+    const h = Buffer.allocUnsafe(4);
+    h.writeInt32BE(length, 0);
+    return h;
+  }
+  const h = Buffer.allocUnsafe(12);
+  h.writeInt32BE(-1, 0);
+  h.writeBigUInt64BE(BigInt(length), 4);
+  return h;
+}
+
+/**
+ * One write unit: a frame, or several small frames without descriptors
+ * coalesced while they waited (one sendmsg for many items: a stream
+ * socket charges each write's buffer overhead against its capacity, so
+ * item-per-write would fill it after a few hundred small items).
+ */
+interface OutFrame {
+  /** Until the first byte is sent: the pieces, joined into chunks then. */
+  parts: Uint8Array[];
+  bytes: number;
+  chunks: Uint8Array[] | null;
+  chunk: number;
+  offset: number;
+  /** Duplicates owned by the frame, closed once sent. */
+  fds: number[] | null;
+}
+
+/** How many bytes of small frames one write may carry. */
+const BATCH_LIMIT = 256 << 10;
+
+function frameOf(data: Buffer, fds: number[]): OutFrame {
+  const head = frameHeader(data.byteLength);
+  return {
+    parts: [head, data],
+    bytes: head.byteLength + data.byteLength,
+    chunks: null,
+    chunk: 0,
+    offset: 0,
+    fds: fds.length > 0 ? fds.map((fd) => native.dup(fd)) : null,
+  };
+}
+
+/** Appends `next` to `tail` if both are small, unstarted and carry no descriptors. */
+function coalesce(tail: OutFrame | undefined, next: OutFrame): boolean {
+  if (tail === undefined || tail.chunks !== null || tail.fds !== null || next.fds !== null) return false;
+  if (next.bytes > COALESCE_LIMIT || tail.bytes + next.bytes > BATCH_LIMIT) return false;
+  tail.parts.push(...next.parts);
+  tail.bytes += next.bytes;
+  return true;
+}
+
+/** Writes what the socket takes of `frame` now; true when it is all sent. */
+function pushFrame(fd: number, frame: OutFrame): boolean {
+  if (frame.chunks === null) {
+    frame.chunks = frame.bytes <= BATCH_LIMIT + COALESCE_LIMIT ? [Buffer.concat(frame.parts, frame.bytes)] : frame.parts;
+    frame.parts = [];
+  }
+  const chunks = frame.chunks;
+  while (frame.chunk < chunks.length) {
+    const bytes = chunks[frame.chunk];
+    const sent = native.sendSome(fd, bytes, frame.offset, bytes.byteLength - frame.offset, frame.fds);
+    if (sent < 0) return false;
+    if (frame.fds !== null) {
+      for (const fd of frame.fds) native.closeFd(fd);
+      frame.fds = null;
+    }
+    frame.offset += sent;
+    if (frame.offset === bytes.byteLength) {
+      frame.chunk++;
+      frame.offset = 0;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// The feeder: this process's items not yet written (Python's feeder thread).
+
+class Feeder {
+  readonly frames = new Fifo<OutFrame>();
+  running = false;
+  /** The write lock is held by this process's feeder (mid-batch). */
+  holdingLock = false;
+  cancelled = false;
+  readonly #idle: Array<() => void> = [];
+
+  constructor(
+    readonly fd: number,
+    readonly wlock: Lock,
+  ) {}
+
+  push(frame: OutFrame): void {
+    if (!coalesce(this.frames.last(), frame)) this.frames.push(frame);
+    trackFeeder(this);
+    if (this.running) return;
+    // Started on the next turn of the loop, so that the puts of this turn
+    // go out together (fewer writes, and room for more items in the socket).
+    this.running = true;
+    setImmediate(() => void this.#run());
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.frames.length === 0 && !this.running) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Writes everything now, blocking the thread (at exit). */
+  flushSync(): void {
+    if (this.frames.length === 0) return;
+    if (!this.holdingLock) {
+      this.wlock.acquireSync();
+      this.holdingLock = true;
+    }
+    try {
+      while (this.frames.length > 0) {
+        while (!pushFrame(this.fd, this.frames.first())) native.pollFd(this.fd, true, null);
+        this.frames.shift();
+      }
+    } finally {
+      this.holdingLock = false;
+      this.wlock.release();
+    }
+  }
+
+  async #run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.frames.length > 0) {
+        await this.wlock.acquire();
+        if (this.holdingLock || this.frames.length === 0) {
+          // flushSync() ran meanwhile and wrote everything.
+          this.wlock.release();
+          continue;
+        }
+        this.holdingLock = true;
+        try {
+          while (this.frames.length > 0) {
+            if (pushFrame(this.fd, this.frames.first())) this.frames.shift();
+            else await whenReady(this.fd, 'write');
+            if (!this.holdingLock) return; // flushSync() took over and finished
+          }
+        } finally {
+          if (this.holdingLock) {
+            this.holdingLock = false;
+            this.wlock.release();
+          }
+        }
+      }
+    } catch (error) {
+      process.emitWarning(`multiprocessing: a queue's feeder could not write: ${String(error)}`);
+      this.frames.clear();
+    } finally {
+      this.running = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+}
+
+const activeFeeders = new Set<Feeder>();
+let exitHookPid = 0;
+
+function trackFeeder(feeder: Feeder): void {
+  activeFeeders.add(feeder);
+  if (exitHookPid !== process.pid) {
+    exitHookPid = process.pid;
+    process.on('exit', () => {
+      for (const f of activeFeeders) {
+        if (f.cancelled) continue;
+        try {
+          f.flushSync();
+        } catch {
+          // nobody can read it any more
+        }
+      }
+    });
+  }
+}
+
+registerAtFork({
+  afterInChild: () => {
+    // What the parent's feeder holds is the parent's to write.
+    for (const feeder of activeFeeders) {
+      feeder.frames.clear();
+      feeder.holdingLock = false;
+      feeder.running = false;
+    }
+    activeFeeders.clear();
+  },
+});
+
+// ---------------------------------------------------------------------------
+
+function checkOptions(options: PutOptions | GetOptions | undefined, name: string): { block: boolean; timeout: number | null; signal?: AbortSignal } {
+  if (options === undefined) return { block: true, timeout: null };
+  if (options === null || typeof options !== 'object') throw new TypeError(`The "${name}" argument must be an object`);
+  const { block = true, timeout = null, signal } = options;
+  if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
+    throw new TypeError(`The "${name}.timeout" property must be a number of milliseconds or null`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`The "${name}.signal" property must be an AbortSignal`);
+  return { block, timeout: timeout === null || timeout > 2 ** 31 - 1 ? null : Math.max(0, timeout), signal };
+}
+
+function checkMaxsize(maxsize: unknown): number {
+  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize < 0) {
+    throw new RangeError(`The "maxsize" argument must be a non-negative integer; received ${String(maxsize)}`);
+  }
+  return maxsize === 0 || maxsize > SEM_VALUE_MAX ? SEM_VALUE_MAX : maxsize;
+}
+
+interface Channel {
+  reader: Connection;
+  writer: Connection;
+  rlock: Lock;
+  wlock: Lock;
+}
+
+function newChannel(): Channel {
+  const [a, b] = native.socketPair();
+  return {
+    reader: new Connection(a, { writable: false }),
+    writer: new Connection(b, { readable: false }),
+    rlock: new Lock(),
+    wlock: new Lock(),
+  };
+}
+
+/** Reads one item, waiting without the read lock; undefined when none comes in time. */
+async function receive(channel: Channel, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<{ value: unknown } | undefined> {
+  const fd = channel.reader.fileno();
+  const end = timeout === null ? null : performance.now() + timeout;
+  const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
+  for (;;) {
+    if (!(await channel.rlock.acquire({ timeout: block ? left() : 0, signal }))) return undefined;
+    let frame;
+    try {
+      frame = await readFrameIfAny(fd);
+    } finally {
+      channel.rlock.release();
+    }
+    if (frame === 'eof') throw new EOFError('every writer of the queue is closed');
+    if (frame !== null) return { value: loads(frame.data, frame.fds) };
+    if (!block) return undefined;
+    const wait = left();
+    if (wait === 0 || !(await whenReady(fd, 'read', wait, signal))) return undefined;
+  }
+}
+
+function receiveSync(channel: Channel, block: boolean, timeout: number | null): { value: unknown } | undefined {
+  const fd = channel.reader.fileno();
+  const end = timeout === null ? null : performance.now() + timeout;
+  const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
+  for (;;) {
+    if (!channel.rlock.acquireSync({ timeout: block ? left() : 0 })) return undefined;
+    let frame;
+    try {
+      frame = readFrameIfAnySync(fd);
+    } finally {
+      channel.rlock.release();
+    }
+    if (frame === 'eof') throw new EOFError('every writer of the queue is closed');
+    if (frame !== null) return { value: loads(frame.data, frame.fds) };
+    if (!block) return undefined;
+    const wait = left();
+    if (wait === 0 || !native.pollFd(fd, false, wait)) return undefined;
+  }
+}
+
+interface QueueParts extends Channel {
+  maxsize: number;
+  slots: BoundedSemaphore;
+}
+
+let revivingQueue: QueueParts | null = null;
+
+export class Queue<T = unknown> {
+  readonly #channel: Channel;
+  readonly #maxsize: number;
+  /** Free slots; put() takes one, get() gives it back. */
+  readonly #slots: BoundedSemaphore;
+  #feeder: Feeder | null = null;
+  #closed = false;
+
+  constructor(maxsize: number = 0) {
+    const parts = revivingQueue;
+    revivingQueue = null;
+    if (parts !== null) {
+      this.#channel = parts;
+      this.#maxsize = parts.maxsize;
+      this.#slots = parts.slots;
+      return;
+    }
+    this.#maxsize = checkMaxsize(maxsize);
+    this.#channel = newChannel();
+    this.#slots = new BoundedSemaphore(this.#maxsize);
+  }
+
+  /** Resolves once the item is accepted (serialized, a slot taken); Full when none frees in time. */
+  async put(obj: T, options?: PutOptions): Promise<void> {
+    const { block, timeout, signal } = checkOptions(options, 'options');
+    this.#checkOpen();
+    const { data, fds } = dumps(obj, 'message', 'obj');
+    if (!(await this.#slots.acquire({ timeout: block ? timeout : 0, signal }))) throw new Full('the queue is full');
+    this.#enqueue(data, fds);
+  }
+
+  putNowait(obj: T): void {
+    this.#checkOpen();
+    const { data, fds } = dumps(obj, 'message', 'obj');
+    if (!this.#slots.acquireSync({ block: false })) throw new Full('the queue is full');
+    this.#enqueue(data, fds);
+  }
+
+  /** The next item; Empty when none arrives in time (or at once, with block: false). */
+  async get(options?: GetOptions): Promise<T> {
+    const { block, timeout, signal } = checkOptions(options, 'options');
+    this.#checkOpen();
+    const got = await receive(this.#channel, block, timeout, signal);
+    if (got === undefined) throw new Empty('the queue is empty');
+    this.#slots.release();
+    return got.value as T;
+  }
+
+  getNowait(): T {
+    return this.getSync({ block: false });
+  }
+
+  /** get(), blocking the thread. */
+  getSync(options?: Omit<GetOptions, 'signal'>): T {
+    const { block, timeout } = checkOptions(options, 'options');
+    this.#checkOpen();
+    const got = receiveSync(this.#channel, block, timeout);
+    if (got === undefined) throw new Empty('the queue is empty');
+    this.#slots.release();
+    return got.value as T;
+  }
+
+  /** Items put and not yet taken (approximate while others put and get). */
+  qsize(): number {
+    return this.#maxsize - this.#slots.getValue();
+  }
+
+  empty(): boolean {
+    return !native.pollFd(this.#channel.reader.fileno(), false, 0);
+  }
+
+  full(): boolean {
+    return this.#slots.getValue() === 0;
+  }
+
+  /** No more put() from this process; what was put is still written (await joinThread()). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.reader.close();
+    const feeder = this.#feeder;
+    if (feeder === null) this.#channel.writer.close();
+    else void feeder.whenIdle().then(() => this.#channel.writer.close());
+  }
+
+  /** After close(): resolves once everything this process put has been handed to the OS. */
+  async joinThread(): Promise<void> {
+    if (!this.#closed) throw new ProcessError('joinThread() needs close() first');
+    await this.#feeder?.whenIdle();
+  }
+
+  /** At exit, do not wait to write what is still buffered (it is lost). */
+  cancelJoinThread(): void {
+    this.#ensureFeeder().cancelled = true;
+  }
+
+  protected get parts(): QueueParts {
+    return { ...this.#channel, maxsize: this.#maxsize, slots: this.#slots };
+  }
+
+  protected checkOpen(): void {
+    this.#checkOpen();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ProcessError('the queue is closed');
+  }
+
+  #ensureFeeder(): Feeder {
+    this.#feeder ??= new Feeder(this.#channel.writer.fileno(), this.#channel.wlock);
+    return this.#feeder;
+  }
+
+  #enqueue(data: Buffer, fds: number[]): void {
+    this.#ensureFeeder().push(frameOf(data, fds));
+  }
+
+  static {
+    register<Queue, QueueParts>('multiprocessing.Queue', Queue, {
+      reduce: (q) => q.parts,
+      revive: (parts) => {
+        revivingQueue = parts;
+        return new Queue();
+      },
+    });
+  }
+}
+
+interface JoinableParts extends QueueParts {
+  unfinished: Semaphore;
+  cond: Condition;
+}
+
+let revivingJoinable: JoinableParts | null = null;
+
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  readonly #unfinished: Semaphore;
+  readonly #cond: Condition;
+
+  constructor(maxsize: number = 0) {
+    const parts = revivingJoinable;
+    revivingJoinable = null;
+    if (parts !== null) revivingQueue = parts;
+    super(maxsize);
+    this.#unfinished = parts?.unfinished ?? new Semaphore(0);
+    this.#cond = parts?.cond ?? new Condition();
+  }
+
+  override async put(obj: T, options?: PutOptions): Promise<void> {
+    await super.put(obj, options);
+    this.#countTask();
+  }
+
+  override putNowait(obj: T): void {
+    super.putNowait(obj);
+    this.#countTask();
+  }
+
+  /** One item taken with get() is fully processed; ProcessError when called more often than items were put. */
+  taskDone(): void {
+    using _held = this.#cond.holdSync();
+    if (!this.#unfinished.acquireSync({ block: false })) throw new ProcessError('taskDone() called too many times');
+    if (this.#unfinished.getValue() === 0) this.#cond.notifyAll();
+  }
+
+  /** Resolves once every item put so far has been taken and marked done. */
+  async join(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#cond.acquire({ signal: options.signal });
+    try {
+      while (this.#unfinished.getValue() !== 0) await this.#cond.wait(null, { signal: options.signal });
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  #countTask(): void {
+    using _held = this.#cond.holdSync();
+    this.#unfinished.release();
+  }
+
+  static {
+    register<JoinableQueue, JoinableParts>('multiprocessing.JoinableQueue', JoinableQueue, {
+      reduce: (q) => ({ ...q.parts, unfinished: q.#unfinished, cond: q.#cond }),
+      revive: (parts) => {
+        revivingJoinable = parts;
+        return new JoinableQueue();
+      },
+    });
+  }
+}
+
+let revivingSimple: Channel | null = null;
+
+export class SimpleQueue<T = unknown> {
+  readonly #channel: Channel;
+  #closed = false;
+
+  constructor() {
+    const parts = revivingSimple;
+    revivingSimple = null;
+    this.#channel = parts ?? newChannel();
+  }
+
+  /** Writes the item now (blocking the thread while the pipe is full), under the write lock. */
+  put(obj: T): void {
+    this.#checkOpen();
+    const { data, fds } = dumps(obj, 'message', 'obj');
+    const frame = frameOf(data, fds);
+    const fd = this.#channel.writer.fileno();
+    using _held = this.#channel.wlock.holdSync();
+    while (!pushFrame(fd, frame)) native.pollFd(fd, true, null);
+  }
+
+  async get(options: { signal?: AbortSignal } = {}): Promise<T> {
+    this.#checkOpen();
+    const got = await receive(this.#channel, true, null, options.signal);
+    return (got as { value: unknown }).value as T;
+  }
+
+  empty(): boolean {
+    return !native.pollFd(this.#channel.reader.fileno(), false, 0);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.reader.close();
+    this.#channel.writer.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ProcessError('the queue is closed');
+  }
+
+  static {
+    register<SimpleQueue, Channel>('multiprocessing.SimpleQueue', SimpleQueue, {
+      reduce: (q) => q.#channel,
+      revive: (parts) => {
+        revivingSimple = parts;
+        return new SimpleQueue();
+      },
+    });
+  }
+}
