@@ -403,9 +403,15 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     Napi::Value error = status < 0 ? Napi::Value(ErrnoError(env, -status, "poll").Value()) : env.Null();
     bool readable = status < 0 || (events & (UV_READABLE | UV_DISCONNECT)) != 0;
     bool writable = status < 0 || (events & UV_WRITABLE) != 0;
-    self->callback_.MakeCallback(env.Global(),
-                                 {error, Napi::Boolean::New(env, readable), Napi::Boolean::New(env, writable)},
-                                 self->async_);
+    try {
+      self->callback_.MakeCallback(env.Global(),
+                                   {error, Napi::Boolean::New(env, readable), Napi::Boolean::New(env, writable)},
+                                   self->async_);
+    } catch (const Napi::Error& thrown) {
+      // No JavaScript frame is below a libuv callback: report it as Node
+      // reports any uncaught error (uncaughtException, or exit).
+      napi_fatal_exception(env, thrown.Value());
+    }
   }
 
   // setEvents(readable, writable)

@@ -179,7 +179,11 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     Napi::HandleScope scope(env);
     Napi::Value arg = status < 0 ? Napi::Value(ErrnoError(env, -status, "poll").Value())
                                  : Napi::Value(env.Null());
-    self->callback_.MakeCallback(env.Global(), {arg}, self->async_);
+    try {
+      self->callback_.MakeCallback(env.Global(), {arg}, self->async_);
+    } catch (const Napi::Error& thrown) {
+      napi_fatal_exception(env, thrown.Value());  // as any uncaught error in a callback
+    }
   }
 
   void Stop() {

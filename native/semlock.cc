@@ -378,7 +378,11 @@ void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, Requ
     return;
   }
   dispatcher->DropPending(env);
-  callback.Call({Napi::Number::New(env, request->id), Napi::Number::New(env, request->error)});
+  try {
+    callback.Call({Napi::Number::New(env, request->id), Napi::Number::New(env, request->error)});
+  } catch (const Napi::Error& thrown) {
+    napi_fatal_exception(env, thrown.Value());  // as any uncaught error in a callback
+  }
 }
 
 void OnEnvCleanup(void* data) {
