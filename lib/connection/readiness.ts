@@ -23,6 +23,30 @@ class Watched {
     this.watcher = new native.IoWatcher(fd, (error, readable, writable) => this.#onEvent(error, readable, writable));
   }
 
+  #narrowPending = false;
+
+  /**
+   * After a waiter leaves: the poll's interest shrinks on the next turn of
+   * the loop, not now, so that the next wait of a ping-pong (usually made in
+   * this same turn) finds the poll still armed: no epoll change per message.
+   */
+  narrowLater(): void {
+    if (this.#narrowPending) return;
+    this.#narrowPending = true;
+    setImmediate(() => {
+      this.#narrowPending = false;
+      if (watched.get(this.fd) === this) this.update();
+    });
+  }
+
+  /** Adds interest in `direction` at once if the poll lacks it. */
+  widen(direction: Direction): void {
+    if (direction === 'read' ? !this.#reading : !this.#writing) this.update();
+  }
+
+  #reading = false;
+  #writing = false;
+
   update(): void {
     let read = false;
     let write = false;
@@ -30,6 +54,9 @@ class Watched {
       if (w.direction === 'read') read = true;
       else write = true;
     }
+    if (read === this.#reading && write === this.#writing) return;
+    this.#reading = read;
+    this.#writing = write;
     this.watcher.setEvents(read, write);
   }
 
@@ -66,7 +93,7 @@ export function whenReady(fd: number, direction: Direction, timeoutMs: number | 
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       w.waiters.delete(waiter);
-      if (watched.get(fd) === w) w.update();
+      if (watched.get(fd) === w) w.narrowLater();
     };
     const waiter: Waiter = {
       direction,
@@ -80,7 +107,7 @@ export function whenReady(fd: number, direction: Direction, timeoutMs: number | 
       reject(signal?.reason);
     };
     w.waiters.add(waiter);
-    w.update();
+    w.widen(direction);
     if (timeoutMs !== null) timer = setTimeout(() => waiter.settle(false), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
