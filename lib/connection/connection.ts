@@ -230,35 +230,70 @@ export function readFrameSync(fd: number, limit?: Oversize): Frame | null {
   return { data, fds };
 }
 
+/** A frame whose first bytes are here and whose rest is still coming. */
+interface PartialFrame {
+  head: Buffer;
+  /** Bytes of head read so far (4 once the short header is complete). */
+  headGot: number;
+  data: Buffer | null;
+  dataGot: number;
+  fds: number[];
+}
+
 /**
- * Reads one frame if one has begun to arrive (without waiting for its
- * first byte): null when nothing is there, 'eof' at end-of-file. The rest
- * of a begun frame is waited for.
+ * Reads, without waiting, as much of the next frame as is there: the
+ * whole frame, the beginning of one (to finish with finishFrame()), null
+ * when no byte of a frame is there, 'eof' at end-of-file.
  */
-export async function readFrameIfAny(fd: number): Promise<Frame | null | 'eof'> {
+export function startFrame(fd: number): Frame | PartialFrame | null | 'eof' {
   const fds: number[] = [];
   const head = Buffer.allocUnsafe(4);
   const got = readAvailable(fd, head, 0, 4, fds);
   if (got < 0) return 'eof';
   if (got === 0) return null;
-  if (got < 4 && !(await readExact(fd, head, got, 4 - got, fds))) throw closedMidMessage();
-  const length = await frameLength(head, (into) => readExact(fd, into, 0, 8, fds));
-  const data = Buffer.allocUnsafe(length);
-  if (!(await readExact(fd, data, 0, length, fds)) && length > 0) throw closedMidMessage();
+  const partial: PartialFrame = { head, headGot: got, data: null, dataGot: 0, fds };
+  if (got < 4) return partial;
+  const short = head.readInt32BE(0);
+  if (short === -1) return partial; // the long header: finishFrame() reads it
+  if (short < 0) throw new ProcessError(`bad message length ${short}`);
+  const data = Buffer.allocUnsafe(short);
+  const dataGot = short === 0 ? 0 : readAvailable(fd, data, 0, short, fds);
+  if (dataGot < 0) throw closedMidMessage();
+  if (dataGot === short) return { data, fds };
+  partial.data = data;
+  partial.dataGot = dataGot;
+  return partial;
+}
+
+export function isPartial(frame: Frame | PartialFrame): frame is PartialFrame {
+  return 'headGot' in frame;
+}
+
+/** Reads the rest of a frame startFrame() began, waiting without blocking the event loop. */
+export async function finishFrame(fd: number, partial: PartialFrame): Promise<Frame> {
+  const { head, fds } = partial;
+  if (partial.headGot < 4 && !(await readExact(fd, head, partial.headGot, 4 - partial.headGot, fds))) throw closedMidMessage();
+  let data = partial.data;
+  if (data === null) {
+    const length = await frameLength(head, (into) => readExact(fd, into, 0, 8, fds));
+    data = Buffer.allocUnsafe(length);
+  }
+  const left = data.byteLength - partial.dataGot;
+  if (left > 0 && !(await readExact(fd, data, partial.dataGot, left, fds))) throw closedMidMessage();
   return { data, fds };
 }
 
-/** readFrameIfAny(), blocking the thread for the rest of a begun frame. */
-export function readFrameIfAnySync(fd: number): Frame | null | 'eof' {
-  const fds: number[] = [];
-  const head = Buffer.allocUnsafe(4);
-  const got = readAvailable(fd, head, 0, 4, fds);
-  if (got < 0) return 'eof';
-  if (got === 0) return null;
-  if (got < 4 && !readExactSync(fd, head, got, 4 - got, fds)) throw closedMidMessage();
-  const length = frameLength(head, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
-  const data = Buffer.allocUnsafe(length);
-  if (!readExactSync(fd, data, 0, length, fds) && length > 0) throw closedMidMessage();
+/** finishFrame(), blocking the thread. */
+export function finishFrameSync(fd: number, partial: PartialFrame): Frame {
+  const { head, fds } = partial;
+  if (partial.headGot < 4 && !readExactSync(fd, head, partial.headGot, 4 - partial.headGot, fds)) throw closedMidMessage();
+  let data = partial.data;
+  if (data === null) {
+    const length = frameLength(head, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
+    data = Buffer.allocUnsafe(length);
+  }
+  const left = data.byteLength - partial.dataGot;
+  if (left > 0 && !readExactSync(fd, data, partial.dataGot, left, fds)) throw closedMidMessage();
   return { data, fds };
 }
 
@@ -362,9 +397,31 @@ export class Connection {
   }
 
   /** The next object; rejects with EOFError when the other end is closed and nothing is left. */
-  async recv(): Promise<unknown> {
-    const frame = await this.#nextFrame();
-    return loads(frame.data, frame.fds);
+  recv(): Promise<unknown> {
+    // A message already here, and no read before it: taken now.
+    if (this.#readsPending === 0 && this.#fd >= 0 && this.#readable && this.#unreadable === null) {
+      let started;
+      try {
+        started = startFrame(this.#fd);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (started === 'eof') return Promise.reject(new EOFError('the other end of the connection is closed'));
+      if (started !== null) {
+        if (!isPartial(started)) {
+          try {
+            return Promise.resolve(loads(started.data, started.fds));
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        return this.#queueRead(() => finishFrame(this.#fd, started)).then((frame) => loads(frame.data, frame.fds));
+      }
+      // Nothing there yet: wait before reading again (a read now would only
+      // find nothing a second time).
+      return this.#nextFrame(undefined, true).then((frame) => loads(frame.data, frame.fds));
+    }
+    return this.#nextFrame().then((frame) => loads(frame.data, frame.fds));
   }
 
   recvSync(): unknown {
@@ -479,12 +536,16 @@ export class Connection {
     if (!outbox.draining) void drain(outbox);
   }
 
-  #nextFrame(limit?: Oversize): Promise<Frame> {
-    this.#checkReadable();
+  #nextFrame(limit?: Oversize, knownEmpty = false): Promise<Frame> {
+    try {
+      this.#checkReadable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const fd = this.#fd;
-    this.#readsPending++;
-    const result = this.#reading.then(async () => {
+    return this.#queueRead(async () => {
       try {
+        if (knownEmpty) await whenReady(fd, 'read');
         this.#checkReadable();
         const frame = await readFrame(fd, limit);
         if (frame === null) throw new EOFError('the other end of the connection is closed');
@@ -492,9 +553,15 @@ export class Connection {
       } catch (error) {
         if (error instanceof BufferTooShort && limit !== undefined) this.#unreadable = error.message;
         throw error;
-      } finally {
-        this.#readsPending--;
       }
+    });
+  }
+
+  /** Runs `read` after the reads queued before it; reads never overlap. */
+  #queueRead(read: () => Promise<Frame>): Promise<Frame> {
+    this.#readsPending++;
+    const result = (this.#readsPending === 1 ? read() : this.#reading.then(read)).finally(() => {
+      this.#readsPending--;
     });
     this.#reading = result.catch(() => undefined);
     return result;
