@@ -10,13 +10,13 @@
 // to read one frame that has begun to arrive, so a consumer killed while it
 // waits in get() holds nothing, and the others go on receiving. Frames are
 // read exactly (connection.ts): no reader buffers bytes of another's item.
-import { Connection, readFrameIfAny, readFrameIfAnySync } from './connection/connection';
+import { Connection, finishFrame, finishFrameSync, isPartial, startFrame } from './connection/connection';
 import { whenReady } from './connection/readiness';
 import { EOFError, Empty, Full, ProcessError } from './errors';
 import { native } from './native';
 import { dumps, loads, register } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
-import { SEM_VALUE_MAX } from './synchronize/semlock';
+import { kAcquireCancellable, SEM_VALUE_MAX, type CancellableAcquire } from './synchronize/semlock';
 import { Fifo } from './fifo';
 import { registerAtFork } from './util';
 
@@ -70,6 +70,8 @@ interface OutFrame {
 
 /** How many bytes of small frames one write may carry. */
 const BATCH_LIMIT = 256 << 10;
+/** Waiting bytes that start the feeder at once rather than on the next turn. */
+const START_BYTES = 64 << 10;
 
 function frameOf(data: Buffer, fds: number[]): OutFrame {
   const head = frameHeader(data.byteLength);
@@ -134,12 +136,39 @@ class Feeder {
 
   push(frame: OutFrame): void {
     if (!coalesce(this.frames.last(), frame)) this.frames.push(frame);
+    this.#waitingBytes += frame.bytes;
     trackFeeder(this);
-    if (this.running) return;
+    if (this.running) {
+      if (!this.#started && this.#waitingBytes >= START_BYTES) this.#start();
+      return;
+    }
     // Started on the next turn of the loop, so that the puts of this turn
-    // go out together (fewer writes, and room for more items in the socket).
+    // go out together (fewer writes, and room for more items in the
+    // socket); at once when a batch is full, so that a long run of puts
+    // streams to the readers while it goes on.
     this.running = true;
-    setImmediate(() => void this.#run());
+    this.#started = false;
+    if (this.#waitingBytes >= START_BYTES) this.#start();
+    else setImmediate(() => this.#start());
+  }
+
+  #waitingBytes = 0;
+  #started = false;
+
+  /** In a fork child: the parent's waiting items are the parent's to write. */
+  forget(): void {
+    this.frames.clear();
+    this.#waitingBytes = 0;
+    this.holdingLock = false;
+    this.running = false;
+    this.#started = false;
+    this.#acquiring = null;
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    void this.#run();
   }
 
   whenIdle(): Promise<void> {
@@ -147,16 +176,24 @@ class Feeder {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /** The write lock, being acquired by #run(). */
+  #acquiring: CancellableAcquire | null = null;
+
   /** Writes everything now, blocking the thread (at exit). */
   flushSync(): void {
     if (this.frames.length === 0) return;
     if (!this.holdingLock) {
-      this.wlock.acquireSync();
+      // #run() may be acquiring the lock: the lock may even be ours already,
+      // its news still queued behind this very code; then we take it over.
+      const inFlight = this.#acquiring;
+      this.#acquiring = null;
+      if (inFlight === null || !inFlight.takeOver()) this.wlock.acquireSync();
       this.holdingLock = true;
     }
     try {
       while (this.frames.length > 0) {
         while (!pushFrame(this.fd, this.frames.first())) native.pollFd(this.fd, true, null);
+        this.#waitingBytes -= this.frames.first().bytes;
         this.frames.shift();
       }
     } finally {
@@ -169,7 +206,12 @@ class Feeder {
     this.running = true;
     try {
       while (this.frames.length > 0) {
-        await this.wlock.acquire();
+        const attempt = this.wlock[kAcquireCancellable]();
+        this.#acquiring = attempt;
+        const acquired = await attempt.promise;
+        if (this.#acquiring === attempt) this.#acquiring = null;
+        if (attempt.takenOver) return; // flushSync() took the lock and wrote everything
+        if (!acquired) continue;
         if (this.holdingLock || this.frames.length === 0) {
           // flushSync() ran meanwhile and wrote everything.
           this.wlock.release();
@@ -178,7 +220,10 @@ class Feeder {
         this.holdingLock = true;
         try {
           while (this.frames.length > 0) {
-            if (pushFrame(this.fd, this.frames.first())) this.frames.shift();
+            if (pushFrame(this.fd, this.frames.first())) {
+              this.#waitingBytes -= this.frames.first().bytes;
+              this.frames.shift();
+            }
             else await whenReady(this.fd, 'write');
             if (!this.holdingLock) return; // flushSync() took over and finished
           }
@@ -194,6 +239,8 @@ class Feeder {
       this.frames.clear();
     } finally {
       this.running = false;
+      this.#started = false;
+      if (this.frames.length === 0) this.#waitingBytes = 0;
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
@@ -222,11 +269,7 @@ function trackFeeder(feeder: Feeder): void {
 registerAtFork({
   afterInChild: () => {
     // What the parent's feeder holds is the parent's to write.
-    for (const feeder of activeFeeders) {
-      feeder.frames.clear();
-      feeder.holdingLock = false;
-      feeder.running = false;
-    }
+    for (const feeder of activeFeeders) feeder.forget();
     activeFeeders.clear();
   },
 });
@@ -268,6 +311,38 @@ function newChannel(): Channel {
   };
 }
 
+type Received = { value: unknown };
+
+/**
+ * Takes the read lock without waiting and reads a frame that is here: the
+ * common case of a busy queue, with no promise in the way. A frame still
+ * arriving is finished asynchronously, the lock held meanwhile. Undefined
+ * when the lock is busy or nothing is there (then nothing was taken).
+ */
+function receiveNow(channel: Channel): Received | Promise<Received> | undefined {
+  if (!channel.rlock.acquireSync({ block: false })) return undefined;
+  const fd = channel.reader.fileno();
+  let started;
+  try {
+    started = startFrame(fd);
+  } catch (error) {
+    channel.rlock.release();
+    throw error;
+  }
+  if (started === null || started === 'eof') {
+    channel.rlock.release();
+    if (started === 'eof') throw new EOFError('every writer of the queue is closed');
+    return undefined;
+  }
+  if (!isPartial(started)) {
+    channel.rlock.release();
+    return { value: loads(started.data, started.fds) };
+  }
+  return finishFrame(fd, started)
+    .finally(() => channel.rlock.release())
+    .then((frame) => ({ value: loads(frame.data, frame.fds) }));
+}
+
 /** Reads one item, waiting without the read lock; undefined when none comes in time. */
 async function receive(channel: Channel, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<{ value: unknown } | undefined> {
   const fd = channel.reader.fileno();
@@ -277,11 +352,12 @@ async function receive(channel: Channel, block: boolean, timeout: number | null,
     if (!(await channel.rlock.acquire({ timeout: block ? left() : 0, signal }))) return undefined;
     let frame;
     try {
-      frame = await readFrameIfAny(fd);
+      const started = startFrame(fd);
+      if (started === 'eof') throw new EOFError('every writer of the queue is closed');
+      frame = started === null ? null : isPartial(started) ? await finishFrame(fd, started) : started;
     } finally {
       channel.rlock.release();
     }
-    if (frame === 'eof') throw new EOFError('every writer of the queue is closed');
     if (frame !== null) return { value: loads(frame.data, frame.fds) };
     if (!block) return undefined;
     const wait = left();
@@ -297,11 +373,12 @@ function receiveSync(channel: Channel, block: boolean, timeout: number | null): 
     if (!channel.rlock.acquireSync({ timeout: block ? left() : 0 })) return undefined;
     let frame;
     try {
-      frame = readFrameIfAnySync(fd);
+      const started = startFrame(fd);
+      if (started === 'eof') throw new EOFError('every writer of the queue is closed');
+      frame = started === null ? null : isPartial(started) ? finishFrameSync(fd, started) : started;
     } finally {
       channel.rlock.release();
     }
-    if (frame === 'eof') throw new EOFError('every writer of the queue is closed');
     if (frame !== null) return { value: loads(frame.data, frame.fds) };
     if (!block) return undefined;
     const wait = left();
@@ -358,7 +435,8 @@ export class Queue<T = unknown> {
   async get(options?: GetOptions): Promise<T> {
     const { block, timeout, signal } = checkOptions(options, 'options');
     this.#checkOpen();
-    const got = await receive(this.#channel, block, timeout, signal);
+    signal?.throwIfAborted();
+    const got = (await receiveNow(this.#channel)) ?? (await receive(this.#channel, block, timeout, signal));
     if (got === undefined) throw new Empty('the queue is empty');
     this.#slots.release();
     return got.value as T;
