@@ -57,6 +57,9 @@ const NAMES = [
   'seed_global_copy',
   'seed_pid_and_name',
   'seed_process_attributes',
+  'seed_queue',
+  'seed_queue_hello',
+  'seed_queue_join_first',
   'seed_run_function',
   'seed_start_method',
   'seed_subclass',
@@ -318,5 +321,19 @@ describe('examples', function () {
     hasLines(run, 'Process 2: event.set()');
     const met = run.lines.filter((l) => /^Process-\d+ đi tiếp sau điểm hẹn \(thứ tự [0-2]\)$/.test(l));
     assert.deepEqual(met.map((l) => l.slice(-2, -1)).sort(), ['0', '1', '2']);
+  });
+  it('seed_queue: [42, null, "hello"] through a Queue and through a Pipe', async () => {
+    const run = await ok('seed_queue');
+    assert.deepEqual(run.lines, ['[42,null,"hello"]', '[42,null,"hello"]']);
+  });
+
+  it('seed_queue_hello: the child\'s "Hello from child" read before join()', async () => {
+    const run = await ok('seed_queue_hello');
+    assert.deepEqual(run.lines, ['Hello from child']);
+  });
+
+  it('seed_queue_join_first: the item is there after join(), as in the seed', async () => {
+    const run = await ok('seed_queue_join_first');
+    assert.deepEqual(run.lines, ['Дані від процесу']);
   });
 });

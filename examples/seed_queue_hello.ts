@@ -1,0 +1,24 @@
+// Twin of shared/seeds/001_4517217938e51cb5.txt, "Các thao tác với pipe,
+// queue hoặc worker": worker(queue) puts "Hello from child"; the parent
+// reads it (q.get()) before join(), as in the seed.
+import * as mp from '../lib/index';
+
+export async function worker(queue: mp.Queue<string>): Promise<void> {
+  await queue.put('Hello from child');
+}
+
+async function main(): Promise<void> {
+  const q = new mp.Queue<string>();
+  const p = new mp.Process({ target: worker, args: [q] });
+  p.start();
+  console.log(await q.get()); // Đọc dữ liệu từ tiến trình con
+  await p.join(10_000);
+  q.close();
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

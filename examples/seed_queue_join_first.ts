@@ -1,0 +1,25 @@
+// Twin of shared/seeds/004_e8a46a8f95245dfe.txt, "Черги (Queues)": the child
+// puts "Дані від процесу", the parent joins it FIRST and only then gets the
+// item — the child's queued item was written before it exited, so it is
+// there.
+import * as mp from '../lib/index';
+
+export async function worker(queue: mp.Queue<string>): Promise<void> {
+  await queue.put('Дані від процесу');
+}
+
+async function main(): Promise<void> {
+  const queue = new mp.Queue<string>();
+  const process_ = new mp.Process({ target: worker, args: [queue] });
+  process_.start();
+  await process_.join(10_000);
+  console.log(await queue.get({ timeout: 10_000 })); // Отримуємо дані з черги
+  queue.close();
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
