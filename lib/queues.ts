@@ -14,7 +14,7 @@ import { Connection, finishFrame, finishFrameSync, isPartial, startFrame } from 
 import { whenReady } from './connection/readiness';
 import { EOFError, Empty, Full, ProcessError } from './errors';
 import { native } from './native';
-import { dumps, loads, register } from './reduction';
+import { dumpsParts, loads, register, type DumpedParts } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
 import { kAcquireCancellable, SEM_VALUE_MAX, type CancellableAcquire } from './synchronize/semlock';
 import { Fifo } from './fifo';
@@ -73,11 +73,11 @@ const BATCH_LIMIT = 256 << 10;
 /** Waiting bytes that start the feeder at once rather than on the next turn. */
 const START_BYTES = 64 << 10;
 
-function frameOf(data: Buffer, fds: number[]): OutFrame {
-  const head = frameHeader(data.byteLength);
+function frameOf({ parts, length, fds }: DumpedParts): OutFrame {
+  const head = frameHeader(length);
   return {
-    parts: [head, data],
-    bytes: head.byteLength + data.byteLength,
+    parts: [head, ...parts],
+    bytes: head.byteLength + length,
     chunks: null,
     chunk: 0,
     offset: 0,
@@ -419,16 +419,16 @@ export class Queue<T = unknown> {
   async put(obj: T, options?: PutOptions): Promise<void> {
     const { block, timeout, signal } = checkOptions(options, 'options');
     this.#checkOpen();
-    const { data, fds } = dumps(obj, 'message', 'obj');
+    const dumped = dumpsParts(obj, 'message', 'obj');
     if (!(await this.#slots.acquire({ timeout: block ? timeout : 0, signal }))) throw new Full('the queue is full');
-    this.#enqueue(data, fds);
+    this.#enqueue(dumped);
   }
 
   putNowait(obj: T): void {
     this.#checkOpen();
-    const { data, fds } = dumps(obj, 'message', 'obj');
+    const dumped = dumpsParts(obj, 'message', 'obj');
     if (!this.#slots.acquireSync({ block: false })) throw new Full('the queue is full');
-    this.#enqueue(data, fds);
+    this.#enqueue(dumped);
   }
 
   /** The next item; Empty when none arrives in time (or at once, with block: false). */
@@ -507,8 +507,8 @@ export class Queue<T = unknown> {
     return this.#feeder;
   }
 
-  #enqueue(data: Buffer, fds: number[]): void {
-    this.#ensureFeeder().push(frameOf(data, fds));
+  #enqueue(dumped: DumpedParts): void {
+    this.#ensureFeeder().push(frameOf(dumped));
   }
 
   static {
@@ -600,8 +600,7 @@ export class SimpleQueue<T = unknown> {
   /** Writes the item now (blocking the thread while the pipe is full), under the write lock. */
   put(obj: T): void {
     this.#checkOpen();
-    const { data, fds } = dumps(obj, 'message', 'obj');
-    const frame = frameOf(data, fds);
+    const frame = frameOf(dumpsParts(obj, 'message', 'obj'));
     const fd = this.#channel.writer.fileno();
     using _held = this.#channel.wlock.holdSync();
     while (!pushFrame(fd, frame)) native.pollFd(fd, true, null);

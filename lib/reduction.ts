@@ -4,6 +4,8 @@
 // objects through registered reducers that may carry file descriptors.
 import * as v8 from 'node:v8';
 
+import { OutOfBandSerializer, outOfBandParts, readOutOfBand } from './out_of_band';
+
 import { SerializationError } from './errors';
 import { describeReference, findReference, loadReference, loadReferenceSync, type FunctionReference } from './reference';
 
@@ -91,6 +93,9 @@ const MARKED = 1;
 /** Plain data that JSON carries exactly: JSON text, ~10x cheaper than node:v8 for small values. */
 const JSON_TEXT = 2;
 const JSON_NODE_LIMIT = 256;
+/** node:v8 with big buffers beside the body (out_of_band.ts). */
+const OUT_OF_BAND_PLAIN = 3;
+const OUT_OF_BAND_MARKED = 4;
 const PLAIN_TAG = Buffer.from([PLAIN]);
 const MARKED_TAG = Buffer.from([MARKED]);
 
@@ -379,12 +384,25 @@ export interface Dumped {
  * (e.g. 'args'); `purpose` is the start method or 'message'.
  */
 export function dumps(value: unknown, purpose: string, where = ''): Dumped {
+  const { parts, length, fds } = dumpsParts(value, purpose, where);
+  return { data: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length), fds };
+}
+
+export interface DumpedParts {
+  /** The message is these parts end to end; big buffers of the value are parts of their own (not copies). */
+  parts: Uint8Array[];
+  length: number;
+  fds: number[];
+}
+
+/** dumps() without joining the parts: a sender that writes them one by one copies no big buffer. */
+export function dumpsParts(value: unknown, purpose: string, where = ''): DumpedParts {
   if (isJsonData(value, { nodes: JSON_NODE_LIMIT })) {
     const text = JSON.stringify(value);
     const data = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
     data[0] = JSON_TEXT;
     data.write(text, 1);
-    return { data, fds: [] };
+    return { parts: [data], length: data.byteLength, fds: [] };
   }
   const writer = new Writer(purpose);
   let marked = false;
@@ -392,9 +410,8 @@ export function dumps(value: unknown, purpose: string, where = ''): Dumped {
     value = writer.mark(value, where);
     marked = true;
   }
-  // v8.serialize() with the tag byte written first, so that a big buffer
-  // inside is copied once, not twice.
-  const serializer = new v8.DefaultSerializer();
+  // The tag byte goes through the serializer: no copy of the body behind it.
+  const serializer = new OutOfBandSerializer();
   serializer.writeRawBytes(marked ? MARKED_TAG : PLAIN_TAG);
   serializer.writeHeader();
   try {
@@ -405,7 +422,10 @@ export function dumps(value: unknown, purpose: string, where = ''): Dumped {
       { cause: error },
     );
   }
-  return { data: serializer.releaseBuffer(), fds: writer.fds };
+  const body = serializer.releaseBuffer();
+  if (serializer.segments.length === 0) return { parts: [body], length: body.byteLength, fds: writer.fds };
+  const parts = outOfBandParts(marked ? OUT_OF_BAND_MARKED : OUT_OF_BAND_PLAIN, body.subarray(1), serializer.segments);
+  return { parts, length: parts.reduce((n, part) => n + part.byteLength, 0), fds: writer.fds };
 }
 
 // ---------------------------------------------------------------- receiving
@@ -516,6 +536,9 @@ function decode(data: Uint8Array): { value: unknown; marked: boolean } {
   if (data.length < 1) throw new SerializationError('empty message');
   const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buffer[0] === JSON_TEXT) return { value: JSON.parse(buffer.toString('utf8', 1)), marked: false };
+  if (buffer[0] === OUT_OF_BAND_PLAIN || buffer[0] === OUT_OF_BAND_MARKED) {
+    return { value: readOutOfBand(buffer), marked: buffer[0] === OUT_OF_BAND_MARKED };
+  }
   return { value: v8.deserialize(buffer.subarray(1)), marked: buffer[0] === MARKED };
 }
 

@@ -11,7 +11,7 @@
 // blocks as Python's does.
 import { BufferTooShort, EOFError, ProcessError } from '../errors';
 import { native } from '../native';
-import { dumps, loads, register } from '../reduction';
+import { dumpsParts, loads, register } from '../reduction';
 import { Fifo } from '../fifo';
 import { registerAtFork } from '../util';
 import { forgetDescriptor, whenReady } from './readiness';
@@ -32,6 +32,8 @@ interface Piece {
   fds: number[] | null;
   /** The fds are duplicates made for this piece: closed once sent. */
   ownsFds: boolean;
+  /** The bytes are the caller's, not a copy. */
+  borrowed: boolean;
 }
 
 // ---------------------------------------------------------------------------
@@ -386,14 +388,16 @@ export class Connection {
   /** Sends one object (serialized as section 9 says); it arrives whole, in order. */
   send(obj: unknown): void {
     this.#checkWritable();
-    const { data, fds } = dumps(obj, 'message', 'obj');
-    this.#sendFrame(data, fds);
+    const { parts, length, fds } = dumpsParts(obj, 'message', 'obj');
+    // Big buffers inside obj are parts of their own: borrowed, not copied.
+    this.#sendFrame(parts, length, fds, true);
   }
 
   /** Sends bytes as one message; offset and size in bytes. */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset?: number, size?: number): void {
     this.#checkWritable();
-    this.#sendFrame(asBytes(buf, offset, size), [], true);
+    const bytes = asBytes(buf, offset, size);
+    this.#sendFrame([bytes], bytes.byteLength, [], true);
   }
 
   /** The next object; rejects with EOFError when the other end is closed and nothing is left. */
@@ -494,24 +498,38 @@ export class Connection {
     this.close();
   }
 
-  /** `borrowed`: the payload is the caller's memory, copied if it must wait. */
-  #sendFrame(payload: Uint8Array, fds: number[], borrowed = false): void {
-    const head = header(payload.byteLength);
+  /**
+   * `borrowed`: the big parts are the caller's memory, copied if they must
+   * wait (what send() was given must not change in flight).
+   */
+  #sendFrame(parts: Uint8Array[], length: number, fds: number[], borrowed: boolean): void {
+    const head = header(length);
     const outbox = this.#outbox;
     const sendFds = fds.length > 0 ? fds : null;
     const pieces: Piece[] = [];
-    if (payload.byteLength <= COALESCE_LIMIT) {
-      const one = Buffer.allocUnsafe(head.byteLength + payload.byteLength);
-      head.copy(one, 0);
-      one.set(payload, head.byteLength);
-      pieces.push({ bytes: one, offset: 0, fds: sendFds, ownsFds: false });
-    } else {
-      pieces.push({ bytes: head, offset: 0, fds: sendFds, ownsFds: false });
-      pieces.push({ bytes: payload, offset: 0, fds: null, ownsFds: false });
+    // Small parts are joined behind the header; a big one is a piece of its own.
+    let small: Uint8Array[] = [head];
+    let smallBytes = head.byteLength;
+    const flushSmall = (): void => {
+      if (small.length === 0) return;
+      const bytes = small.length === 1 ? small[0] : Buffer.concat(small, smallBytes);
+      pieces.push({ bytes, offset: 0, fds: pieces.length === 0 ? sendFds : null, ownsFds: false, borrowed: false });
+      small = [];
+      smallBytes = 0;
+    };
+    for (const part of parts) {
+      if (part.byteLength <= COALESCE_LIMIT) {
+        small.push(part);
+        smallBytes += part.byteLength;
+      } else {
+        flushSmall();
+        pieces.push({ bytes: part, offset: 0, fds: null, ownsFds: false, borrowed });
+      }
     }
+    flushSmall();
     const wasEmpty = outbox.pieces.length === 0;
     for (const piece of pieces) outbox.pieces.push(piece);
-    outbox.bytes += head.byteLength + payload.byteLength;
+    outbox.bytes += head.byteLength + length;
     if (wasEmpty && outbox.pushOut()) return;
     // Past the high-water mark, wait here (as Python's send does) before
     // anything below copies what is left of a borrowed buffer.
@@ -527,9 +545,10 @@ export class Connection {
       }
       // Like Python's send_bytes, which returns once written: later changes
       // to the caller's buffer must not reach the peer.
-      if (borrowed && piece.bytes === payload && piece.offset < payload.byteLength) {
-        piece.bytes = Buffer.from(payload.subarray(piece.offset));
+      if (piece.borrowed && piece.offset < piece.bytes.byteLength) {
+        piece.bytes = Buffer.from(piece.bytes.subarray(piece.offset));
         piece.offset = 0;
+        piece.borrowed = false;
       }
     }
     trackPending(outbox);
