@@ -310,6 +310,28 @@ describe('pipes and queues in one process', () => {
     b.close();
   });
 
+  it("Python's multiprocessing Client authenticates against our Listener and exchanges bytes", async () => {
+    const { execFile } = await import('node:child_process');
+    const listener = new mp.connection.Listener(['127.0.0.1', 0], { authkey: 'shared key' });
+    const [, port] = listener.address as [string, number];
+    const script = [
+      'from multiprocessing.connection import Client',
+      `c = Client(('127.0.0.1', ${port}), authkey=b'shared key')`,
+      "c.send_bytes(b'from python')",
+      'print(c.recv_bytes().decode())',
+      'c.close()',
+    ].join('\n');
+    const python = new Promise<string>((resolve, reject) => {
+      execFile('python3', ['-c', script], { timeout: WAIT_MS }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    const conn = await listener.accept();
+    assert.equal((await conn.recvBytes()).toString(), 'from python');
+    conn.sendBytes(Buffer.from('from node'));
+    assert.equal((await python).trim(), 'from node');
+    conn.close();
+    listener.close();
+  });
+
   it('a closed queue refuses put() and get() with ProcessError; get() times out with Empty', async () => {
     const queue = new mp.Queue<number>();
     await assert.rejects(queue.get({ timeout: 20 }), mp.Empty);
