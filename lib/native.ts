@@ -50,6 +50,8 @@ export interface NativeSemLock {
 /** One libuv poll on a descriptor; its interest changes with setEvents(). */
 export interface IoWatcher {
   setEvents(readable: boolean, writable: boolean): void;
+  /** Whether the armed poll keeps the event loop alive. */
+  setKeepAlive(keep: boolean): void;
   close(): void;
 }
 

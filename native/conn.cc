@@ -369,6 +369,7 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "IoWatcher",
                        {InstanceMethod<&IoWatcher::SetEvents>("setEvents"),
+                        InstanceMethod<&IoWatcher::SetKeepAlive>("setKeepAlive"),
                         InstanceMethod<&IoWatcher::Close>("close")});
   }
 
@@ -427,6 +428,19 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     if (events == 0 && events_ != 0) Unref();
     events_ = events;
     return env.Undefined();
+  }
+
+  // setKeepAlive(keep): whether the armed poll keeps the loop alive (uv_ref);
+  // no system call, unlike changing the events.
+  Napi::Value SetKeepAlive(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) {
+      if (info[0].ToBoolean().Value()) {
+        uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+      } else {
+        uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+      }
+    }
+    return info.Env().Undefined();
   }
 
   void CloseHandle() {

@@ -205,22 +205,7 @@ function tooLong(length: number, maxLength: number): BufferTooShort {
   return new BufferTooShort(`the message is ${length} bytes, longer than maxLength ${maxLength}`);
 }
 
-/**
- * Reads one whole frame, waiting for it without blocking the event loop;
- * null at end-of-file before a frame starts.
- */
-export async function readFrame(fd: number, limit?: Oversize): Promise<Frame | null> {
-  const fds: number[] = [];
-  const head = Buffer.allocUnsafe(4);
-  if (!(await readExact(fd, head, 0, 4, fds))) return null;
-  const length = await frameLength(head, (into) => readExact(fd, into, 0, 8, fds));
-  if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
-  const data = Buffer.allocUnsafe(length);
-  if (!(await readExact(fd, data, 0, length, fds)) && length > 0) throw closedMidMessage();
-  return { data, fds };
-}
-
-/** readFrame(), blocking the thread. */
+/** Reads one whole frame, blocking the thread; null at end-of-file before a frame starts. */
 export function readFrameSync(fd: number, limit?: Oversize): Frame | null {
   const fds: number[] = [];
   const head = Buffer.allocUnsafe(4);
@@ -247,7 +232,7 @@ interface PartialFrame {
  * whole frame, the beginning of one (to finish with finishFrame()), null
  * when no byte of a frame is there, 'eof' at end-of-file.
  */
-export function startFrame(fd: number): Frame | PartialFrame | null | 'eof' {
+export function startFrame(fd: number, limit?: Oversize): Frame | PartialFrame | null | 'eof' {
   const fds: number[] = [];
   const head = Buffer.allocUnsafe(4);
   const got = readAvailable(fd, head, 0, 4, fds);
@@ -258,6 +243,7 @@ export function startFrame(fd: number): Frame | PartialFrame | null | 'eof' {
   const short = head.readInt32BE(0);
   if (short === -1) return partial; // the long header: finishFrame() reads it
   if (short < 0) throw new ProcessError(`bad message length ${short}`);
+  if (limit !== undefined && short > limit.maxLength) throw tooLong(short, limit.maxLength);
   const data = Buffer.allocUnsafe(short);
   const dataGot = short === 0 ? 0 : readAvailable(fd, data, 0, short, fds);
   if (dataGot < 0) throw closedMidMessage();
@@ -272,12 +258,13 @@ export function isPartial(frame: Frame | PartialFrame): frame is PartialFrame {
 }
 
 /** Reads the rest of a frame startFrame() began, waiting without blocking the event loop. */
-export async function finishFrame(fd: number, partial: PartialFrame): Promise<Frame> {
+export async function finishFrame(fd: number, partial: PartialFrame, limit?: Oversize): Promise<Frame> {
   const { head, fds } = partial;
   if (partial.headGot < 4 && !(await readExact(fd, head, partial.headGot, 4 - partial.headGot, fds))) throw closedMidMessage();
   let data = partial.data;
   if (data === null) {
     const length = await frameLength(head, (into) => readExact(fd, into, 0, 8, fds));
+    if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
     data = Buffer.allocUnsafe(length);
   }
   const left = data.byteLength - partial.dataGot;
@@ -564,11 +551,16 @@ export class Connection {
     const fd = this.#fd;
     return this.#queueRead(async () => {
       try {
-        if (knownEmpty) await whenReady(fd, 'read');
-        this.#checkReadable();
-        const frame = await readFrame(fd, limit);
-        if (frame === null) throw new EOFError('the other end of the connection is closed');
-        return frame;
+        // Read what is there; when nothing is, wait for readiness first (a
+        // read now would only find nothing again).
+        for (let wait = knownEmpty; ; wait = true) {
+          if (wait) await whenReady(fd, 'read');
+          this.#checkReadable();
+          const started = startFrame(fd, limit);
+          if (started === 'eof') throw new EOFError('the other end of the connection is closed');
+          if (started === null) continue;
+          return isPartial(started) ? await finishFrame(fd, started, limit) : started;
+        }
       } catch (error) {
         if (error instanceof BufferTooShort && limit !== undefined) this.#unreadable = error.message;
         throw error;

@@ -23,25 +23,28 @@ class Watched {
     this.watcher = new native.IoWatcher(fd, (error, readable, writable) => this.#onEvent(error, readable, writable));
   }
 
-  #narrowPending = false;
+  #keepAlive = false;
 
   /**
-   * After a waiter leaves: the poll's interest shrinks on the next turn of
-   * the loop, not now, so that the next wait of a ping-pong (usually made in
-   * this same turn) finds the poll still armed: no epoll change per message.
+   * After a waiter leaves, the poll stays armed (the next wait of a
+   * ping-pong comes at once and finds it so: no epoll change per message)
+   * but stops keeping the loop alive; an event that finds no waiter for
+   * its direction narrows the interest then.
    */
-  narrowLater(): void {
-    if (this.#narrowPending) return;
-    this.#narrowPending = true;
-    setImmediate(() => {
-      this.#narrowPending = false;
-      if (watched.get(this.fd) === this) this.update();
-    });
+  release(): void {
+    if (this.waiters.size === 0 && this.#keepAlive) {
+      this.#keepAlive = false;
+      this.watcher.setKeepAlive(false);
+    }
   }
 
-  /** Adds interest in `direction` at once if the poll lacks it. */
+  /** Adds interest in `direction` at once if the poll lacks it; keeps the loop alive. */
   widen(direction: Direction): void {
     if (direction === 'read' ? !this.#reading : !this.#writing) this.update();
+    if (!this.#keepAlive) {
+      this.#keepAlive = true;
+      this.watcher.setKeepAlive(true);
+    }
   }
 
   #reading = false;
@@ -62,9 +65,14 @@ class Watched {
 
   #onEvent(error: Error | null, readable: boolean, writable: boolean): void {
     if (error !== null) this.error = error;
+    let served = false;
     for (const waiter of [...this.waiters]) {
-      if (waiter.direction === 'read' ? readable : writable) waiter.settle(true);
+      if (waiter.direction === 'read' ? readable : writable) {
+        waiter.settle(true);
+        served = true;
+      }
     }
+    if (!served) this.update(); // nobody waits for what happened: stop polling for it
   }
 }
 
@@ -93,7 +101,7 @@ export function whenReady(fd: number, direction: Direction, timeoutMs: number | 
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       w.waiters.delete(waiter);
-      if (watched.get(fd) === w) w.narrowLater();
+      if (watched.get(fd) === w) w.release();
     };
     const waiter: Waiter = {
       direction,
