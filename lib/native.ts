@@ -61,6 +61,12 @@ export interface NativeBinding {
   sendSome(fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[] | null): number;
   /** Bytes read (0 at end-of-file), or -1 if nothing is there now; never blocks. */
   recvSome(fd: number, buffer: Uint8Array, offset: number, length: number, fdsOut: number[] | null): number;
+  /** As much of the next frame as is there, without waiting (native/conn.cc RecvFrame). */
+  recvFrame(
+    fd: number,
+    fdsOut: number[],
+    maxLength: number,
+  ): Buffer | null | false | { head: Buffer; headGot: number; data: Buffer | null; dataGot: number; fds: number[] };
   /** Blocks until readable (or writable); false at the timeout. */
   pollFd(fd: number, writable: boolean, timeoutMs: number | null): boolean;
   tcpListen(host: string, port: number, backlog: number): { fd: number; port: number };

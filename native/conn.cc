@@ -181,6 +181,95 @@ Napi::Value RecvSome(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// recvFrame(fd, fdsOut, maxLength) reads, without waiting, as much of the
+// next frame (4-byte big-endian length, then the payload) as is there, in
+// one call from JavaScript:
+//   null          nothing is there;
+//   false         end-of-file before a frame;
+//   Buffer        the whole payload;
+//   { head, headGot, data, dataGot, fds }  a frame begun but not complete
+//                 (data null when the payload is not allocated yet: a long
+//                 or bad length, or one above maxLength, for lib/ to judge).
+// Descriptors come only with a frame's first byte: later reads skip the
+// control buffer.
+Napi::Value RecvFrame(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  Napi::Array fdsOut = info[1].As<Napi::Array>();
+  double maxLength = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
+  uint8_t head[4];
+  iovec iov{head, 4};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  Control control;
+  ssize_t n;
+  for (;;) {
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = sizeof control.bytes;
+    n = recvmsg(fd, &msg, kRecvFlags);
+    if (n >= 0 || errno != EINTR) break;
+  }
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    if (errno == ECONNRESET) return Napi::Boolean::New(env, false);
+    throw ErrnoError(env, errno, "recvmsg");
+  }
+  if (n == 0) return Napi::Boolean::New(env, false);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t k = 0; k < count; ++k) {
+      int got;
+      std::memcpy(&got, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+#if !defined(MSG_CMSG_CLOEXEC)
+      SetCloexec(got);
+#endif
+      fdsOut.Set(fdsOut.Length(), Napi::Number::New(env, got));
+    }
+  }
+  if (msg.msg_flags & MSG_CTRUNC) throw ErrnoError(env, EMSGSIZE, "recvmsg");
+  // The rest without a control buffer; -1 when nothing more is there now.
+  auto more = [&](uint8_t* to, size_t want) -> ssize_t {
+    for (;;) {
+      ssize_t r = recv(fd, to, want, MSG_DONTWAIT);
+      if (r > 0) return r;
+      if (r == 0) return 0;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return -1;
+      if (errno == ECONNRESET) return 0;
+      throw ErrnoError(env, errno, "recv");
+    }
+  };
+  size_t headGot = static_cast<size_t>(n);
+  while (headGot < 4) {
+    ssize_t r = more(head + headGot, 4 - headGot);
+    if (r <= 0) break;  // lib/ finishes it (and reports end-of-file mid-frame)
+    headGot += static_cast<size_t>(r);
+  }
+  auto partial = [&](Napi::Value data, size_t dataGot) {
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("head", Napi::Buffer<uint8_t>::Copy(env, head, 4));
+    p.Set("headGot", Napi::Number::New(env, static_cast<double>(headGot)));
+    p.Set("data", data);
+    p.Set("dataGot", Napi::Number::New(env, static_cast<double>(dataGot)));
+    p.Set("fds", fdsOut);
+    return p;
+  };
+  if (headGot < 4) return partial(env.Null(), 0);
+  int32_t length = static_cast<int32_t>((uint32_t{head[0]} << 24) | (uint32_t{head[1]} << 16) |
+                                        (uint32_t{head[2]} << 8) | uint32_t{head[3]});
+  if (length < 0 || (maxLength >= 0 && length > maxLength)) return partial(env.Null(), 0);
+  Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(length));
+  size_t dataGot = 0;
+  while (dataGot < static_cast<size_t>(length)) {
+    ssize_t r = more(data.Data() + dataGot, static_cast<size_t>(length) - dataGot);
+    if (r <= 0) return partial(data, dataGot);
+    dataGot += static_cast<size_t>(r);
+  }
+  return data;
+}
+
 // pollFd(fd, writable, timeoutMs | null) → ready; blocks this thread.
 // Readable includes end-of-file and errors (a read will say which).
 Napi::Value PollFd(const Napi::CallbackInfo& info) {
@@ -469,6 +558,7 @@ void InitConn(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
   exports.Set("sendSome", Napi::Function::New(env, SendSome, "sendSome"));
   exports.Set("recvSome", Napi::Function::New(env, RecvSome, "recvSome"));
+  exports.Set("recvFrame", Napi::Function::New(env, RecvFrame, "recvFrame"));
   exports.Set("pollFd", Napi::Function::New(env, PollFd, "pollFd"));
   exports.Set("tcpListen", Napi::Function::New(env, TcpListen, "tcpListen"));
   exports.Set("tcpConnectStart", Napi::Function::New(env, TcpConnectStart, "tcpConnectStart"));

@@ -234,23 +234,11 @@ interface PartialFrame {
  */
 export function startFrame(fd: number, limit?: Oversize): Frame | PartialFrame | null | 'eof' {
   const fds: number[] = [];
-  const head = Buffer.allocUnsafe(4);
-  const got = readAvailable(fd, head, 0, 4, fds);
-  if (got < 0) return 'eof';
-  if (got === 0) return null;
-  const partial: PartialFrame = { head, headGot: got, data: null, dataGot: 0, fds };
-  if (got < 4) return partial;
-  const short = head.readInt32BE(0);
-  if (short === -1) return partial; // the long header: finishFrame() reads it
-  if (short < 0) throw new ProcessError(`bad message length ${short}`);
-  if (limit !== undefined && short > limit.maxLength) throw tooLong(short, limit.maxLength);
-  const data = Buffer.allocUnsafe(short);
-  const dataGot = short === 0 ? 0 : readAvailable(fd, data, 0, short, fds);
-  if (dataGot < 0) throw closedMidMessage();
-  if (dataGot === short) return { data, fds };
-  partial.data = data;
-  partial.dataGot = dataGot;
-  return partial;
+  const got = native.recvFrame(fd, fds, limit === undefined ? -1 : limit.maxLength);
+  if (got === null) return null;
+  if (got === false) return 'eof';
+  if (Buffer.isBuffer(got)) return { data: got, fds };
+  return got;
 }
 
 export function isPartial(frame: Frame | PartialFrame): frame is PartialFrame {
