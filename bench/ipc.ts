@@ -389,11 +389,27 @@ function shmEntries(): Set<string> {
 }
 
 /** Live processes (other than this one) running the benchmark's programs, from /proc (Linux). */
+/** This process and the ones that started it (npm's shell names bench/ipc.js too). */
+function selfAndAncestors(): Set<number> {
+  const chain = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !chain.has(pid); ) {
+    chain.add(pid);
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain;
+}
+
 function strayProcesses(floor: string | null): string[] {
   const marks = ['bench/ipc.js', 'bench/ipc_python.py', ...(floor === null ? [] : [floor])];
+  const mine = selfAndAncestors();
   let pids: string[];
   try {
-    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name) && !mine.has(Number(name)));
   } catch {
     return [];
   }
