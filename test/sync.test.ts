@@ -369,6 +369,27 @@ describe('synchronization in one process', () => {
     assert.equal(barrier.broken, true, 'a party that leaves breaks the barrier, as a timeout does');
   });
 
+  it("a sync acquire is not starved by this thread's own async waits (no deadlock in one process)", async () => {
+    const sem = new mp.Semaphore(0);
+    const waiting = sem.acquire({ timeout: 30000 });
+    await new Promise((resolve) => setImmediate(resolve)); // the waiter thread is blocked on it now
+    sem.release();
+    // The waiter thread takes the unit for the pending promise, which cannot
+    // be delivered while this thread blocks below: spin until it has.
+    const deadline = Date.now() + 5000;
+    while (sem.getValue() !== 0 && Date.now() < deadline);
+    const startedAt = Date.now();
+    assert.equal(sem.acquireSync({ timeout: 5000 }), true, 'the sync acquire got the unit the waiter had taken');
+    assert.ok(Date.now() - startedAt < 2000, 'it did not wait for its timeout');
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the async wait goes on');
+    sem.release();
+    assert.equal(await waiting, true);
+    assert.equal(sem.getValue(), 0);
+  });
+
   it('async timeouts resolve false and take nothing', async () => {
     const lock = new mp.Lock();
     lock.acquireSync();

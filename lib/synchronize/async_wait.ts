@@ -5,6 +5,8 @@ import { native, type NativeSemLock } from '../native';
 import { registerAtFork } from '../util';
 
 interface PendingWait {
+  /** The native request's id; a suspended wait gets a new one when it resumes. */
+  id: number;
   handle: NativeSemLock;
   thenPost: NativeSemLock | null;
   /** Runs synchronously when the semaphore is ours, before anything else can observe it. */
@@ -21,6 +23,8 @@ interface PendingWait {
 }
 
 const pending = new Map<number, PendingWait>();
+/** Requests whose acquisition a synchronous acquire of this thread took over. */
+const ignoredDeliveries = new Set<number>();
 let nextId = 1;
 let callbackInstalled = false;
 
@@ -31,6 +35,7 @@ function settle(id: number, wait: PendingWait): void {
 }
 
 function onDelivery(id: number, errno: number): void {
+  if (ignoredDeliveries.delete(id)) return;
   const wait = pending.get(id);
   if (wait === undefined) return;
   settle(id, wait);
@@ -92,23 +97,22 @@ export function waitAsync(handle: NativeSemLock, options: AsyncWaitOptions): Pro
     options.thenPost?.release();
     return Promise.reject(signal.reason);
   }
-  const id = nextId++;
   return new Promise<boolean>((resolve, reject) => {
     const thenPost = options.thenPost ?? null;
-    const wait: PendingWait = { handle, thenPost, onAcquired: options.onAcquired, resolve, reject };
-    pending.set(id, wait);
-    handle.acquireAsync(id, thenPost);
+    const wait: PendingWait = { id: nextId++, handle, thenPost, onAcquired: options.onAcquired, resolve, reject };
+    pending.set(wait.id, wait);
+    handle.acquireAsync(wait.id, thenPost);
     if (options.timeout !== null) {
       // A timeout that loses the race to an acquisition lets it win: the
       // delivery is already on its way and resolves true.
       wait.timer = setTimeout(() => {
         wait.timer = undefined;
-        if (cancel(id, wait)) resolve(false);
+        if (cancel(wait.id, wait)) resolve(false);
       }, options.timeout);
     }
     options.takeOverHook?.(() => {
-      if (pending.get(id) !== wait) return false;
-      if (cancel(id, wait)) {
+      if (pending.get(wait.id) !== wait) return false;
+      if (cancel(wait.id, wait)) {
         resolve(false);
         return false;
       }
@@ -118,12 +122,47 @@ export function waitAsync(handle: NativeSemLock, options: AsyncWaitOptions): Pro
     if (signal !== undefined) {
       wait.signal = signal;
       wait.onAbort = () => {
-        if (cancel(id, wait)) reject(signal.reason);
+        if (cancel(wait.id, wait)) reject(signal.reason);
         else wait.abandonedWith = { reason: signal.reason };
       };
       signal.addEventListener('abort', wait.onAbort, { once: true });
     }
   });
+}
+
+/**
+ * Before this thread blocks in a synchronous acquire of `handle`: its own
+ * async waits on the same semaphore step aside, or a waiter thread could
+ * take the unit for a promise that cannot be delivered while this thread
+ * blocks (a deadlock in one process). A wait whose unit a waiter thread
+ * already took gives it to the caller (`stolen`: the caller holds the
+ * semaphore now); resume() puts every suspended wait back in line.
+ */
+export function suspendWaitsOn(handle: NativeSemLock): { stolen: boolean; resume: () => void } {
+  let stolen = false;
+  const suspended: PendingWait[] = [];
+  for (const wait of pending.values()) {
+    if (wait.handle !== handle || wait.takenOver || wait.abandonedWith !== undefined) continue;
+    if (native.semLockCancel(wait.id)) {
+      suspended.push(wait);
+    } else if (!stolen && wait.thenPost === null) {
+      // Taken, its news still queued: the news is dropped, the wait goes on.
+      stolen = true;
+      ignoredDeliveries.add(wait.id);
+      suspended.push(wait);
+    }
+  }
+  for (const wait of suspended) pending.delete(wait.id);
+  return {
+    stolen,
+    resume: () => {
+      for (const wait of suspended) {
+        wait.id = nextId++;
+        pending.set(wait.id, wait);
+        wait.handle.acquireAsync(wait.id, wait.thenPost);
+      }
+    },
+  };
 }
 
 /** Waits pending in this process (for tests and diagnostics). */
@@ -139,5 +178,6 @@ registerAtFork({
       if (wait.timer !== undefined) clearTimeout(wait.timer);
     }
     pending.clear();
+    ignoredDeliveries.clear();
   },
 });

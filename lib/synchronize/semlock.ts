@@ -6,7 +6,7 @@
 import { ProcessError } from '../errors';
 import { native, type NativeSemLock } from '../native';
 import { registerAtFork } from '../util';
-import { waitAsync } from './async_wait';
+import { suspendWaitsOn, waitAsync } from './async_wait';
 
 export const RECURSIVE_MUTEX = 0;
 export const SEMAPHORE = 1;
@@ -182,9 +182,16 @@ export abstract class SemLock {
       this.#took();
       return true;
     }
-    if (timeout === 0 || !this.#handle.acquireSync(timeout)) return false;
-    this.#took();
-    return true;
+    if (timeout === 0) return false;
+    const asyncWaits = suspendWaitsOn(this.#handle);
+    let acquired = asyncWaits.stolen;
+    try {
+      acquired ||= this.#handle.acquireSync(timeout);
+    } finally {
+      asyncWaits.resume();
+    }
+    if (acquired) this.#took();
+    return acquired;
   }
 
   /** Acquires without blocking the event loop; see acquireSync(). */
