@@ -16,7 +16,7 @@ import { EOFError, Empty, Full, ProcessError } from './errors';
 import { native } from './native';
 import { dumpsParts, loads, register, type DumpedParts } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
-import { kAcquireCancellable, SEM_VALUE_MAX, type CancellableAcquire } from './synchronize/semlock';
+import { SEM_VALUE_MAX } from './synchronize/semlock';
 import { Fifo } from './fifo';
 import { registerAtFork } from './util';
 
@@ -162,7 +162,6 @@ class Feeder {
     this.holdingLock = false;
     this.running = false;
     this.#started = false;
-    this.#acquiring = null;
   }
 
   #start(): void {
@@ -176,18 +175,11 @@ class Feeder {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** The write lock, being acquired by #run(). */
-  #acquiring: CancellableAcquire | null = null;
-
   /** Writes everything now, blocking the thread (at exit). */
   flushSync(): void {
     if (this.frames.length === 0) return;
     if (!this.holdingLock) {
-      // #run() may be acquiring the lock: the lock may even be ours already,
-      // its news still queued behind this very code; then we take it over.
-      const inFlight = this.#acquiring;
-      this.#acquiring = null;
-      if (inFlight === null || !inFlight.takeOver()) this.wlock.acquireSync();
+      this.wlock.acquireSync();
       this.holdingLock = true;
     }
     try {
@@ -205,13 +197,16 @@ class Feeder {
   async #run(): Promise<void> {
     this.running = true;
     try {
-      while (this.frames.length > 0) {
-        const attempt = this.wlock[kAcquireCancellable]();
-        this.#acquiring = attempt;
-        const acquired = await attempt.promise;
-        if (this.#acquiring === attempt) this.#acquiring = null;
-        if (attempt.takenOver) return; // flushSync() took the lock and wrote everything
-        if (!acquired) continue;
+      for (let busy = 0; this.frames.length > 0; ) {
+        // The write lock is taken without waiting and tried again in a
+        // moment when busy (never queued for on a waiter thread: a producer
+        // killed while a waiter held the lock for it would stop every
+        // other, and an exit flush could not take over the acquisition).
+        if (!this.wlock.acquireSync({ block: false })) {
+          await pause(LOCK_RETRY_MS[Math.min(busy++, LOCK_RETRY_MS.length - 1)]);
+          continue;
+        }
+        busy = 0;
         if (this.holdingLock || this.frames.length === 0) {
           // flushSync() ran meanwhile and wrote everything.
           this.wlock.release();
@@ -343,13 +338,46 @@ function receiveNow(channel: Channel): Received | Promise<Received> | undefined 
     .then((frame) => ({ value: loads(frame.data, frame.fds) }));
 }
 
-/** Reads one item, waiting without the read lock; undefined when none comes in time. */
-async function receive(channel: Channel, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<{ value: unknown } | undefined> {
+/** Resolves after `ms` (0: the next turn of the loop); rejects with the signal's reason. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** How long a reader waits before it tries the busy read lock again (ms). */
+const LOCK_RETRY_MS = [0, 0, 1, 1, 2, 5, 10];
+
+/**
+ * Reads one item; undefined when none comes in time. It waits for data
+ * without the read lock, and takes the lock only without waiting: the lock
+ * is held for one frame's read, so a busy one is tried again in a moment.
+ * (Queueing for it on a waiter thread would let a consumer killed while its
+ * waiter held the lock for it stop every other consumer.)
+ */
+async function receive(channel: Channel, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<Received | undefined> {
   const fd = channel.reader.fileno();
   const end = timeout === null ? null : performance.now() + timeout;
   const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
+  let busy = 0;
   for (;;) {
-    if (!(await channel.rlock.acquire({ timeout: block ? left() : 0, signal }))) return undefined;
+    signal?.throwIfAborted();
+    if (!channel.rlock.acquireSync({ block: false })) {
+      const wait = left();
+      if (!block || wait === 0) return undefined;
+      const retry = LOCK_RETRY_MS[Math.min(busy++, LOCK_RETRY_MS.length - 1)];
+      await pause(wait === null ? retry : Math.min(wait, retry), signal);
+      continue;
+    }
+    busy = 0;
     let frame;
     try {
       const started = startFrame(fd);

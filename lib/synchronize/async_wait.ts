@@ -15,8 +15,6 @@ interface PendingWait {
   reject: (reason: unknown) => void;
   /** Set when an abort came too late to cancel: the unit goes back on arrival. */
   abandonedWith?: { reason: unknown };
-  /** Set by takeOver(): the caller already counts the unit as its own. */
-  takenOver?: boolean;
   timer?: NodeJS.Timeout;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -42,8 +40,6 @@ function onDelivery(id: number, errno: number): void {
   if (errno !== 0) {
     wait.thenPost?.release();
     wait.reject(new ProcessError(`waiting for a semaphore failed (errno ${errno})`, { errno: -errno, syscall: 'sem_wait' }));
-  } else if (wait.takenOver) {
-    wait.resolve(false);
   } else if (wait.abandonedWith !== undefined) {
     wait.handle.release();
     wait.reject(wait.abandonedWith.reason);
@@ -72,14 +68,6 @@ export interface AsyncWaitOptions {
   /** Posted once however the wait ends: by the waiter thread the moment it acquires (Condition's woken count). */
   thenPost?: NativeSemLock | null;
   onAcquired: () => void;
-  /**
-   * Receives takeOver(): for a caller that must stop waiting *now*, on this
-   * thread (a flush at exit). It returns true when the waiter thread had
-   * already taken the semaphore: the caller holds it from then on, and the
-   * promise resolves false. False: nothing was taken (the promise resolves
-   * false) or the wait had already ended.
-   */
-  takeOverHook?: (takeOver: () => boolean) => void;
 }
 
 /**
@@ -110,15 +98,6 @@ export function waitAsync(handle: NativeSemLock, options: AsyncWaitOptions): Pro
         if (cancel(wait.id, wait)) resolve(false);
       }, options.timeout);
     }
-    options.takeOverHook?.(() => {
-      if (pending.get(wait.id) !== wait) return false;
-      if (cancel(wait.id, wait)) {
-        resolve(false);
-        return false;
-      }
-      wait.takenOver = true;
-      return true;
-    });
     if (signal !== undefined) {
       wait.signal = signal;
       wait.onAbort = () => {
@@ -142,7 +121,7 @@ export function suspendWaitsOn(handle: NativeSemLock): { stolen: boolean; resume
   let stolen = false;
   const suspended: PendingWait[] = [];
   for (const wait of pending.values()) {
-    if (wait.handle !== handle || wait.takenOver || wait.abandonedWith !== undefined) continue;
+    if (wait.handle !== handle || wait.abandonedWith !== undefined) continue;
     if (native.semLockCancel(wait.id)) {
       suspended.push(wait);
     } else if (!stolen && wait.thenPost === null) {

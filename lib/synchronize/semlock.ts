@@ -39,15 +39,6 @@ export const kIsMine = Symbol('multiprocessing.semlock.isMine');
 export const kCount = Symbol('multiprocessing.semlock.count');
 export const kValue = Symbol('multiprocessing.semlock.value');
 export const kState = Symbol('multiprocessing.semlock.state');
-export const kAcquireCancellable = Symbol('multiprocessing.semlock.acquireCancellable');
-
-/** An acquisition a caller may take over synchronously (see AsyncWaitOptions.takeOverHook). */
-export interface CancellableAcquire {
-  promise: Promise<boolean>;
-  /** True: the caller holds the semaphore now and the promise's result must be ignored. */
-  takeOver(): boolean;
-  readonly takenOver: boolean;
-}
 
 // ---------------------------------------------------------------------------
 // Names this process created: unlinked when their object is collected or
@@ -272,33 +263,6 @@ export abstract class SemLock {
     return {
       [Symbol.dispose]: dispose,
       [Symbol.asyncDispose]: async () => dispose(),
-    };
-  }
-
-  [kAcquireCancellable](): CancellableAcquire {
-    let takenOver = false;
-    if (this.#tryTake()) {
-      this.#took();
-      return {
-        promise: acquiredNow,
-        takeOver: () => !takenOver && (takenOver = true),
-        get takenOver() {
-          return takenOver;
-        },
-      };
-    }
-    let takeOverWait = (): boolean => false;
-    const promise = waitAsync(this.#handle, {
-      timeout: null,
-      onAcquired: () => this.#took(),
-      takeOverHook: (takeOver) => (takeOverWait = takeOver),
-    });
-    return {
-      promise,
-      takeOver: () => !takenOver && (takenOver = takeOverWait()),
-      get takenOver() {
-        return takenOver;
-      },
     };
   }
 
