@@ -309,14 +309,29 @@ function newChannel(): Channel {
 type Received = { value: unknown };
 
 /**
+ * Per process and queue: whether the last read found nothing. Then the
+ * next one first checks for data without the lock (one poll), so that a
+ * consumer waiting on an empty queue never holds the read lock, not even
+ * for the moment of finding nothing (a consumer killed then, while its
+ * first get() was still being compiled, held the lock for ever).
+ */
+interface ReadHint {
+  maybeEmpty: boolean;
+}
+
+function nothingThere(fd: number, hint: ReadHint): boolean {
+  return hint.maybeEmpty && !native.pollFd(fd, false, 0);
+}
+
+/**
  * Takes the read lock without waiting and reads a frame that is here: the
  * common case of a busy queue, with no promise in the way. A frame still
  * arriving is finished asynchronously, the lock held meanwhile. Undefined
  * when the lock is busy or nothing is there (then nothing was taken).
  */
-function receiveNow(channel: Channel): Received | Promise<Received> | undefined {
-  if (!channel.rlock.acquireSync({ block: false })) return undefined;
+function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Received> | undefined {
   const fd = channel.reader.fileno();
+  if (nothingThere(fd, hint) || !channel.rlock.acquireSync({ block: false })) return undefined;
   let started;
   try {
     started = startFrame(fd);
@@ -326,9 +341,11 @@ function receiveNow(channel: Channel): Received | Promise<Received> | undefined 
   }
   if (started === null || started === 'eof') {
     channel.rlock.release();
+    hint.maybeEmpty = true;
     if (started === 'eof') throw new EOFError('every writer of the queue is closed');
     return undefined;
   }
+  hint.maybeEmpty = false;
   if (!isPartial(started)) {
     channel.rlock.release();
     return { value: loads(started.data, started.fds) };
@@ -363,13 +380,24 @@ const LOCK_RETRY_MS = [0, 0, 1, 1, 2, 5, 10];
  * (Queueing for it on a waiter thread would let a consumer killed while its
  * waiter held the lock for it stop every other consumer.)
  */
-async function receive(channel: Channel, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<Received | undefined> {
+async function receive(
+  channel: Channel,
+  hint: ReadHint,
+  block: boolean,
+  timeout: number | null,
+  signal?: AbortSignal,
+): Promise<Received | undefined> {
   const fd = channel.reader.fileno();
   const end = timeout === null ? null : performance.now() + timeout;
   const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
   let busy = 0;
   for (;;) {
     signal?.throwIfAborted();
+    if (nothingThere(fd, hint)) {
+      const wait = left();
+      if (!block || wait === 0 || !(await whenReady(fd, 'read', wait, signal))) return undefined;
+      hint.maybeEmpty = false; // readable now: worth the lock
+    }
     if (!channel.rlock.acquireSync({ block: false })) {
       const wait = left();
       if (!block || wait === 0) return undefined;
@@ -387,17 +415,20 @@ async function receive(channel: Channel, block: boolean, timeout: number | null,
       channel.rlock.release();
     }
     if (frame !== null) return { value: loads(frame.data, frame.fds) };
+    // Someone else took it: wait for data without the lock.
+    hint.maybeEmpty = true;
     if (!block) return undefined;
-    const wait = left();
-    if (wait === 0 || !(await whenReady(fd, 'read', wait, signal))) return undefined;
   }
 }
 
-function receiveSync(channel: Channel, block: boolean, timeout: number | null): { value: unknown } | undefined {
+function receiveSync(channel: Channel, block: boolean, timeout: number | null): Received | undefined {
   const fd = channel.reader.fileno();
   const end = timeout === null ? null : performance.now() + timeout;
   const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
   for (;;) {
+    // Data first, then the lock (see ReadHint): waiting holds nothing.
+    const wait = left();
+    if (!native.pollFd(fd, false, block ? wait : 0)) return undefined;
     if (!channel.rlock.acquireSync({ timeout: block ? left() : 0 })) return undefined;
     let frame;
     try {
@@ -408,9 +439,7 @@ function receiveSync(channel: Channel, block: boolean, timeout: number | null): 
       channel.rlock.release();
     }
     if (frame !== null) return { value: loads(frame.data, frame.fds) };
-    if (!block) return undefined;
-    const wait = left();
-    if (wait === 0 || !native.pollFd(fd, false, wait)) return undefined;
+    if (!block || left() === 0) return undefined;
   }
 }
 
@@ -428,6 +457,7 @@ export class Queue<T = unknown> {
   readonly #slots: BoundedSemaphore;
   #feeder: Feeder | null = null;
   #closed = false;
+  readonly #readHint: ReadHint = { maybeEmpty: true };
 
   constructor(maxsize: number = 0) {
     const parts = revivingQueue;
@@ -464,7 +494,7 @@ export class Queue<T = unknown> {
     const { block, timeout, signal } = checkOptions(options, 'options');
     this.#checkOpen();
     signal?.throwIfAborted();
-    const got = (await receiveNow(this.#channel)) ?? (await receive(this.#channel, block, timeout, signal));
+    const got = (await receiveNow(this.#channel, this.#readHint)) ?? (await receive(this.#channel, this.#readHint, block, timeout, signal));
     if (got === undefined) throw new Empty('the queue is empty');
     this.#slots.release();
     return got.value as T;
@@ -618,6 +648,7 @@ let revivingSimple: Channel | null = null;
 export class SimpleQueue<T = unknown> {
   readonly #channel: Channel;
   #closed = false;
+  readonly #readHint: ReadHint = { maybeEmpty: true };
 
   constructor() {
     const parts = revivingSimple;
@@ -636,7 +667,7 @@ export class SimpleQueue<T = unknown> {
 
   async get(options: { signal?: AbortSignal } = {}): Promise<T> {
     this.#checkOpen();
-    const got = await receive(this.#channel, true, null, options.signal);
+    const got = await receive(this.#channel, this.#readHint, true, null, options.signal);
     return (got as { value: unknown }).value as T;
   }
 
