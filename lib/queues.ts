@@ -329,9 +329,13 @@ function nothingThere(fd: number, hint: ReadHint): boolean {
  * arriving is finished asynchronously, the lock held meanwhile. Undefined
  * when the lock is busy or nothing is there (then nothing was taken).
  */
-function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Received> | undefined {
+/** receiveNow() found no data (without taking the lock). */
+const EMPTY = Symbol('empty');
+
+function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Received> | typeof EMPTY | undefined {
   const fd = channel.reader.fileno();
-  if (nothingThere(fd, hint) || !channel.rlock.acquireSync({ block: false })) return undefined;
+  if (nothingThere(fd, hint)) return EMPTY;
+  if (!channel.rlock.acquireSync({ block: false })) return undefined;
   let started;
   try {
     started = startFrame(fd);
@@ -386,14 +390,15 @@ async function receive(
   block: boolean,
   timeout: number | null,
   signal?: AbortSignal,
+  knownEmpty = false,
 ): Promise<Received | undefined> {
   const fd = channel.reader.fileno();
   const end = timeout === null ? null : performance.now() + timeout;
   const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
   let busy = 0;
-  for (;;) {
+  for (let empty = knownEmpty; ; empty = false) {
     signal?.throwIfAborted();
-    if (nothingThere(fd, hint)) {
+    if (empty || nothingThere(fd, hint)) {
       const wait = left();
       if (!block || wait === 0 || !(await whenReady(fd, 'read', wait, signal))) return undefined;
       hint.maybeEmpty = false; // readable now: worth the lock
@@ -494,7 +499,11 @@ export class Queue<T = unknown> {
     const { block, timeout, signal } = checkOptions(options, 'options');
     this.#checkOpen();
     signal?.throwIfAborted();
-    const got = (await receiveNow(this.#channel, this.#readHint)) ?? (await receive(this.#channel, this.#readHint, block, timeout, signal));
+    const now = await receiveNow(this.#channel, this.#readHint);
+    const got =
+      now === EMPTY || now === undefined
+        ? await receive(this.#channel, this.#readHint, block, timeout, signal, now === EMPTY)
+        : now;
     if (got === undefined) throw new Empty('the queue is empty');
     this.#slots.release();
     return got.value as T;
