@@ -13,10 +13,6 @@ export interface ForkStats {
   lastRestoreRanges: number;
 }
 
-export interface FdWatcher {
-  close(): void;
-}
-
 export interface FunctionOrigin {
   url: string;
   line: number;
@@ -111,7 +107,6 @@ export interface NativeBinding {
   getpid(): number;
   getppid(): number;
   pidfdOpen(pid: number): number;
-  FdWatcher: new (fd: number, callback: (error: Error | null) => void) => FdWatcher;
 }
 
 const packageRoot = path.resolve(__dirname, '..', '..');

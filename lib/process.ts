@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { isBootstrapping, processState, setProcessState } from './current';
 import { ProcessError } from './errors';
 import { native } from './native';
+import { SentinelWaiter } from './popen/sentinel';
 import { checkSignal, checkTimeout } from './util';
 
 /** A started child as the start method sees it (CPython's popen_* objects). */
@@ -412,20 +413,9 @@ export class ParentProcess {
   async join(timeout?: number | null): Promise<void> {
     const fd = this.sentinel;
     if (fd < 0) throw new ProcessError('cannot wait for the parent on this platform');
-    const timeoutMs = checkTimeout(timeout);
-    await new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const watcher = new native.FdWatcher(fd, () => {
-        if (timer) clearTimeout(timer);
-        resolve();
-      });
-      if (timeoutMs !== null) {
-        timer = setTimeout(() => {
-          watcher.close();
-          resolve();
-        }, timeoutMs);
-      }
-    });
+    // Through the shared readiness registry: mp.wait() may watch the same
+    // descriptor, and libuv allows one poll per descriptor.
+    await new SentinelWaiter(fd).wait(checkTimeout(timeout));
   }
 
   toString(): string {

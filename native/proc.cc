@@ -1,7 +1,5 @@
 #include "proc.h"
 
-#include <uv.h>
-
 #include <cerrno>
 #include <csignal>
 #include <ctime>
@@ -132,84 +130,6 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), -1);
 }
 
-// A libuv poll on a descriptor that calls back once it is readable (or hung
-// up). While started it keeps the event loop alive.
-class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "FdWatcher",
-                       {InstanceMethod<&FdWatcher::Close>("close")});
-  }
-
-  explicit FdWatcher(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<FdWatcher>(info),
-        async_(info.Env(), "multiprocessing:sentinel") {
-    Napi::Env env = info.Env();
-    int fd = ArgInt(info, 0, "fd");
-    if (info.Length() < 2 || !info[1].IsFunction()) {
-      throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
-    }
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
-    uv_loop_t* loop;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    int err = uv_poll_init(loop, poll_, fd);
-    if (err != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      throw ErrnoError(env, -err, "uv_poll_init");
-    }
-    poll_->data = this;
-    err = uv_poll_start(poll_, UV_READABLE | UV_DISCONNECT, OnEvent);
-    if (err != 0) {
-      CloseHandle();
-      throw ErrnoError(env, -err, "uv_poll_start");
-    }
-    Ref();  // alive while the poll runs, whatever JS holds
-  }
-
-  ~FdWatcher() override { CloseHandle(); }
-
- private:
-  static void OnEvent(uv_poll_t* handle, int status, int /*events*/) {
-    FdWatcher* self = static_cast<FdWatcher*>(handle->data);
-    if (self == nullptr) return;
-    self->Stop();
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
-    Napi::Value arg = status < 0 ? Napi::Value(ErrnoError(env, -status, "poll").Value())
-                                 : Napi::Value(env.Null());
-    try {
-      self->callback_.MakeCallback(env.Global(), {arg}, self->async_);
-    } catch (const Napi::Error& thrown) {
-      napi_fatal_exception(env, thrown.Value());  // as any uncaught error in a callback
-    }
-  }
-
-  void Stop() {
-    if (poll_ == nullptr) return;
-    CloseHandle();
-    Unref();
-  }
-
-  void CloseHandle() {
-    if (poll_ == nullptr) return;
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    Stop();
-    return info.Env().Undefined();
-  }
-
-  uv_poll_t* poll_ = nullptr;
-  Napi::FunctionReference callback_;
-  Napi::AsyncContext async_;
-};
-
 }  // namespace
 
 void InitProc(Napi::Env env, Napi::Object exports) {
@@ -222,7 +142,6 @@ void InitProc(Napi::Env env, Napi::Object exports) {
   exports.Set("getpid", Napi::Function::New(env, GetPid, "getpid"));
   exports.Set("getppid", Napi::Function::New(env, GetPpid, "getppid"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
-  exports.Set("FdWatcher", FdWatcher::Define(env));
 }
 
 }  // namespace mp

@@ -446,3 +446,20 @@ describe(`Process (${method})`, () => {
   }
 });
 }
+
+describe('ParentProcess in a child', () => {
+  it('join(timeout) returns while the parent lives, alongside mp.wait() on the same sentinel', async () => {
+    const ctx = mp.getContext('fork');
+    const p = new ctx.Process({
+      target: async () => {
+        const parent = mp.parentProcess() as mp.ParentProcess;
+        const startedAt = Date.now();
+        const [, ready] = await Promise.all([parent.join(50), mp.wait([parent.sentinel], 50)]);
+        process.exitCode = parent.isAlive() && ready.length === 0 && Date.now() - startedAt >= 45 ? 0 : 2;
+      },
+    });
+    p.start();
+    await p.join(JOIN_MS);
+    assert.equal(p.exitCode, 0);
+  });
+});
