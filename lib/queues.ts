@@ -10,7 +10,7 @@
 // to read one frame that has begun to arrive, so a consumer killed while it
 // waits in get() holds nothing, and the others go on receiving. Frames are
 // read exactly (connection.ts): no reader buffers bytes of another's item.
-import { Connection, finishFrame, finishFrameSync, isPartial, startFrame } from './connection/connection';
+import { COALESCE_LIMIT, Connection, finishFrame, finishFrameSync, frameHeader, isPartial, startFrame } from './connection/connection';
 import { whenReady } from './connection/readiness';
 import { EOFError, Empty, Full, ProcessError } from './errors';
 import { native } from './native';
@@ -34,21 +34,6 @@ export interface GetOptions {
   /** Milliseconds to wait for an item; then Empty. */
   timeout?: number | null;
   signal?: AbortSignal;
-}
-
-const LONG_FRAME = 0x7fffffff;
-const COALESCE_LIMIT = 64 << 10;
-
-function frameHeader(length: number): Buffer {
-  if (length < LONG_FRAME) {
-    const h = Buffer.allocUnsafe(4);
-    h.writeInt32BE(length, 0);
-    return h;
-  }
-  const h = Buffer.allocUnsafe(12);
-  h.writeInt32BE(-1, 0);
-  h.writeBigUInt64BE(BigInt(length), 4);
-  return h;
 }
 
 /**

@@ -18,7 +18,7 @@ import { forgetDescriptor, whenReady } from './readiness';
 
 const HIGH_WATER = 16 << 20;
 /** Payloads up to this size are copied behind their header and sent in one call. */
-const COALESCE_LIMIT = 64 << 10;
+export const COALESCE_LIMIT = 64 << 10;
 const LONG_FRAME = 0x7fffffff;
 
 export interface Frame {
@@ -127,7 +127,8 @@ async function drain(outbox: Outbox): Promise<void> {
 // ---------------------------------------------------------------------------
 // Reading exactly n bytes.
 
-function header(length: number): Buffer {
+/** A frame's header: Python's 4-byte length, or -1 and an 8-byte one from 2 GiB up. */
+export function frameHeader(length: number): Buffer {
   if (length < LONG_FRAME) {
     const h = Buffer.allocUnsafe(4);
     h.writeInt32BE(length, 0);
@@ -205,18 +206,6 @@ function tooLong(length: number, maxLength: number): BufferTooShort {
   return new BufferTooShort(`the message is ${length} bytes, longer than maxLength ${maxLength}`);
 }
 
-/** Reads one whole frame, blocking the thread; null at end-of-file before a frame starts. */
-export function readFrameSync(fd: number, limit?: Oversize): Frame | null {
-  const fds: number[] = [];
-  const head = Buffer.allocUnsafe(4);
-  if (!readExactSync(fd, head, 0, 4, fds)) return null;
-  const length = frameLength(head, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
-  if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
-  const data = Buffer.allocUnsafe(length);
-  if (!readExactSync(fd, data, 0, length, fds) && length > 0) throw closedMidMessage();
-  return { data, fds };
-}
-
 /** A frame whose first bytes are here and whose rest is still coming. */
 interface PartialFrame {
   head: Buffer;
@@ -261,12 +250,13 @@ export async function finishFrame(fd: number, partial: PartialFrame, limit?: Ove
 }
 
 /** finishFrame(), blocking the thread. */
-export function finishFrameSync(fd: number, partial: PartialFrame): Frame {
+export function finishFrameSync(fd: number, partial: PartialFrame, limit?: Oversize): Frame {
   const { head, fds } = partial;
   if (partial.headGot < 4 && !readExactSync(fd, head, partial.headGot, 4 - partial.headGot, fds)) throw closedMidMessage();
   let data = partial.data;
   if (data === null) {
     const length = frameLength(head, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
+    if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
     data = Buffer.allocUnsafe(length);
   }
   const left = data.byteLength - partial.dataGot;
@@ -478,7 +468,7 @@ export class Connection {
    * wait (what send() was given must not change in flight).
    */
   #sendFrame(parts: Uint8Array[], length: number, fds: number[], borrowed: boolean): void {
-    const head = header(length);
+    const head = frameHeader(length);
     const outbox = this.#outbox;
     const sendFds = fds.length > 0 ? fds : null;
     const pieces: Piece[] = [];
@@ -572,9 +562,12 @@ export class Connection {
       throw new ProcessError('an async recv() on this connection is in progress; a sync read now would take its message');
     }
     try {
-      const frame = readFrameSync(this.#fd, limit);
-      if (frame === null) throw new EOFError('the other end of the connection is closed');
-      return frame;
+      for (;;) {
+        const started = startFrame(this.#fd, limit);
+        if (started === 'eof') throw new EOFError('the other end of the connection is closed');
+        if (started !== null) return isPartial(started) ? finishFrameSync(this.#fd, started, limit) : started;
+        native.pollFd(this.#fd, false, null);
+      }
     } catch (error) {
       if (error instanceof BufferTooShort && limit !== undefined) this.#unreadable = error.message;
       throw error;
