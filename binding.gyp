@@ -14,6 +14,7 @@
         "native/ipc.cc",
         "native/proc.cc",
         "native/reflect.cc",
+        "native/rights.cc",
         "native/semlock.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

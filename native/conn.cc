@@ -18,6 +18,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "rights.h"
 
 namespace mp {
 
@@ -36,12 +37,8 @@ constexpr int kRecvFlags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC;
 #else
 constexpr int kRecvFlags = MSG_DONTWAIT;
 #endif
-constexpr size_t kMaxFds = 64;
-
-union Control {
-  cmsghdr header;
-  char bytes[CMSG_SPACE(sizeof(int) * kMaxFds)];
-};
+using rights::Control;
+using rights::kMaxFds;
 
 [[maybe_unused]] void SetCloexec(int fd) { fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC); }
 
@@ -111,17 +108,9 @@ Napi::Value SendSome(const Napi::CallbackInfo& info) {
     if (count > kMaxFds) throw Napi::RangeError::New(env, "at most 64 descriptors go with one message");
     if (count > 0) {
       if (length == 0) throw Napi::RangeError::New(env, "descriptors need at least one byte to travel with");
-      std::memset(&control, 0, sizeof control);
-      msg.msg_control = control.bytes;
-      msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * count);
-      for (uint32_t k = 0; k < count; ++k) {
-        int one = fds.Get(k).As<Napi::Number>().Int32Value();
-        std::memcpy(CMSG_DATA(c) + k * sizeof(int), &one, sizeof(int));
-      }
+      std::vector<int> sent(count);
+      for (uint32_t k = 0; k < count; ++k) sent[k] = fds.Get(k).As<Napi::Number>().Int32Value();
+      rights::Attach(&msg, &control, sent.data(), count);
     }
   }
   for (;;) {
@@ -158,19 +147,10 @@ Napi::Value RecvSome(const Napi::CallbackInfo& info) {
     if (errno == ECONNRESET) return Napi::Number::New(env, 0);  // the peer is gone: end-of-file
     throw ErrnoError(env, errno, "recvmsg");
   }
-  std::vector<int> received;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t k = 0; k < count; ++k) {
-      int got;
-      std::memcpy(&got, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+  std::vector<int> received = rights::Received(&msg);
 #if !defined(MSG_CMSG_CLOEXEC)
-      SetCloexec(got);
+  for (int got : received) SetCloexec(got);
 #endif
-      received.push_back(got);
-    }
-  }
   if (wantFds) {
     Napi::Array out = info[4].As<Napi::Array>();
     for (int got : received) out.Set(out.Length(), Napi::Number::New(env, got));
@@ -216,17 +196,11 @@ Napi::Value RecvFrame(const Napi::CallbackInfo& info) {
     throw ErrnoError(env, errno, "recvmsg");
   }
   if (n == 0) return Napi::Boolean::New(env, false);
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t k = 0; k < count; ++k) {
-      int got;
-      std::memcpy(&got, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+  for (int got : rights::Received(&msg)) {
 #if !defined(MSG_CMSG_CLOEXEC)
-      SetCloexec(got);
+    SetCloexec(got);
 #endif
-      fdsOut.Set(fdsOut.Length(), Napi::Number::New(env, got));
-    }
+    fdsOut.Set(fdsOut.Length(), Napi::Number::New(env, got));
   }
   if (msg.msg_flags & MSG_CTRUNC) throw ErrnoError(env, EMSGSIZE, "recvmsg");
   // The rest without a control buffer; -1 when nothing more is there now.

@@ -28,12 +28,13 @@
 
 #include "args.h"
 #include "errors.h"
+#include "rights.h"
 
 namespace mp {
 
 namespace {
 
-constexpr size_t kMaxFds = 64;  // per message, either way
+using rights::kMaxFds;
 constexpr size_t kMaxLength = INT32_MAX;
 #if defined(MSG_NOSIGNAL) && !defined(__APPLE__)
 constexpr int kSendFlags = MSG_NOSIGNAL;
@@ -382,10 +383,7 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, conn.release());
 }
 
-union Control {
-  cmsghdr header;
-  char bytes[CMSG_SPACE(sizeof(int) * kMaxFds)];
-};
+using rights::Control;
 
 // sendMessage(fd, data, fds): all of data; the fds go with its first part.
 Napi::Value SendMessage(const Napi::CallbackInfo& info) {
@@ -401,21 +399,12 @@ Napi::Value SendMessage(const Napi::CallbackInfo& info) {
   // A stream socket drops descriptors sent with no bytes.
   if (length == 0 && !fds.empty()) ThrowRange(env, "data", "not be empty when \"fds\" is not");
   Control control;
-  std::memset(&control, 0, sizeof control);
   while (sent < length) {
     iovec iov{data.Data() + sent, length - sent};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    if (sent == 0 && !fds.empty()) {
-      msg.msg_control = control.bytes;
-      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-      std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
+    if (sent == 0 && !fds.empty()) rights::Attach(&msg, &control, fds.data(), fds.size());
     sent += static_cast<size_t>(Retry(env, fd, POLLOUT, "sendmsg", [&] { return sendmsg(fd, &msg, kSendFlags); }));
   }
   return env.Undefined();
@@ -439,14 +428,7 @@ Napi::Value RecvMessage(const Napi::CallbackInfo& info) {
     return recvmsg(fd, &msg, kRecvFlags);
   });
   std::vector<UniqueFd> received;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
-      int got;
-      std::memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      received.emplace_back(got);
-    }
-  }
+  for (int got : rights::Received(&msg)) received.emplace_back(got);
   // CMSG_SPACE rounds up, so one more than maxFds may fit: refused too.
   if ((msg.msg_flags & MSG_CTRUNC) || received.size() > maxFds) ThrowErrno(env, EMSGSIZE, "recvmsg");
 #if !defined(MSG_CMSG_CLOEXEC)
