@@ -18,7 +18,7 @@ import { dumpsParts, loads, register, type DumpedParts } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
 import { Fifo } from './fifo';
-import { registerAtFork } from './util';
+import { checkTimeout, registerAtFork } from './util';
 
 export interface PutOptions {
   /** false: throw Full at once instead of waiting for a free slot. */
@@ -260,11 +260,9 @@ function checkOptions(options: PutOptions | GetOptions | undefined, name: string
   if (options === undefined) return { block: true, timeout: null };
   if (options === null || typeof options !== 'object') throw new TypeError(`The "${name}" argument must be an object`);
   const { block = true, timeout = null, signal } = options;
-  if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
-    throw new TypeError(`The "${name}.timeout" property must be a number of milliseconds or null`);
-  }
+  const checked = checkTimeout(timeout, `${name}.timeout`);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`The "${name}.signal" property must be an AbortSignal`);
-  return { block, timeout: timeout === null || timeout > 2 ** 31 - 1 ? null : Math.max(0, timeout), signal };
+  return { block, timeout: checked, signal };
 }
 
 function checkMaxsize(maxsize: unknown): number {

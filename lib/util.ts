@@ -48,13 +48,20 @@ export function runAfterForkHooks(side: 'afterInParent' | 'afterInChild'): unkno
   return errors;
 }
 
-/** Validates an optional timeout in milliseconds; null means forever. */
+/** setTimeout's limit (about 24.8 days); Node turns a longer delay into 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Validates an optional timeout in milliseconds (`name` is the argument,
+ * or with a dot the option property, an error names). Null means for ever,
+ * and so does a timeout longer than a timer can count; negative is 0.
+ */
 export function checkTimeout(value: unknown, name = 'timeout'): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`The "${name}" argument must be a number of milliseconds or null`);
+    throw new TypeError(`The "${name}" ${name.includes('.') ? 'property' : 'argument'} must be a number of milliseconds or null`);
   }
-  return Math.max(0, value);
+  return value > MAX_TIMER_MS ? null : Math.max(0, value);
 }
 
 export function checkSignal(value: unknown, name = 'signal'): AbortSignal | undefined {

@@ -463,3 +463,12 @@ describe('ParentProcess in a child', () => {
     assert.equal(p.exitCode, 0);
   });
 });
+
+describe('join() with a timeout longer than a timer can count', () => {
+  it('waits for the child, not the 1 ms Node gives such a timer', async () => {
+    const p = new (mp.getContext('fork').Process)({ target: targets.sleep, args: [100] });
+    p.start();
+    await p.join(2 ** 40);
+    assert.equal(p.exitCode, 0);
+  });
+});

@@ -13,7 +13,7 @@ import { BufferTooShort, EOFError, ProcessError } from '../errors';
 import { native } from '../native';
 import { dumpsParts, loads, register } from '../reduction';
 import { Fifo } from '../fifo';
-import { registerAtFork } from '../util';
+import { checkTimeout, registerAtFork } from '../util';
 import { forgetDescriptor, whenReady } from './readiness';
 
 const HIGH_WATER = 16 << 20;
@@ -284,13 +284,9 @@ function asBytes(buf: ArrayBufferView | ArrayBuffer, offset: unknown, size: unkn
   return bytes.subarray(start, start + count);
 }
 
-function checkTimeoutMs(value: unknown): number | null {
-  if (value === undefined) return 0;
-  if (value === null) return null;
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError('The "timeoutMs" argument must be a number of milliseconds or null');
-  }
-  return value > 2 ** 31 - 1 ? null : Math.max(0, value);
+/** poll()'s timeout: undefined is 0 (Python's default), null for ever. */
+function checkPollTimeout(value: unknown): number | null {
+  return value === undefined ? 0 : checkTimeout(value, 'timeoutMs');
 }
 
 const closeOnCollect = new FinalizationRegistry<{ fd: number; pid: number }>((held) => {
@@ -428,7 +424,7 @@ export class Connection {
 
   /** Whether a message (or end-of-file) can be read, waiting up to timeoutMs (null: for ever). */
   async poll(timeoutMs?: number | null): Promise<boolean> {
-    const ms = checkTimeoutMs(timeoutMs);
+    const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
     if (native.pollFd(this.#fd, false, 0)) return true;
     if (ms === 0) return false;
@@ -436,7 +432,7 @@ export class Connection {
   }
 
   pollSync(timeoutMs?: number | null): boolean {
-    const ms = checkTimeoutMs(timeoutMs);
+    const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
     return native.pollFd(this.#fd, false, ms);
   }

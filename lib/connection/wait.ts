@@ -1,6 +1,7 @@
 // mp.wait(): which of several connections and process sentinels are ready
 // (CPython's connection.wait), without blocking the event loop.
 import { native } from '../native';
+import { checkTimeout } from '../util';
 import { Connection } from './connection';
 import { whenReady } from './readiness';
 
@@ -19,18 +20,15 @@ function descriptorOf(object: Waitable, index: number): number {
  */
 export async function wait(objects: Waitable[], timeoutMs?: number | null): Promise<Waitable[]> {
   if (!Array.isArray(objects)) throw new TypeError('The "objects" argument must be an array');
-  if (timeoutMs !== undefined && timeoutMs !== null && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))) {
-    throw new TypeError('The "timeoutMs" argument must be a number of milliseconds or null');
-  }
+  const ms = checkTimeout(timeoutMs, 'timeoutMs');
   const fds = objects.map(descriptorOf);
   const readyNow = (): Waitable[] => {
     const ready = new Set(native.pollFds(fds, 0));
     return objects.filter((_, i) => ready.has(fds[i]));
   };
   const first = readyNow();
-  if (first.length > 0 || objects.length === 0 || timeoutMs === 0) return first;
+  if (first.length > 0 || objects.length === 0 || ms === 0) return first;
   const stop = new AbortController();
-  const ms = timeoutMs === undefined || timeoutMs === null || timeoutMs > 2 ** 31 - 1 ? null : Math.max(0, timeoutMs);
   try {
     // The losers are aborted below; their rejections are expected.
     await Promise.race([...new Set(fds)].map((fd) => whenReady(fd, 'read', ms, stop.signal).catch(() => false)));

@@ -4,6 +4,7 @@
 // condition's lock).
 import { BrokenBarrierError } from '../errors';
 import { register } from '../reduction';
+import { checkTimeout } from '../util';
 import { Condition, waitArguments, type WaitOptions } from './condition';
 import { Semaphore } from './locks';
 
@@ -62,12 +63,9 @@ export class Barrier {
     if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
     const { action = null, timeout = null } = options;
     if (action !== null && typeof action !== 'function') throw new TypeError('The "options.action" property must be a function');
-    if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
-      throw new TypeError('The "options.timeout" property must be a number of milliseconds or null');
-    }
+    this.#timeout = checkTimeout(timeout, 'options.timeout');
     this.#parties = parties;
     this.#action = action;
-    this.#timeout = timeout === null ? null : Math.max(0, timeout);
     this.#cond = new Condition();
     this.#state = new Semaphore(FILLING + STATE_BIAS);
     this.#count = new Semaphore(0);

@@ -6,7 +6,8 @@ import { ProcessError } from '../errors';
 import { register } from '../reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
-import { kCount, kHandle, kIsMine, MAX_TIMER_MS, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
+import { checkTimeout } from '../util';
+import { kCount, kHandle, kIsMine, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
 
 export interface WaitOptions {
   /** Aborting rejects with the signal's reason; the lock is held again first, as after any wait. */
@@ -33,15 +34,12 @@ export function waitArguments(
     opts = timeout;
     ms = timeout.timeout;
   }
-  if (ms !== undefined && ms !== null && (typeof ms !== 'number' || Number.isNaN(ms))) {
-    throw new TypeError('The "timeout" argument must be a number of milliseconds or null');
-  }
+  const checked = checkTimeout(ms);
   const signal = opts?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError('The "options.signal" property must be an AbortSignal');
   }
-  const forever = ms === undefined || ms === null || (ms as number) > MAX_TIMER_MS;
-  return { timeout: forever ? null : Math.max(0, ms as number), signal };
+  return { timeout: checked, signal };
 }
 
 export class Condition {

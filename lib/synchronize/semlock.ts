@@ -5,14 +5,12 @@
 // (native/semlock.cc); everything that may block goes to the native layer.
 import { ProcessError } from '../errors';
 import { native, type NativeSemLock } from '../native';
-import { registerAtFork } from '../util';
+import { checkTimeout, registerAtFork } from '../util';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
 export const RECURSIVE_MUTEX = 0;
 export const SEMAPHORE = 1;
 export const SEM_VALUE_MAX: number = native.semValueMax;
-/** setTimeout's limit (about 24.8 days); Node turns a longer delay into 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface AcquireOptions {
   /** false: take it only if that needs no wait (Python's block=False). */
@@ -113,13 +111,7 @@ function checkAcquireOptions(options: AcquireOptions | undefined): number | null
   if (options === undefined || options === null) return null;
   if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
   if (options.block === false) return 0;
-  const timeout = options.timeout;
-  if (timeout === undefined || timeout === null) return null;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-    throw new TypeError('The "options.timeout" property must be a number of milliseconds or null');
-  }
-  if (timeout > MAX_TIMER_MS) return null; // beyond what a timer can count: for ever
-  return timeout < 0 ? 0 : timeout;
+  return checkTimeout(options.timeout, 'options.timeout');
 }
 
 function checkSignalOption(options: AsyncAcquireOptions | undefined): AbortSignal | undefined {
