@@ -33,22 +33,19 @@
 // alternate within each round (the order flips every round) so drift on the
 // machine touches all alike, and the figures are medians. Results go to
 // bench/results/ipc-<time>.json unless --no-save.
-import { execFile, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 import * as mp from '../lib/index';
+import { collectSamples, median, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
 
-const run = promisify(execFile);
-const root = path.resolve(__dirname, '..', '..');
 const RT_TARGET = 1.0;
 const QUEUE_TARGET = 2;
 const BIG_TARGET_GBS = 1;
-const SHM = '/dev/shm';
 /** The byte every large buffer is filled with, checked at both ends on arrival. */
 const FILL = 7;
 
@@ -325,45 +322,19 @@ function serveEcho(): void {
 
 // ---- the orchestrating side ----
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function lastJsonSamples(stdout: string): number[] {
-  const line = stdout.trim().split('\n').pop() ?? '';
-  const parsed: { samples: number[] } = JSON.parse(line);
-  return parsed.samples;
-}
-
-async function collect(command: string, args: string[]): Promise<number[]> {
-  const { stdout } = await run(command, args, { timeout: 600000, maxBuffer: 1 << 24 });
-  return lastJsonSamples(stdout);
-}
-
 function jobArgs(plan: Plan, kind: string): string[] {
   const iterations = kind === 'queue' ? plan.queueItems : plan.rtIterations;
   return ['--iterations', String(iterations), '--size', String(plan.bigSize), '--reps', String(plan.reps)];
 }
 
 const sampleNode = (kind: NodeKind, plan: Plan): Promise<number[]> =>
-  collect(process.execPath, [__filename, '--measure', kind, ...jobArgs(plan, kind)]);
+  collectSamples(process.execPath, [__filename, '--measure', kind, ...jobArgs(plan, kind)]);
 
 const samplePython = (kind: PythonKind, plan: Plan): Promise<number[]> =>
-  collect('python3', [path.join(root, 'bench', 'ipc_python.py'), '--kind', kind, ...jobArgs(plan, kind)]);
+  collectSamples('python3', [path.join(root, 'bench', 'ipc_python.py'), '--kind', kind, ...jobArgs(plan, kind)]);
 
 const sampleFloor = (binary: string, kind: FloorKind, plan: Plan): Promise<number[]> =>
-  collect(binary, [kind, String(kind === 'rt' ? plan.rtIterations : plan.bigSize), String(plan.reps)]);
-
-async function pythonVersion(): Promise<string | null> {
-  try {
-    const { stdout } = await run('python3', ['-c', 'import sys; print(sys.version.split()[0])']);
-    return stdout.trim();
-  } catch {
-    return null;
-  }
-}
+  collectSamples(binary, [kind, String(kind === 'rt' ? plan.rtIterations : plan.bigSize), String(plan.reps)]);
 
 /** The C floor, compiled into a fresh temporary directory; null without a working cc. */
 async function buildFloor(): Promise<{ dir: string; binary: string } | null> {
@@ -376,15 +347,6 @@ async function buildFloor(): Promise<{ dir: string; binary: string } | null> {
     console.log(`no C floor: cc failed (${String(error).split('\n')[0]})`);
     fs.rmSync(dir, { recursive: true, force: true });
     return null;
-  }
-}
-
-/** Everything in /dev/shm (Linux); empty where there is no such directory. */
-function shmEntries(): Set<string> {
-  try {
-    return new Set(fs.readdirSync(SHM));
-  } catch {
-    return new Set();
   }
 }
 
@@ -558,19 +520,8 @@ function informational(rows: Row[]): string {
   return `info: our Pipe round trip is ${parts.join(', ')}`;
 }
 
-function save(report: object): void {
-  const dir = path.join(root, 'bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `ipc-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify(report, null, 2));
-  console.log(`results: ${path.relative(process.cwd(), file)}`);
-}
-
 function planFor(argv: string[]): Plan {
-  const quick = argv.includes('--quick');
-  const roundsIndex = argv.indexOf('--rounds');
-  const rounds = roundsIndex >= 0 ? Number(argv[roundsIndex + 1]) : quick ? 2 : 5;
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be an integer >= 1; got ${argv[roundsIndex + 1]}`);
+  const { quick, rounds } = roundsOption(argv);
   return {
     rounds,
     reps: quick ? 2 : 3,
@@ -618,7 +569,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   console.log(`benchmark processes still running: ${stray.length === 0 ? 'none' : stray.join('; ')}`);
 
   if (!argv.includes('--no-save')) {
-    save({
+    saveResults('ipc', {
       node: process.version,
       python,
       cpus: os.cpus().length,
@@ -657,12 +608,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Guarded: a spawn or forkserver child imports this module for its targets.
-if (require.main === module) main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runAsMain(module, main);

@@ -10,18 +10,15 @@
 // heap does not weigh on the next), and the peers are measured in
 // alternating rounds so drift on the machine touches all of them alike.
 // Results go to bench/results/startup-<time>.json unless --no-save.
-import { execFile, fork, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
+import { fork, spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 import * as mp from '../lib/index';
 import { native } from '../lib/native';
+import { median, pythonVersion, root, run, runAsMain, saveResults } from './common';
 
-const run = promisify(execFile);
-const root = path.resolve(__dirname, '..', '..');
 const TARGET_RATIO = 0.75;
 const FORKSERVER_TARGET = 0.5;
 const SPAWN_TARGET = 1.15;
@@ -153,12 +150,6 @@ interface Cell {
   samplesMs: number[];
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 async function sample(kind: Kind, runs: number, heapMB: number): Promise<number[]> {
   if ((pythonKinds as string[]).includes(kind)) {
     const method = kind === 'python raw fork' ? 'raw' : kind.slice('python '.length);
@@ -175,15 +166,6 @@ async function sample(kind: Kind, runs: number, heapMB: number): Promise<number[
     { timeout: 600000, maxBuffer: 1 << 24 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() as string).samplesMs;
-}
-
-async function pythonVersion(): Promise<string | null> {
-  try {
-    const { stdout } = await run('python3', ['-c', 'import sys; print(sys.version.split()[0])']);
-    return stdout.trim();
-  } catch {
-    return null;
-  }
 }
 
 function fmt(ms: number | undefined): string {
@@ -266,19 +248,18 @@ async function orchestrate(argv: string[]): Promise<number> {
   for (const verdict of verdicts) console.log(verdict);
 
   if (!argv.includes('--no-save')) {
-    const dir = path.join(root, 'bench', 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `startup-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     const raw = Object.fromEntries([...cells].map(([k, v]) => [k, v.samplesMs]));
-    fs.writeFileSync(
-      file,
-      JSON.stringify(
-        { node: process.version, python, cpus: os.cpus().length, runsPerRound, rounds, rows, targetRatio: TARGET_RATIO, met, samplesMs: raw },
-        null,
-        2,
-      ),
-    );
-    console.log(`results: ${path.relative(process.cwd(), file)}`);
+    saveResults('startup', {
+      node: process.version,
+      python,
+      cpus: os.cpus().length,
+      runsPerRound,
+      rounds,
+      rows,
+      targetRatio: TARGET_RATIO,
+      met,
+      samplesMs: raw,
+    });
   }
   return 0;
 }
@@ -295,12 +276,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Guarded: spawn and forkserver children import this module.
-if (require.main === module) main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runAsMain(module, main);

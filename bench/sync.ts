@@ -15,18 +15,13 @@
 // alternate within each round (which goes first flips every round) so drift
 // on the machine touches both alike, and the figures are medians. Results go
 // to bench/results/sync-<time>.json unless --no-save.
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 
 import * as mp from '../lib/index';
+import { collectSamples, median, pythonVersion, root, roundsOption, runAsMain, saveResults, SHM, shmEntries } from './common';
 
-const run = promisify(execFile);
-const root = path.resolve(__dirname, '..', '..');
 const LOCK_TARGET = 0.8;
-const SHM = '/dev/shm';
 
 type Kind = 'lock' | 'lock-async' | 'rlock' | 'counter';
 type PythonKind = Exclude<Kind, 'lock-async'>;
@@ -137,47 +132,15 @@ async function measure(kind: Kind, iterations: number, reps: number): Promise<vo
 
 // ---- the orchestrating side ----
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function lastJsonSamples(stdout: string): number[] {
-  const line = stdout.trim().split('\n').pop() ?? '';
-  const parsed: { samples: number[] } = JSON.parse(line);
-  return parsed.samples;
-}
-
 async function sampleOurs(kind: Kind, plan: Plan): Promise<number[]> {
   const args = [__filename, '--measure', kind, '--iterations', String(iterationsFor(kind, plan)), '--reps', String(plan.reps)];
-  const { stdout } = await run(process.execPath, args, { timeout: 600000, maxBuffer: 1 << 24 });
-  return lastJsonSamples(stdout);
+  return collectSamples(process.execPath, args);
 }
 
 async function samplePython(kind: PythonKind, plan: Plan): Promise<number[]> {
   const script = path.join(root, 'bench', 'sync_python.py');
   const args = [script, '--kind', kind, '--iterations', String(iterationsFor(kind, plan)), '--reps', String(plan.reps)];
-  const { stdout } = await run('python3', args, { timeout: 600000, maxBuffer: 1 << 24 });
-  return lastJsonSamples(stdout);
-}
-
-async function pythonVersion(): Promise<string | null> {
-  try {
-    const { stdout } = await run('python3', ['-c', 'import sys; print(sys.version.split()[0])']);
-    return stdout.trim();
-  } catch {
-    return null;
-  }
-}
-
-/** Named semaphores in /dev/shm (Linux); empty where there is no such directory. */
-function shmSemaphores(): Set<string> {
-  try {
-    return new Set(fs.readdirSync(SHM).filter((name) => name.startsWith('sem.')));
-  } catch {
-    return new Set();
-  }
+  return collectSamples('python3', args);
 }
 
 type Samples = Map<string, number[]>;
@@ -251,26 +214,15 @@ function lockVerdict(rows: Row[]): { line: string; met: boolean | null } {
   return { line: `${label}: ${ratio.toFixed(2)}× — ${met ? 'PASS' : 'MISS'}`, met };
 }
 
-function save(report: object): void {
-  const dir = path.join(root, 'bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `sync-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify(report, null, 2));
-  console.log(`results: ${path.relative(process.cwd(), file)}`);
-}
-
 function planFor(argv: string[]): Plan {
-  const quick = argv.includes('--quick');
-  const roundsIndex = argv.indexOf('--rounds');
-  const rounds = roundsIndex >= 0 ? Number(argv[roundsIndex + 1]) : quick ? 2 : 5;
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be an integer >= 1; got ${argv[roundsIndex + 1]}`);
+  const { quick, rounds } = roundsOption(argv);
   return { rounds, reps: quick ? 2 : 3, pairIterations: quick ? 2e5 : 2e6, counterIterations: 1e5 };
 }
 
 async function orchestrate(argv: string[]): Promise<number> {
   const plan = planFor(argv);
   const python = await pythonVersion();
-  const shmBefore = shmSemaphores();
+  const shmBefore = shmEntries((name) => name.startsWith('sem.'));
   console.log(
     `sync: medians of ${plan.rounds * plan.reps} samples each (${plan.rounds} alternating rounds), ` +
       `${plan.pairIterations} pairs per sample, counter 2×${plan.counterIterations}; ` +
@@ -286,11 +238,11 @@ async function orchestrate(argv: string[]): Promise<number> {
   console.log('');
   console.log(verdict.line);
   // Others' processes may create semaphores meanwhile: a name here is a lead, not proof.
-  const leaked = [...shmSemaphores()].filter((name) => !shmBefore.has(name));
+  const leaked = [...shmEntries((name) => name.startsWith('sem.'))].filter((name) => !shmBefore.has(name));
   console.log(`semaphores new in ${SHM} since the start: ${leaked.length === 0 ? 'none' : leaked.join(', ')}`);
 
   if (!argv.includes('--no-save')) {
-    save({
+    saveResults('sync', {
       node: process.version,
       python,
       cpus: os.cpus().length,
@@ -317,12 +269,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // Guarded: a spawn or forkserver child imports this module for countUnderLock.
-if (require.main === module) main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runAsMain(module, main);
