@@ -144,11 +144,6 @@ export function suspendWaitsOn(handle: NativeSemLock): { stolen: boolean; resume
   };
 }
 
-/** Waits pending in this process (for tests and diagnostics). */
-export function pendingWaitCount(): number {
-  return pending.size;
-}
-
 // A fork child's copy of the parent's waits can never be delivered here:
 // they are the parent's promises.
 registerAtFork({

@@ -279,11 +279,6 @@ export abstract class SemLock {
     return { name: this.#handle.name, kind: this.#kind, maxvalue: this.#maxvalue };
   }
 
-  /** Posts once unless the value is already `max`; false if it was. */
-  protected postBelow(max: number): boolean {
-    return this.#post(max);
-  }
-
   // Plain reads give the guess, the compare-exchange checks it: an
   // Atomics.load costs as much as half a compare-exchange here.
   #tryTake(): boolean {
