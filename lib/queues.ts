@@ -18,7 +18,7 @@ import { dumpsParts, loads, register, type DumpedParts } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
 import { Fifo } from './fifo';
-import { checkTimeout, registerAtFork } from './util';
+import { checkSignal, checkTimeout, registerAtFork } from './util';
 
 export interface PutOptions {
   /** false: throw Full at once instead of waiting for a free slot. */
@@ -261,8 +261,7 @@ function checkOptions(options: PutOptions | GetOptions | undefined, name: string
   if (options === null || typeof options !== 'object') throw new TypeError(`The "${name}" argument must be an object`);
   const { block = true, timeout = null, signal } = options;
   const checked = checkTimeout(timeout, `${name}.timeout`);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`The "${name}.signal" property must be an AbortSignal`);
-  return { block, timeout: checked, signal };
+  return { block, timeout: checked, signal: checkSignal(signal, `${name}.signal`) };
 }
 
 function checkMaxsize(maxsize: unknown): number {

@@ -64,10 +64,11 @@ export function checkTimeout(value: unknown, name = 'timeout'): number | null {
   return value > MAX_TIMER_MS ? null : Math.max(0, value);
 }
 
+/** Validates an optional AbortSignal; `name` as for checkTimeout(). */
 export function checkSignal(value: unknown, name = 'signal'): AbortSignal | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof AbortSignal)) {
-    throw new TypeError(`The "${name}" option must be an AbortSignal`);
+    throw new TypeError(`The "${name}" ${name.includes('.') ? 'property' : 'option'} must be an AbortSignal`);
   }
   return value;
 }

@@ -6,7 +6,7 @@ import { ProcessError } from '../errors';
 import { register } from '../reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
-import { checkTimeout } from '../util';
+import { checkSignal, checkTimeout } from '../util';
 import { kCount, kHandle, kIsMine, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
 
 export interface WaitOptions {
@@ -35,10 +35,7 @@ export function waitArguments(
     ms = timeout.timeout;
   }
   const checked = checkTimeout(ms);
-  const signal = opts?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError('The "options.signal" property must be an AbortSignal');
-  }
+  const signal = checkSignal(opts?.signal, 'options.signal');
   return { timeout: checked, signal };
 }
 

@@ -5,7 +5,7 @@
 // (native/semlock.cc); everything that may block goes to the native layer.
 import { ProcessError } from '../errors';
 import { native, type NativeSemLock } from '../native';
-import { checkTimeout, registerAtFork } from '../util';
+import { checkSignal, checkTimeout, registerAtFork } from '../util';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
 export const RECURSIVE_MUTEX = 0;
@@ -114,14 +114,6 @@ function checkAcquireOptions(options: AcquireOptions | undefined): number | null
   return checkTimeout(options.timeout, 'options.timeout');
 }
 
-function checkSignalOption(options: AsyncAcquireOptions | undefined): AbortSignal | undefined {
-  const signal = options?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError('The "options.signal" property must be an AbortSignal');
-  }
-  return signal;
-}
-
 const acquiredNow = Promise.resolve(true);
 const notAcquiredNow = Promise.resolve(false);
 
@@ -184,7 +176,7 @@ export abstract class SemLock {
     if (options !== undefined) {
       try {
         timeout = checkAcquireOptions(options);
-        signal = checkSignalOption(options);
+        signal = checkSignal(options.signal, 'options.signal');
       } catch (error) {
         return Promise.reject(error);
       }
