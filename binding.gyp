@@ -15,7 +15,8 @@
         "native/proc.cc",
         "native/reflect.cc",
         "native/rights.cc",
-        "native/semlock.cc"
+        "native/semlock.cc",
+        "native/shm.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

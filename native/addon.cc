@@ -8,6 +8,7 @@
 #include "proc.h"
 #include "reflect.h"
 #include "semlock.h"
+#include "shm.h"
 
 namespace {
 
@@ -18,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mp::InitProc(env, exports);
   mp::InitReflect(env, exports);
   mp::InitSemLock(env, exports);
+  mp::InitShm(env, exports);
   return exports;
 }
 

@@ -1,0 +1,215 @@
+#include "shm.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "args.h"
+#include "errors.h"
+
+namespace mp {
+
+namespace {
+
+// Closes the descriptor unless released: every early exit leaves nothing open.
+class FdGuard {
+ public:
+  explicit FdGuard(int fd) : fd_(fd) {}
+  ~FdGuard() {
+    if (fd_ >= 0) close(fd_);
+  }
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsString()) {
+    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a string");
+  }
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// A size or offset: a non-negative integer that fits a double exactly.
+int64_t ArgSize(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
+  }
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<int64_t>(d))) {
+    throw Napi::RangeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a non-negative integer");
+  }
+  return static_cast<int64_t>(d);
+}
+
+void FdSizeOf(Napi::Env env, int fd, int64_t* size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) ThrowErrno(env, "fstat");
+  *size = static_cast<int64_t>(st.st_size);
+}
+
+// shmOpen(name, create, size) → { fd, size }. `name` has its leading slash.
+// create: O_CREAT|O_EXCL, then ftruncate(size); a failed ftruncate unlinks
+// what was just made. attach: the size is the segment's own (fstat).
+Napi::Value ShmOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = ArgString(info, 0, "name");
+  bool create = info.Length() > 1 && info[1].ToBoolean().Value();
+  int64_t size = create ? ArgSize(info, 2, "size") : 0;
+  int flags = O_RDWR | (create ? O_CREAT | O_EXCL : 0);
+  int fd;
+  do {
+    fd = shm_open(name.c_str(), flags, 0600);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) ThrowErrno(env, "shm_open");
+  FdGuard guard(fd);
+#if !defined(__linux__)
+  // shm_open has no O_CLOEXEC on every platform; spawned programs must not inherit it.
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) ThrowErrno(env, "fcntl");
+#endif
+  if (create) {
+    int r;
+    do {
+      r = ftruncate(fd, static_cast<off_t>(size));
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) {
+      int e = errno;
+      shm_unlink(name.c_str());
+      ThrowErrno(env, e, "ftruncate");
+    }
+  }
+  int64_t actual = 0;
+  try {
+    FdSizeOf(env, fd, &actual);
+  } catch (...) {
+    if (create) shm_unlink(name.c_str());
+    throw;
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fd", Napi::Number::New(env, guard.release()));
+  result.Set("size", Napi::Number::New(env, static_cast<double>(actual)));
+  return result;
+}
+
+Napi::Value ShmUnlink(const Napi::CallbackInfo& info) {
+  std::string name = ArgString(info, 0, "name");
+  if (shm_unlink(name.c_str()) != 0) ThrowErrno(info.Env(), "shm_unlink");
+  return info.Env().Undefined();
+}
+
+// mapShared(fd, size, offset = 0) → ArrayBuffer over mmap(MAP_SHARED). The
+// mapping outlives the descriptor; it is unmapped when the ArrayBuffer's
+// backing store goes (collection, or unmapShared's detach).
+Napi::Value MapShared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  int64_t size = ArgSize(info, 1, "size");
+  int64_t offset = info.Length() > 2 && !info[2].IsUndefined() ? ArgSize(info, 2, "offset") : 0;
+  if (size == 0) return Napi::ArrayBuffer::New(env, 0);
+  void* addr = mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
+  if (addr == MAP_FAILED) ThrowErrno(env, "mmap");
+  auto length = static_cast<size_t>(size);
+  try {
+    return Napi::ArrayBuffer::New(
+        env, addr, length, [](Napi::Env, void* data, size_t* len) {
+          munmap(data, *len);
+          delete len;
+        },
+        new size_t(length));
+  } catch (...) {
+    munmap(addr, length);
+    throw;
+  }
+}
+
+// unmapShared(arrayBuffer): detaches it, so that every view reads as empty
+// and none can reach the mapping, which then goes with its backing store.
+Napi::Value UnmapShared(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) {
+    throw Napi::TypeError::New(info.Env(), "The \"buffer\" argument must be an ArrayBuffer");
+  }
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  if (!buffer.IsDetached() && buffer.ByteLength() > 0) buffer.Detach();
+  return info.Env().Undefined();
+}
+
+// anonymousShared(size) → fd: shareable memory with no name anywhere
+// (memfd_create; elsewhere a shm_open name unlinked at once). Close-on-exec.
+Napi::Value AnonymousShared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t size = ArgSize(info, 0, "size");
+  int fd = -1;
+#if defined(__linux__) && defined(SYS_memfd_create)
+  fd = static_cast<int>(syscall(SYS_memfd_create, "multiprocessing-heap", 1u /* MFD_CLOEXEC */));
+  if (fd < 0 && errno != ENOSYS) ThrowErrno(env, "memfd_create");
+#endif
+  if (fd < 0) {
+    std::random_device random;
+    for (int attempt = 0; fd < 0; ++attempt) {
+      char name[32];
+      snprintf(name, sizeof name, "/mp-heap-%08x", static_cast<unsigned>(random()));
+      fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+      if (fd >= 0) {
+        shm_unlink(name);
+      } else if (errno != EEXIST || attempt > 100) {
+        ThrowErrno(env, "shm_open");
+      }
+    }
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+      int e = errno;
+      close(fd);
+      ThrowErrno(env, e, "fcntl");
+    }
+  }
+  FdGuard guard(fd);
+  int r;
+  do {
+    r = ftruncate(fd, static_cast<off_t>(size));
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) ThrowErrno(env, "ftruncate");
+  return Napi::Number::New(env, guard.release());
+}
+
+Napi::Value FdSize(const Napi::CallbackInfo& info) {
+  int64_t size = 0;
+  FdSizeOf(info.Env(), ArgInt(info, 0, "fd"), &size);
+  return Napi::Number::New(info.Env(), static_cast<double>(size));
+}
+
+Napi::Value PageSize(const Napi::Env& env) {
+  long page = sysconf(_SC_PAGESIZE);
+  return Napi::Number::New(env, page > 0 ? static_cast<double>(page) : 4096.0);
+}
+
+}  // namespace
+
+void InitShm(Napi::Env env, Napi::Object exports) {
+  exports.Set("shmOpen", Napi::Function::New(env, ShmOpen, "shmOpen"));
+  exports.Set("shmUnlink", Napi::Function::New(env, ShmUnlink, "shmUnlink"));
+  exports.Set("mapShared", Napi::Function::New(env, MapShared, "mapShared"));
+  exports.Set("unmapShared", Napi::Function::New(env, UnmapShared, "unmapShared"));
+  exports.Set("anonymousShared", Napi::Function::New(env, AnonymousShared, "anonymousShared"));
+  exports.Set("fdSize", Napi::Function::New(env, FdSize, "fdSize"));
+  exports.Set("pageSize", PageSize(env));
+}
+
+}  // namespace mp
