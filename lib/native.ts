@@ -26,6 +26,8 @@ export interface SpawnOptions {
   cwd: string | null;
   /** [descriptor in the child, descriptor here] */
   fds: Array<[number, number]>;
+  /** Start it in its own session with no parent in this tree (sentinel -1). */
+  detached?: boolean;
 }
 
 /** A POSIX named semaphore, opened in this process (native/semlock.cc). */
@@ -76,6 +78,17 @@ export interface NativeBinding {
   semLockCancel(id: number): boolean;
   semUnlink(name: string): void;
   semValueMax: number;
+  /** `name` with its leading slash; create: O_EXCL and ftruncate(size). */
+  shmOpen(name: string, create: boolean, size?: number): { fd: number; size: number };
+  shmUnlink(name: string): void;
+  /** mmap(MAP_SHARED) of `size` bytes at `offset`; unmapped with its backing store. */
+  mapShared(fd: number, size: number, offset?: number): ArrayBuffer;
+  /** Detaches the ArrayBuffer of mapShared(): every view reads as empty. */
+  unmapShared(buffer: ArrayBuffer): void;
+  /** A close-on-exec descriptor of `size` bytes of nameless shareable memory. */
+  anonymousShared(size: number): number;
+  fdSize(fd: number): number;
+  pageSize: number;
   functionOrigin(fn: Function): FunctionOrigin | null;
   spawnProcess(options: SpawnOptions): { pid: number; sentinel: number };
   setParentDeathSignal(signal: number): void;

@@ -200,7 +200,49 @@ std::vector<std::pair<int, int>> FdMapOption(Napi::Env env, Napi::Object options
   return out;
 }
 
-// spawnProcess({ file, args, env, cwd, fds }) → { pid, sentinel }.
+// A program nobody in this process tree is parent of: an intermediate fork
+// starts a new session, spawns the program and exits at once, so that the
+// program is reparented to init (or the subreaper) and survives the SIGKILL
+// of the whole tree. The intermediate only calls setsid, posix_spawn (clone
+// and exec, no allocation), write and _exit, which a fork child of a
+// multithreaded process may. Returns { pid, sentinel: -1 }.
+Napi::Value SpawnDetached(Napi::Env env, const std::string& file, const posix_spawn_file_actions_t* actions,
+                          const posix_spawnattr_t* attr, char* const* argv, char* const* envp) {
+  UniqueFd reportRead, reportWrite;
+  CloexecPipe(env, &reportRead, &reportWrite);
+  pid_t middle = fork();
+  if (middle < 0) ThrowErrno(env, "fork");
+  if (middle == 0) {
+    int32_t report[2] = {0, -1};
+    if (setsid() < 0) {
+      report[0] = errno;
+    } else {
+      pid_t pid;
+      report[0] = posix_spawn(&pid, file.c_str(), actions, attr, argv, envp);
+      if (report[0] == 0) report[1] = pid;
+    }
+    ssize_t written = write(reportWrite.get(), report, sizeof report);
+    _exit(written == static_cast<ssize_t>(sizeof report) ? 0 : 1);
+  }
+  reportWrite.reset();
+  int status;
+  while (waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+  }
+  int32_t report[2];
+  ssize_t got;
+  do {
+    got = read(reportRead.get(), report, sizeof report);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) ThrowErrno(env, "read");
+  if (got != static_cast<ssize_t>(sizeof report)) ThrowErrno(env, ECHILD, "fork");
+  if (report[0] != 0) ThrowErrno(env, report[0], "posix_spawn");
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, report[1]));
+  result.Set("sentinel", Napi::Number::New(env, -1));
+  return result;
+}
+
+// spawnProcess({ file, args, env, cwd, fds, detached }) → { pid, sentinel }.
 Napi::Value SpawnProcess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) ThrowType(env, "options", "argument must be an object");
@@ -211,12 +253,13 @@ Napi::Value SpawnProcess(const Napi::CallbackInfo& info) {
   bool hasCwd = !cwdValue.IsNull() && !cwdValue.IsUndefined();
   std::string cwd = hasCwd ? StringOption(env, cwdValue, "cwd") : std::string();
   std::vector<std::pair<int, int>> fds = FdMapOption(env, options);
+  bool detached = options.Get("detached").ToBoolean().Value();
 
   int maxChild = -1;
   for (const auto& m : fds) maxChild = std::max(maxChild, m.first);
-  bool usePidfd = PidfdSupported();
+  bool usePidfd = !detached && PidfdSupported();
   UniqueFd sentinelRead, sentinelWrite;
-  if (!usePidfd) {
+  if (!usePidfd && !detached) {
     CloexecPipe(env, &sentinelRead, &sentinelWrite);
     maxChild = std::max(maxChild + 1, 3);
     fds.emplace_back(maxChild, sentinelWrite.get());
@@ -274,6 +317,7 @@ Napi::Value SpawnProcess(const Napi::CallbackInfo& info) {
   Check(env, posix_spawnattr_setsigmask(&attr, &none), "posix_spawnattr_setsigmask");
   Check(env, posix_spawnattr_setsigdefault(&attr, &all), "posix_spawnattr_setsigdefault");
 
+  if (detached) return SpawnDetached(env, file, &actions, &attr, argv.second.data(), envp.second.data());
   pid_t pid;
   Check(env, posix_spawn(&pid, file.c_str(), &actions, &attr, argv.second.data(), envp.second.data()), "posix_spawn");
   int sentinel = usePidfd ? PidfdOpen(pid) : sentinelRead.release();
