@@ -8,6 +8,7 @@ import * as v8 from 'node:v8';
 import { chooseMethod, setBootstrapping } from '../current';
 import { ParentProcess, Process, currentProcess, type ProcessSnapshot, type StartMethod } from '../process';
 import { dumps, loadsAsync } from '../reduction';
+import { adoptTracker, ensureRunning as ensureTracker } from '../resource_tracker';
 import { dynamicImport } from '../util';
 
 export interface MainModule {
@@ -30,6 +31,8 @@ export interface Preparation {
   main: MainModule | null;
   /** The serialized ProcessSnapshot. */
   process: Buffer;
+  /** Which passed descriptor is the resource tracker's pipe. */
+  trackerFdIndex: number;
 }
 
 /**
@@ -74,8 +77,10 @@ export function prepare(child: Process, method: StartMethod): { data: Buffer; fd
     argv: process.argv.slice(2),
     main: mainModule(),
     process: sent.data,
+    // As CPython: the child shares this tree's tracker, started now if need be.
+    trackerFdIndex: sent.fds.length,
   };
-  return { data: v8.serialize(preparation), fds: sent.fds };
+  return { data: v8.serialize(preparation), fds: [...sent.fds, ensureTracker()] };
 }
 
 export function readPreparation(data: Uint8Array): Preparation {
@@ -87,6 +92,7 @@ export function readPreparation(data: Uint8Array): Preparation {
  * parent's main module (not as main), then rebuilds the process object.
  */
 export async function becomeChild(preparation: Preparation, fds: readonly number[], script: string): Promise<Process> {
+  adoptTracker(fds[preparation.trackerFdIndex]);
   const parent = new ParentProcess(preparation.parentName, preparation.parentPid);
   Process._becomeCurrentInChild(Process._placeholder(preparation), parent);
   chooseMethod(preparation.startMethod);

@@ -5,6 +5,7 @@
 // (native/semlock.cc); everything that may block goes to the native layer.
 import { ProcessError } from '../errors';
 import { native, type NativeSemLock } from '../native';
+import * as resourceTracker from '../resource_tracker';
 import { checkSignal, checkTimeout, registerAtFork } from '../util';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
@@ -40,32 +41,33 @@ export const kState = Symbol('multiprocessing.semlock.state');
 
 // ---------------------------------------------------------------------------
 // Names this process created: unlinked when their object is collected or
-// the process exits (M5's resource tracker will also cover SIGKILL).
+// the process exits; the resource tracker covers a death by signal.
 
 const createdHere = new Set<string>();
 let exitHookPid = 0;
 
 function unlinkCreated(): void {
-  for (const name of createdHere) {
-    try {
-      native.semUnlink(name);
-    } catch {
-      // already gone or not ours to remove any more: nothing to clean
-    }
-  }
+  for (const name of createdHere) unlinkQuietly(name);
   createdHere.clear();
+}
+
+function unlinkQuietly(name: string): void {
+  try {
+    native.semUnlink(name);
+  } catch {
+    // already gone or not ours to remove any more: nothing to clean
+  }
+  resourceTracker.unregister(name, 'semaphore');
 }
 
 const collected = new FinalizationRegistry<{ name: string; pid: number }>((held) => {
   if (held.pid !== process.pid || !createdHere.delete(held.name)) return;
-  try {
-    native.semUnlink(held.name);
-  } catch {
-    // as above
-  }
+  unlinkQuietly(held.name);
 });
 
 function trackCreated(owner: object, name: string): void {
+  // Registered before anything else can fail or be killed: a SIGKILL from now on leaves nothing behind.
+  resourceTracker.register(name, 'semaphore');
   createdHere.add(name);
   collected.register(owner, { name, pid: process.pid });
   if (exitHookPid !== process.pid) {
@@ -261,6 +263,14 @@ export abstract class SemLock {
   /** The semaphore's current value (Linux: exact; waiters count as 0). */
   [kValue](): number {
     return this.#words !== null ? Atomics.load(this.#words, 0) : this.#handle.getValue();
+  }
+
+  /**
+   * The POSIX name of the semaphore (`/mp-…`), for C code and other
+   * programs: sem_open(name, 0) opens the very semaphore this lock is.
+   */
+  get name(): string {
+    return this.#handle.name;
   }
 
   get [kHandle](): NativeSemLock {

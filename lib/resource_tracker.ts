@@ -1,0 +1,82 @@
+// The client side of the resource tracker (CPython's resource_tracker.py):
+// one tracker process per process tree is told of every named segment and
+// semaphore this package creates, and removes those still present once
+// every process holding the write end of its pipe has died, however they
+// died. Fork children inherit the pipe; spawn and forkserver children are
+// handed it with their preparation data (bootstrap/preparation.ts).
+import * as fs from 'node:fs';
+
+import { native } from './native';
+import { bootstrapScript } from './popen/command';
+import { debug } from './util';
+
+export type ResourceType = 'shared_memory' | 'semaphore';
+
+let trackerFd = -1;
+
+/** The write end of the tracker's pipe, starting the tracker on first use. */
+export function ensureRunning(): number {
+  if (trackerFd < 0) trackerFd = startTracker();
+  return trackerFd;
+}
+
+/** In a spawn or forkserver child: the tracker its parent uses. */
+export function adoptTracker(fd: number): void {
+  native.setInheritable(fd, false);
+  if (trackerFd >= 0 && trackerFd !== fd) native.closeFd(trackerFd);
+  trackerFd = fd;
+}
+
+export function register(name: string, type: ResourceType): void {
+  send('REGISTER', name, type);
+}
+
+export function unregister(name: string, type: ResourceType): void {
+  // Nothing to tell a tracker never started: nothing was registered with it.
+  if (trackerFd >= 0) send('UNREGISTER', name, type);
+}
+
+function send(command: string, name: string, type: ResourceType): void {
+  // One line, well under PIPE_BUF: the kernel writes it whole, never interleaved with another process's.
+  const line = Buffer.from(`${command}:${name}:${type}\n`);
+  try {
+    native.writeAll(ensureRunning(), line);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+    // The tracker died (someone killed it): a new one takes over from here.
+    debug('resource tracker gone (EPIPE); starting another');
+    native.closeFd(trackerFd);
+    trackerFd = startTracker();
+    native.writeAll(trackerFd, line);
+  }
+}
+
+function startTracker(): number {
+  const [readEnd, writeEnd] = native.pipe();
+  let devNull = -1;
+  try {
+    devNull = fs.openSync('/dev/null', 'r');
+    const script = bootstrapScript('resource_tracker_main');
+    const { pid } = native.spawnProcess({
+      file: process.execPath,
+      args: [process.execPath, script],
+      env: Object.entries(process.env).flatMap(([key, value]) => (value === undefined ? [] : [`${key}=${value}`])),
+      cwd: '/',
+      fds: [
+        [0, devNull],
+        [1, 1],
+        [2, 2],
+        [3, readEnd],
+      ],
+      detached: true,
+    });
+    debug('resource tracker started, pid %d', pid);
+  } catch (error) {
+    native.closeFd(writeEnd);
+    throw error;
+  } finally {
+    native.closeFd(readEnd);
+    if (devNull >= 0) fs.closeSync(devNull);
+  }
+  return writeEnd;
+}
