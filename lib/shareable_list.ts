@@ -1,0 +1,264 @@
+// ShareableList in Python's exact binary layout, so that Python's
+// multiprocessing.shared_memory.ShareableList(name=…) reads and writes a
+// list made here, and the other way round. The segment holds, in native
+// byte order and 8-byte units:
+//   q            item count n
+//   q * (n + 1)  each item's offset into the data area, then its end
+//   data         items: 'q' int64, 'd' double, 'xxxxxxx?' bool,
+//                'xxxxxx?x' None, '<k>s' str/bytes (k a multiple of 8)
+//   8s * n       each item's struct format, NUL-padded
+//   b * n        each item's back-transform code (0 value, 1 str, 2 bytes, 3 None)
+import { endianness } from 'node:os';
+
+import { register as registerReducer } from './reduction';
+import { SharedMemory } from './shared_memory';
+
+export type ShareableValue = number | bigint | boolean | string | Buffer | null;
+
+const ALIGNMENT = 8;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const littleEndian = endianness() === 'LE';
+
+const enum Code {
+  Value = 0,
+  Str = 1,
+  Bytes = 2,
+  None = 3,
+}
+
+interface Encoded {
+  format: string;
+  code: Code;
+  /** The str/bytes payload. */
+  bytes?: Buffer;
+  value?: number | bigint | boolean;
+}
+
+function encode(value: unknown, where: string): Encoded {
+  switch (typeof value) {
+    case 'number':
+      return Number.isSafeInteger(value) ? { format: 'q', code: Code.Value, value: BigInt(value) } : { format: 'd', code: Code.Value, value };
+    case 'bigint':
+      if (value < INT64_MIN || value > INT64_MAX) throw new RangeError(`${where} must fit a signed 64-bit integer; received ${value}`);
+      return { format: 'q', code: Code.Value, value };
+    case 'boolean':
+      return { format: 'xxxxxxx?', code: Code.Value, value };
+    case 'string':
+      return { format: 's', code: Code.Str, bytes: Buffer.from(value, 'utf8') };
+    case 'object':
+      if (value === null) return { format: 'xxxxxx?x', code: Code.None };
+      if (value instanceof Uint8Array) return { format: 's', code: Code.Bytes, bytes: Buffer.from(value) };
+  }
+  throw new TypeError(`${where} must be a number, bigint, boolean, string, Buffer or null; received ${describe(value)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== 'object') return typeof value;
+  return `an instance of ${(value as object).constructor?.name ?? 'an unknown class'}`;
+}
+
+/** Python sizes a str/bytes slot as 8 * (len // 8 + 1): always room for a NUL. */
+function slotFor(byteLength: number): number {
+  return ALIGNMENT * (Math.floor(byteLength / ALIGNMENT) + 1);
+}
+
+function sameItem(a: ShareableValue, b: unknown): boolean {
+  if (Buffer.isBuffer(a)) return b instanceof Uint8Array && Buffer.compare(a, b) === 0;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) {
+    // eslint-disable-next-line eqeqeq
+    return a == b; // 1 and 1n are the same int, as in Python
+  }
+  return a === b;
+}
+
+export interface ShareableListOptions {
+  /** Create under this name (with a sequence), or attach to it (without). */
+  name?: string;
+}
+
+export class ShareableList {
+  readonly #shm: SharedMemory;
+  readonly #length: number;
+  /** Item offsets into the data area, and the end of the last item. */
+  readonly #offsets: number[];
+
+  constructor(sequence?: Iterable<ShareableValue> | null, options: ShareableListOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+    const name = options.name ?? undefined;
+    if (sequence === undefined || sequence === null) {
+      if (name === undefined) {
+        sequence = [];
+      } else {
+        this.#shm = new SharedMemory({ name });
+        const view = this.#shm.buf;
+        this.#length = Number(this.#readInt64(view, 0));
+        if (!(this.#length >= 0) || (this.#length + 2) * 8 > view.length) {
+          this.#shm.close();
+          throw new RangeError(`The shared memory segment '${name}' does not hold a ShareableList`);
+        }
+        this.#offsets = [];
+        for (let i = 0; i <= this.#length; i++) this.#offsets.push(Number(this.#readInt64(view, 8 + i * 8)));
+        return;
+      }
+    }
+    if (typeof (sequence as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new TypeError('The "sequence" argument must be an iterable, null or undefined');
+    }
+    const items = Array.from(sequence, (value, i) => encode(value, `sequence[${i}]`));
+    const offsets = [0];
+    for (const item of items) {
+      if (item.bytes !== undefined) item.format = `${slotFor(item.bytes.length)}s`;
+      offsets.push(offsets[offsets.length - 1] + (item.bytes !== undefined ? slotFor(item.bytes.length) : ALIGNMENT));
+    }
+    const n = items.length;
+    const size = 8 + 8 * (n + 1) + offsets[n] + 8 * n + n;
+    this.#shm = new SharedMemory({ name, create: true, size });
+    this.#length = n;
+    this.#offsets = offsets;
+    const view = this.#shm.buf;
+    this.#writeInt64(view, 0, BigInt(n));
+    offsets.forEach((offset, i) => this.#writeInt64(view, 8 + i * 8, BigInt(offset)));
+    items.forEach((item, i) => this.#store(view, i, item));
+  }
+
+  get shm(): SharedMemory {
+    return this.#shm;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Every item's struct format, joined (Python's ShareableList.format). */
+  get format(): string {
+    let format = '';
+    for (let i = 0; i < this.#length; i++) format += this.#formatAt(this.#shm.buf, i);
+    return format;
+  }
+
+  get(index: number): ShareableValue {
+    const i = this.#position(index);
+    const view = this.#shm.buf;
+    const format = this.#formatAt(view, i);
+    const at = this.#dataStart + this.#offsets[i];
+    const code = view.readInt8(this.#codesStart + i);
+    if (code === Code.None) return null;
+    if (format === 'q') {
+      const value = this.#readInt64(view, at);
+      return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+    }
+    if (format === 'd') return littleEndian ? view.readDoubleLE(at) : view.readDoubleBE(at);
+    if (format === 'xxxxxxx?') return view[at + 7] !== 0;
+    const slot = /^(\d+)s$/.exec(format);
+    if (slot === null) throw new Error(`ShareableList item ${i} has a format this package cannot read: '${format}'`);
+    let end = at + Number(slot[1]);
+    while (end > at && view[end - 1] === 0) end--; // Python's rstrip(b'\x00')
+    return code === Code.Str ? view.toString('utf8', at, end) : Buffer.from(view.subarray(at, end));
+  }
+
+  set(index: number, value: ShareableValue): void {
+    const i = this.#position(index);
+    const item = encode(value, 'The "value" argument');
+    const view = this.#shm.buf;
+    if (item.bytes !== undefined) {
+      const room = this.#offsets[i + 1] - this.#offsets[i];
+      if (item.bytes.length > room) {
+        throw new RangeError(`The "value" argument is ${item.bytes.length} bytes; item ${i} has room for ${room} (a str/bytes item exceeds its storage)`);
+      }
+      const current = this.#formatAt(view, i);
+      item.format = current.endsWith('s') ? current : `${room}s`;
+    }
+    this.#store(view, i, item);
+  }
+
+  count(value: ShareableValue): number {
+    let n = 0;
+    for (const item of this) if (sameItem(item, value)) n++;
+    return n;
+  }
+
+  /** The first index holding `value`; throws RangeError (Python's ValueError) when none does. */
+  index(value: ShareableValue): number {
+    let i = 0;
+    for (const item of this) {
+      if (sameItem(item, value)) return i;
+      i++;
+    }
+    throw new RangeError('ShareableList.index(x): x not in list');
+  }
+
+  toArray(): ShareableValue[] {
+    return Array.from(this);
+  }
+
+  *[Symbol.iterator](): IterableIterator<ShareableValue> {
+    for (let i = 0; i < this.#length; i++) yield this.get(i);
+  }
+
+  toString(): string {
+    return `ShareableList(${JSON.stringify(this.toArray(), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}, name='${this.#shm.name}')`;
+  }
+
+  get #dataStart(): number {
+    return (this.#length + 2) * 8;
+  }
+
+  get #formatsStart(): number {
+    return this.#dataStart + this.#offsets[this.#length];
+  }
+
+  get #codesStart(): number {
+    return this.#formatsStart + this.#length * 8;
+  }
+
+  #position(index: unknown): number {
+    if (typeof index !== 'number' || !Number.isInteger(index)) throw new TypeError(`The "index" argument must be an integer; received ${String(index)}`);
+    const i = index < 0 ? index + this.#length : index;
+    if (i < 0 || i >= this.#length) throw new RangeError(`The "index" argument is out of range: ${index} (length ${this.#length})`);
+    return i;
+  }
+
+  #formatAt(view: Buffer, i: number): string {
+    const at = this.#formatsStart + i * 8;
+    let end = at + 8;
+    while (end > at && view[end - 1] === 0) end--;
+    return view.toString('utf8', at, end);
+  }
+
+  #store(view: Buffer, i: number, item: Encoded): void {
+    const at = this.#dataStart + this.#offsets[i];
+    const formatAt = this.#formatsStart + i * 8;
+    view.fill(0, formatAt, formatAt + 8);
+    view.write(item.format, formatAt, 8, 'utf8');
+    view.writeInt8(item.code, this.#codesStart + i);
+    if (item.bytes !== undefined) {
+      const room = this.#offsets[i + 1] - this.#offsets[i];
+      item.bytes.copy(view, at);
+      view.fill(0, at + item.bytes.length, at + room);
+    } else if (item.format === 'q') {
+      this.#writeInt64(view, at, item.value as bigint);
+    } else if (item.format === 'd') {
+      if (littleEndian) view.writeDoubleLE(item.value as number, at);
+      else view.writeDoubleBE(item.value as number, at);
+    } else {
+      view.fill(0, at, at + 8); // pad bytes, and None's '?' packs False
+      if (item.format === 'xxxxxxx?') view[at + 7] = item.value === true ? 1 : 0;
+    }
+  }
+
+  #readInt64(view: Buffer, at: number): bigint {
+    return littleEndian ? view.readBigInt64LE(at) : view.readBigInt64BE(at);
+  }
+
+  #writeInt64(view: Buffer, at: number, value: bigint): void {
+    if (littleEndian) view.writeBigInt64LE(value, at);
+    else view.writeBigInt64BE(value, at);
+  }
+}
+
+// As Python's: the receiver attaches by name.
+registerReducer<ShareableList, { name: string }>('multiprocessing.ShareableList', ShareableList, {
+  reduce: (list) => ({ name: list.shm.name }),
+  revive: (state) => new ShareableList(null, { name: state.name }),
+});

@@ -1,0 +1,191 @@
+// SharedMemory (CPython's multiprocessing.shared_memory): a POSIX shared
+// memory segment, named as Python names them, whose `buf` is a Buffer over
+// the mapping itself.
+import { randomBytes } from 'node:crypto';
+import { getSystemErrorMap } from 'node:util';
+
+import { native } from './native';
+import { register as registerReducer } from './reduction';
+import * as resourceTracker from './resource_tracker';
+
+export interface SharedMemoryOptions {
+  /** The segment's name, without or with one leading slash; random (`psm_` + hex) when creating without one. */
+  name?: string;
+  create?: boolean;
+  /** Bytes; needed (> 0) when creating, ignored when attaching. */
+  size?: number;
+  /** false: the resource tracker never removes it (attach to another program's segment). */
+  track?: boolean;
+}
+
+const NAME_PREFIX = 'psm_';
+/** macOS allows 31 bytes with the slash; Linux 255. */
+const NAME_MAX = process.platform === 'darwin' ? 30 : 255;
+
+/** A Node-style system error: "EEXIST: file already exists, shm_open 'psm_1a2b3c4d'" with errno, code, syscall and path. */
+function systemError(error: unknown, path: string): Error {
+  const { errno, syscall } = error as { errno?: number; syscall?: string };
+  if (typeof errno !== 'number' || typeof syscall !== 'string') return error as Error;
+  const [code, description] = getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];
+  const wrapped = Object.assign(new Error(`${code}: ${description}, ${syscall} '${path}'`), { errno, code, syscall, path });
+  return wrapped;
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string') throw new TypeError(`The "options.name" property must be a string; received ${typeof name}`);
+  const bare = name.startsWith('/') ? name.slice(1) : name;
+  if (bare === '' || bare.includes('/') || bare.includes('\0') || Buffer.byteLength(bare) > NAME_MAX) {
+    throw new RangeError(
+      `The "options.name" property must be a shared memory name: 1 to ${NAME_MAX} bytes, no "/" but an optional leading one, no NUL; received ${JSON.stringify(name)}`,
+    );
+  }
+  return bare;
+}
+
+function checkSize(size: unknown, creating: boolean): number {
+  if (size === undefined) size = 0;
+  if (typeof size !== 'number') throw new TypeError(`The "options.size" property must be a number; received ${typeof size}`);
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new RangeError(`The "options.size" property must be a non-negative integer; received ${size}`);
+  }
+  if (creating && size === 0) throw new RangeError("The \"options.size\" property must be greater than 0 when creating a segment ('create: true')");
+  return size;
+}
+
+const kTrack = Symbol('multiprocessing.sharedMemory.track');
+
+interface Mapping {
+  arrayBuffer: ArrayBuffer;
+  buf: Buffer;
+}
+
+export class SharedMemory {
+  readonly #name: string;
+  readonly #size: number;
+  readonly #track: boolean;
+  #mapping: Mapping | null;
+
+  constructor(options: SharedMemoryOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+    const create = options.create === true;
+    if (options.create !== undefined && typeof options.create !== 'boolean') {
+      throw new TypeError('The "options.create" property must be a boolean');
+    }
+    if (options.track !== undefined && typeof options.track !== 'boolean') {
+      throw new TypeError('The "options.track" property must be a boolean');
+    }
+    const requested = checkSize(options.size, create);
+    if (options.name === undefined || options.name === null) {
+      if (!create) throw new TypeError('The "options.name" property is needed to attach to a segment (only create: true makes up a name)');
+    }
+    const given = options.name === undefined || options.name === null ? null : checkName(options.name);
+    this.#track = options.track !== false;
+
+    let opened: { fd: number; size: number };
+    let name: string;
+    if (given === null) {
+      for (;;) {
+        name = NAME_PREFIX + randomBytes(4).toString('hex');
+        try {
+          opened = native.shmOpen(`/${name}`, true, requested);
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw systemError(error, name);
+        }
+      }
+    } else {
+      name = given;
+      try {
+        opened = native.shmOpen(`/${name}`, create, requested);
+      } catch (error) {
+        throw systemError(error, name);
+      }
+    }
+    try {
+      if (this.#track) resourceTracker.register(`/${name}`, 'shared_memory');
+      const arrayBuffer = native.mapShared(opened.fd, opened.size);
+      this.#mapping = { arrayBuffer, buf: Buffer.from(arrayBuffer, 0, opened.size) };
+    } catch (error) {
+      // Nothing half made: a segment created here goes again.
+      if (create) {
+        try {
+          native.shmUnlink(`/${name}`);
+        } catch {
+          // already gone
+        }
+        if (this.#track) resourceTracker.unregister(`/${name}`, 'shared_memory');
+      }
+      throw systemError(error, name);
+    } finally {
+      // The mapping stays valid without the descriptor.
+      native.closeFd(opened.fd);
+    }
+    this.#name = name;
+    this.#size = opened.size;
+  }
+
+  /** The name without its leading slash, as Python reports it. */
+  get name(): string {
+    return this.#name;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The mapping itself; throws once close() has run. */
+  get buf(): Buffer {
+    if (this.#mapping === null) throw new Error(`SharedMemory '${this.#name}' is closed`);
+    return this.#mapping.buf;
+  }
+
+  /**
+   * Unmaps this process's view. Buffers taken from `buf` read as empty
+   * afterwards instead of reaching unmapped memory. The segment stays for
+   * other processes until unlink(). Closing twice does nothing.
+   */
+  close(): void {
+    const mapping = this.#mapping;
+    if (mapping === null) return;
+    this.#mapping = null;
+    native.unmapShared(mapping.arrayBuffer);
+  }
+
+  /** Removes the name (once, by one process); mappings stay valid until closed. */
+  unlink(): void {
+    try {
+      native.shmUnlink(`/${this.#name}`);
+    } catch (error) {
+      throw systemError(error, this.#name);
+    }
+    if (this.#track) resourceTracker.unregister(`/${this.#name}`, 'shared_memory');
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [kTrack](): boolean {
+    return this.#track;
+  }
+
+  toString(): string {
+    return `SharedMemory('${this.#name}', size=${this.#size})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+interface SharedMemoryState {
+  name: string;
+  track: boolean;
+}
+
+// As Python's __reduce__: the receiver attaches by name.
+registerReducer<SharedMemory, SharedMemoryState>('multiprocessing.SharedMemory', SharedMemory, {
+  reduce: (shm) => ({ name: shm.name, track: shm[kTrack]() }),
+  revive: (state) => new SharedMemory({ name: state.name, track: state.track }),
+});
+
