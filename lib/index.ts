@@ -38,6 +38,22 @@ export { registerAtFork, type AtForkHooks } from './util';
 export * as connection from './connection';
 export { Connection, Pipe, wait, type Waitable } from './connection';
 export { JoinableQueue, Queue, SimpleQueue, type GetOptions, type PutOptions } from './queues';
+export { SharedMemory, type SharedMemoryOptions } from './shared_memory';
+export { ShareableList, type ShareableListOptions, type ShareableValue } from './shareable_list';
+export {
+  Array_ as Array,
+  RawArray,
+  RawValue,
+  SharedValue,
+  SynchronizedArray,
+  SynchronizedValue,
+  Value,
+  type SharedLock,
+  type SharedOptions,
+  type SharedScalar,
+  type SharedTypedArray,
+  type TypeCode,
+} from './sharedctypes';
 export {
   AuthenticationError,
   BrokenBarrierError,

@@ -42,6 +42,9 @@ const builtinModules: ReadonlyArray<readonly [RegExp, string]> = [
   [/^multiprocessing\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition|Event|Barrier)$/, './synchronize'],
   [/^multiprocessing\.Connection$/, './connection'],
   [/^multiprocessing\.(Queue|JoinableQueue|SimpleQueue)$/, './queues'],
+  [/^multiprocessing\.SharedMemory$/, './shared_memory'],
+  [/^multiprocessing\.ShareableList$/, './shareable_list'],
+  [/^multiprocessing\.sharedctypes\./, './sharedctypes'],
 ];
 
 function builtinReducer(id: string): RegisteredReducer | undefined {
@@ -76,7 +79,25 @@ export function register<T extends object, S>(
   reducersByPrototype.set(cls.prototype as object, entry);
 }
 
+// Single objects that cross as live handles though their class (a typed
+// array over shared memory: RawArray) must otherwise be copied.
+const reducersByInstance = new WeakMap<object, RegisteredReducer>();
+
+/** Registers a reducer for single instances only (registerInstance), under `id`. */
+export function registerForInstances<T extends object, S>(id: string, reducer: Reducer<T, S>): void {
+  reducersById.set(id, { id, cls: Object, reducer: reducer as unknown as Reducer<object> });
+}
+
+/** Makes `instance` cross with the reducer registered as `id`, whatever its class. */
+export function registerInstance(instance: object, id: string): void {
+  const entry = reducersById.get(id);
+  if (entry === undefined) throw new Error(`no reducer named "${id}" is registered`);
+  reducersByInstance.set(instance, entry);
+}
+
 function reducerFor(value: object): RegisteredReducer | undefined {
+  const instanceEntry = reducersByInstance.get(value);
+  if (instanceEntry !== undefined) return instanceEntry;
   for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
     const entry = reducersByPrototype.get(proto);
     if (entry !== undefined) return entry;
@@ -218,6 +239,7 @@ class Writer implements ReduceContext {
     if (value === null || typeof value !== 'object') return false;
     if (seen.has(value)) return false;
     seen.add(value);
+    if (reducersByInstance.has(value)) return true;
     if (isLeafObject(value)) return false;
     if (Array.isArray(value)) {
       let found = false;
@@ -267,7 +289,7 @@ class Writer implements ReduceContext {
   mark(value: unknown, where: string): unknown {
     if (typeof value === 'function') return { [MARK]: 'fn', ref: this.#reference(value, where) };
     if (value === null || typeof value !== 'object') return value;
-    if (isLeafObject(value)) return value;
+    if (isLeafObject(value) && !reducersByInstance.has(value)) return value;
     const done = this.#memo.get(value);
     if (done !== undefined) return done;
     if (Array.isArray(value)) {

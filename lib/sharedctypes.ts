@@ -1,0 +1,434 @@
+// Value, Array, RawValue and RawArray (CPython's sharedctypes.py): typed
+// numbers in the shared heap (heap.ts), with an optional lock that every
+// access of the synchronized wrappers takes, as Python's do.
+import { allocate, freeWhenCollected, reduceBlock, reviveBlock, type Block, type BlockState } from './heap';
+import { register as registerReducer, registerForInstances, registerInstance, type ReduceContext, type ReviveContext } from './reduction';
+import { Lock, RLock } from './synchronize';
+
+export type TypeCode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I' | 'l' | 'L' | 'q' | 'Q' | 'f' | 'd' | 'c';
+
+export type SharedTypedArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+/** A number for most typecodes, a bigint for 'l', 'L', 'q', 'Q', a one-character string for 'c'. */
+export type SharedScalar = number | bigint | string;
+
+interface TypedArrayClass {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): SharedTypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+// C's sizes on LP64 (Linux and macOS on 64-bit machines): long is 8 bytes.
+const typedArrayOf: Record<TypeCode, TypedArrayClass> = {
+  b: Int8Array,
+  B: Uint8Array,
+  h: Int16Array,
+  H: Uint16Array,
+  i: Int32Array,
+  I: Uint32Array,
+  l: BigInt64Array,
+  L: BigUint64Array,
+  q: BigInt64Array,
+  Q: BigUint64Array,
+  f: Float32Array,
+  d: Float64Array,
+  c: Uint8Array,
+};
+const TYPECODES = Object.keys(typedArrayOf).map((code) => `'${code}'`).join(', ');
+
+function checkTypecode(typecode: unknown): TypeCode {
+  if (typeof typecode !== 'string') throw new TypeError(`The "typecode" argument must be a string, one of ${TYPECODES}; received ${typeof typecode}`);
+  if (!Object.prototype.hasOwnProperty.call(typedArrayOf, typecode)) {
+    throw new RangeError(`The "typecode" argument must be one of ${TYPECODES}; received '${typecode}'`);
+  }
+  return typecode as TypeCode;
+}
+
+function isBigIntCode(typecode: TypeCode): boolean {
+  return typecode === 'l' || typecode === 'L' || typecode === 'q' || typecode === 'Q';
+}
+
+/** The element `value` for `typecode`, as its typed array stores it. */
+function toElement(typecode: TypeCode, value: unknown, what: string): number | bigint {
+  if (typecode === 'c') {
+    if (typeof value === 'string' && value.length === 1 && value.charCodeAt(0) < 256) return value.charCodeAt(0);
+    throw new TypeError(`${what} must be a one-character string (one byte) for typecode 'c'; received ${JSON.stringify(value)}`);
+  }
+  if (isBigIntCode(typecode)) {
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+    throw new TypeError(`${what} must be a bigint (or an integer number) for typecode '${typecode}'; received ${typeof value}`);
+  }
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  throw new TypeError(`${what} must be a number for typecode '${typecode}'; received ${typeof value}`);
+}
+
+function fromElement(typecode: TypeCode, element: number | bigint): SharedScalar {
+  return typecode === 'c' ? String.fromCharCode(element as number) : element;
+}
+
+function viewOf(typecode: TypeCode, block: Block, length: number): SharedTypedArray {
+  return new typedArrayOf[typecode](block.arena.buffer, block.arena.buffer.byteLength === 0 ? 0 : block.offset, length);
+}
+
+const blocks = new WeakMap<SharedTypedArray, { typecode: TypeCode; block: Block }>();
+const RAW_ARRAY_ID = 'multiprocessing.sharedctypes.RawArray';
+
+/** A zeroed typed array of `length` elements in the shared heap. */
+function allocateArray(typecode: TypeCode, length: number): SharedTypedArray {
+  const block = allocate(Math.max(length * typedArrayOf[typecode].BYTES_PER_ELEMENT, 1));
+  const array = viewOf(typecode, block, length);
+  freeWhenCollected(array, block);
+  blocks.set(array, { typecode, block });
+  registerInstance(array, RAW_ARRAY_ID);
+  return array;
+}
+
+function checkSizeOrInit(typecode: TypeCode, sizeOrInit: unknown): { length: number; init: ArrayLike<unknown> | null } {
+  if (typeof sizeOrInit === 'number') {
+    if (!Number.isSafeInteger(sizeOrInit) || sizeOrInit < 0) {
+      throw new RangeError(`The "sizeOrInit" argument must be a non-negative integer or an array-like; received ${sizeOrInit}`);
+    }
+    return { length: sizeOrInit, init: null };
+  }
+  if (typeof sizeOrInit === 'string' && typecode === 'c') return { length: Buffer.byteLength(sizeOrInit, 'latin1'), init: Array.from(sizeOrInit) };
+  if (sizeOrInit !== null && typeof sizeOrInit === 'object' && typeof (sizeOrInit as ArrayLike<unknown>).length === 'number') {
+    const init = sizeOrInit as ArrayLike<unknown>;
+    return { length: init.length, init };
+  }
+  throw new TypeError(`The "sizeOrInit" argument must be a size or an array-like of initial values; received ${typeof sizeOrInit}`);
+}
+
+function fill(typecode: TypeCode, array: SharedTypedArray, init: ArrayLike<unknown> | null): void {
+  if (init === null) return;
+  if (typecode === 'c' && init instanceof Uint8Array) {
+    (array as Uint8Array).set(init);
+    return;
+  }
+  for (let i = 0; i < init.length; i++) (array as unknown as Array<number | bigint>)[i] = toElement(typecode, init[i], `sizeOrInit[${i}]`);
+}
+
+/** RawArray: the typed array itself, over shared memory, no lock. */
+export function RawArray(typecode: TypeCode, sizeOrInit: number | ArrayLike<number | bigint> | string): SharedTypedArray {
+  const code = checkTypecode(typecode);
+  const { length, init } = checkSizeOrInit(code, sizeOrInit);
+  const array = allocateArray(code, length);
+  fill(code, array, init);
+  return array;
+}
+
+/** A value in shared memory without a lock (what RawValue() and Value(…, { lock: false }) give). */
+export class SharedValue {
+  readonly #typecode: TypeCode;
+  readonly #obj: SharedTypedArray;
+
+  constructor(typecode: TypeCode, init?: SharedScalar, obj?: SharedTypedArray) {
+    this.#typecode = checkTypecode(typecode);
+    this.#obj = obj ?? allocateArray(this.#typecode, 1);
+    if (obj === undefined && init !== undefined) this.value = init;
+  }
+
+  get value(): SharedScalar {
+    return fromElement(this.#typecode, this.#obj[0]);
+  }
+
+  set value(value: SharedScalar) {
+    (this.#obj as unknown as Array<number | bigint>)[0] = toElement(this.#typecode, value, 'The "value"');
+  }
+
+  get typecode(): TypeCode {
+    return this.#typecode;
+  }
+
+  /** The one-element typed array over the shared value. */
+  getObj(): SharedTypedArray {
+    return this.#obj;
+  }
+
+  toString(): string {
+    return `c_${this.#typecode}(${String(this.value)})`;
+  }
+}
+
+/** RawValue: a value in shared memory with no lock. */
+export function RawValue(typecode: TypeCode, init?: SharedScalar): SharedValue {
+  return new SharedValue(checkTypecode(typecode), init);
+}
+
+export type SharedLock = Lock | RLock;
+
+function checkLock(lock: unknown): SharedLock | null {
+  if (lock === undefined || lock === true) return new RLock();
+  if (lock === false) return null;
+  if (lock instanceof Lock || lock instanceof RLock) return lock;
+  throw new TypeError('The "options.lock" property must be a boolean, a Lock or an RLock');
+}
+
+export interface SharedOptions {
+  /** true (default): a new RLock; false: no lock (a RawValue / RawArray); or the Lock/RLock to use. */
+  lock?: boolean | SharedLock;
+}
+
+/** A Value with a lock: every read and write of `value` takes it (it is re-entrant for an RLock). */
+export class SynchronizedValue extends SharedValue {
+  readonly #lock: SharedLock;
+
+  constructor(typecode: TypeCode, init: SharedScalar | undefined, lock: SharedLock, obj?: SharedTypedArray) {
+    super(typecode, undefined, obj);
+    this.#lock = lock;
+    if (init !== undefined) super.value = init;
+  }
+
+  override get value(): SharedScalar {
+    this.#lock.acquireSync();
+    try {
+      return super.value;
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  override set value(value: SharedScalar) {
+    this.#lock.acquireSync();
+    try {
+      super.value = value;
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  getLock(): SharedLock {
+    return this.#lock;
+  }
+
+  withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    return this.#lock.withLock(fn);
+  }
+
+  override toString(): string {
+    return `<Synchronized wrapper for ${super.toString()}>`;
+  }
+}
+
+export function Value(typecode: TypeCode, init?: SharedScalar, options: SharedOptions = {}): SynchronizedValue | SharedValue {
+  const code = checkTypecode(typecode);
+  if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  if (init !== undefined) toElement(code, init, 'The "init" argument');
+  const lock = checkLock(options.lock);
+  return lock === null ? new SharedValue(code, init) : new SynchronizedValue(code, init, lock);
+}
+
+function indexOf(property: string | symbol, length: number): number | null {
+  if (typeof property !== 'string' || property === '') return null;
+  const c = property.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 45)) return null;
+  const n = Number(property);
+  if (!Number.isInteger(n) || String(n) !== property) return null;
+  const i = n < 0 ? n + length : n;
+  if (i < 0 || i >= length) throw new RangeError(`index ${property} is out of range (length ${length})`);
+  return i;
+}
+
+/** An Array with a lock: `arr[i]` reads and writes take it; `raw` does not. */
+export class SynchronizedArray {
+  readonly #typecode: TypeCode;
+  readonly #obj: SharedTypedArray;
+  readonly #lock: SharedLock;
+  [index: number]: SharedScalar;
+
+  constructor(typecode: TypeCode, obj: SharedTypedArray, lock: SharedLock) {
+    this.#typecode = typecode;
+    this.#obj = obj;
+    this.#lock = lock;
+    const methods = new Map<PropertyKey, unknown>();
+    // arr[i] goes through the proxy; everything else is the object itself.
+    return new Proxy(this, {
+      get: (target, property) => {
+        const i = indexOf(property, target.#obj.length);
+        if (i !== null) return target.getItem(i);
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        let bound = methods.get(property);
+        if (bound === undefined) methods.set(property, (bound = (value as Function).bind(target)));
+        return bound;
+      },
+      set: (target, property, value) => {
+        const i = indexOf(property, target.#obj.length);
+        if (i === null) return Reflect.set(target, property, value, target);
+        target.setItem(i, value as SharedScalar);
+        return true;
+      },
+      has: (target, property) => {
+        try {
+          if (indexOf(property, target.#obj.length) !== null) return true;
+        } catch {
+          return false;
+        }
+        return Reflect.has(target, property);
+      },
+    });
+  }
+
+  get length(): number {
+    return this.#obj.length;
+  }
+
+  get typecode(): TypeCode {
+    return this.#typecode;
+  }
+
+  /** The typed array over the shared memory, without the lock. */
+  get raw(): SharedTypedArray {
+    return this.#obj;
+  }
+
+  /** For typecode 'c': the bytes up to the first NUL, as a string (Python's .value of a char array). */
+  get value(): string {
+    if (this.#typecode !== 'c') throw new TypeError(`value is for typecode 'c' arrays; this one is '${this.#typecode}'`);
+    return this.#locked(() => {
+      const bytes = this.#obj as Uint8Array;
+      const end = bytes.indexOf(0);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, end < 0 ? bytes.length : end).toString('latin1');
+    });
+  }
+
+  set value(text: string) {
+    if (this.#typecode !== 'c') throw new TypeError(`value is for typecode 'c' arrays; this one is '${this.#typecode}'`);
+    if (typeof text !== 'string') throw new TypeError('The "value" must be a string');
+    const bytes = Buffer.from(text, 'latin1');
+    if (bytes.length > this.#obj.length) throw new RangeError(`The "value" is ${bytes.length} bytes; the array holds ${this.#obj.length}`);
+    this.#locked(() => {
+      (this.#obj as Uint8Array).set(bytes);
+      if (bytes.length < this.#obj.length) (this.#obj as Uint8Array)[bytes.length] = 0;
+    });
+  }
+
+  getItem(index: number): SharedScalar {
+    const i = this.#checkIndex(index);
+    return this.#locked(() => fromElement(this.#typecode, this.#obj[i]));
+  }
+
+  setItem(index: number, value: SharedScalar): void {
+    const i = this.#checkIndex(index);
+    const element = toElement(this.#typecode, value, 'The "value"');
+    this.#locked(() => {
+      (this.#obj as unknown as Array<number | bigint>)[i] = element;
+    });
+  }
+
+  getLock(): SharedLock {
+    return this.#lock;
+  }
+
+  getObj(): SharedTypedArray {
+    return this.#obj;
+  }
+
+  withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    return this.#lock.withLock(fn);
+  }
+
+  /** A copy of the elements, read under the lock. */
+  toArray(): SharedScalar[] {
+    return this.#locked(() => Array.from(this.#obj as ArrayLike<number | bigint>, (e) => fromElement(this.#typecode, e)));
+  }
+
+  *[Symbol.iterator](): IterableIterator<SharedScalar> {
+    for (let i = 0; i < this.#obj.length; i++) yield this.getItem(i);
+  }
+
+  toString(): string {
+    return `<SynchronizedArray wrapper for c_${this.#typecode}_Array_${this.#obj.length}>`;
+  }
+
+  #checkIndex(index: unknown): number {
+    if (typeof index !== 'number' || !Number.isInteger(index)) throw new TypeError(`The "index" argument must be an integer; received ${String(index)}`);
+    const i = index < 0 ? index + this.#obj.length : index;
+    if (i < 0 || i >= this.#obj.length) throw new RangeError(`The "index" argument is out of range: ${index} (length ${this.#obj.length})`);
+    return i;
+  }
+
+  #locked<R>(fn: () => R): R {
+    this.#lock.acquireSync();
+    try {
+      return fn();
+    } finally {
+      this.#lock.release();
+    }
+  }
+}
+
+export function Array_(
+  typecode: TypeCode,
+  sizeOrInit: number | ArrayLike<number | bigint> | string,
+  options: SharedOptions = {},
+): SynchronizedArray | SharedTypedArray {
+  const code = checkTypecode(typecode);
+  if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  const { length, init } = checkSizeOrInit(code, sizeOrInit);
+  const lock = checkLock(options.lock);
+  const array = allocateArray(code, length);
+  fill(code, array, init);
+  return lock === null ? array : new SynchronizedArray(code, array, lock);
+}
+
+// ------------------------------------------------------------ crossing
+interface ArrayState {
+  typecode: TypeCode;
+  length: number;
+  block: BlockState;
+}
+
+function reduceArray(array: SharedTypedArray, context: ReduceContext): ArrayState {
+  const entry = blocks.get(array);
+  if (entry === undefined) throw new TypeError('not a RawArray of this package');
+  return { typecode: entry.typecode, length: array.length, block: reduceBlock(entry.block, context) };
+}
+
+function reviveArray(state: ArrayState, context: ReviveContext): SharedTypedArray {
+  const block = reviveBlock(state.block, context);
+  const array = viewOf(state.typecode, block, state.length);
+  blocks.set(array, { typecode: state.typecode, block });
+  registerInstance(array, RAW_ARRAY_ID);
+  return array;
+}
+
+registerForInstances<SharedTypedArray, ArrayState>(RAW_ARRAY_ID, { reduce: reduceArray, revive: reviveArray });
+
+registerReducer<SharedValue, { typecode: TypeCode; obj: SharedTypedArray }>(
+  'multiprocessing.sharedctypes.SharedValue',
+  SharedValue,
+  {
+    reduce: (value) => ({ typecode: value.typecode, obj: value.getObj() }),
+    revive: (state) => new SharedValue(state.typecode, undefined, state.obj),
+  },
+);
+
+registerReducer<SynchronizedValue, { typecode: TypeCode; obj: SharedTypedArray; lock: SharedLock }>(
+  'multiprocessing.sharedctypes.SynchronizedValue',
+  SynchronizedValue,
+  {
+    reduce: (value) => ({ typecode: value.typecode, obj: value.getObj(), lock: value.getLock() }),
+    revive: (state) => new SynchronizedValue(state.typecode, undefined, state.lock, state.obj),
+  },
+);
+
+registerReducer<SynchronizedArray, { typecode: TypeCode; obj: SharedTypedArray; lock: SharedLock }>(
+  'multiprocessing.sharedctypes.SynchronizedArray',
+  SynchronizedArray,
+  {
+    reduce: (array) => ({ typecode: array.typecode, obj: array.getObj(), lock: array.getLock() }),
+    revive: (state) => new SynchronizedArray(state.typecode, state.obj, state.lock),
+  },
+);
