@@ -120,7 +120,7 @@ function fill(typecode: TypeCode, array: SharedTypedArray, init: ArrayLike<unkno
 }
 
 /** RawArray: the typed array itself, over shared memory, no lock. */
-export function RawArray(typecode: TypeCode, sizeOrInit: number | ArrayLike<number | bigint> | string): SharedTypedArray {
+export function RawArray(typecode: TypeCode, sizeOrInit: number | ArrayLike<SharedScalar> | string): SharedTypedArray {
   const code = checkTypecode(typecode);
   const { length, init } = checkSizeOrInit(code, sizeOrInit);
   const array = allocateArray(code, length);
@@ -371,7 +371,7 @@ export class SynchronizedArray {
 
 export function Array_(
   typecode: TypeCode,
-  sizeOrInit: number | ArrayLike<number | bigint> | string,
+  sizeOrInit: number | ArrayLike<SharedScalar> | string,
   options: SharedOptions = {},
 ): SynchronizedArray | SharedTypedArray {
   const code = checkTypecode(typecode);
