@@ -61,6 +61,7 @@ const NAMES = [
   'seed_queue_hello',
   'seed_queue_join_first',
   'seed_run_function',
+  'seed_shared_state',
   'seed_start_method',
   'seed_subclass',
   'seed_subclass_state',
@@ -322,6 +323,16 @@ describe('examples', function () {
     const met = run.lines.filter((l) => /^Process-\d+ đi tiếp sau điểm hẹn \(thứ tự [0-2]\)$/.test(l));
     assert.deepEqual(met.map((l) => l.slice(-2, -1)).sort(), ['0', '1', '2']);
   });
+  it('seed_shared_state: Value under its lock, Array, RawArray/RawValue and a SharedMemory block between processes', async () => {
+    const run = await ok('seed_shared_state');
+    assert.deepEqual(run.lines, [
+      'Value under its lock: 4000 (expected 4000)',
+      'Array changed by the child: [1,4,9,16,25]',
+      'RawArray without a lock: [0.5,0.5,0.5], flag 1',
+      'SharedMemory of 1000000 doubles summed by the child without a copy: 2000000',
+    ]);
+  });
+
   it('seed_queue: [42, null, "hello"] through a Queue and through a Pipe', async () => {
     const run = await ok('seed_queue');
     assert.deepEqual(run.lines, ['[42,null,"hello"]', '[42,null,"hello"]']);
