@@ -12,8 +12,10 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <random>
 #include <string>
+#include <unordered_map>
 
 #include "args.h"
 #include "errors.h"
@@ -116,9 +118,36 @@ Napi::Value ShmUnlink(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// One mapping handed to JavaScript. Its ArrayBuffer's finalizer unmaps it
+// unless unmapShared() did so already; the registry finds it from the
+// ArrayBuffer's address, and forgets it at unmapShared() (the address may be
+// mapped again before the finalizer runs).
+struct Mapping {
+  void* addr;
+  size_t length;
+  bool unmapped;
+};
+
+std::mutex g_mappingsMutex;
+std::unordered_map<void*, Mapping*>& Mappings() {
+  static auto* mappings = new std::unordered_map<void*, Mapping*>();  // leaked: finalizers may run at exit
+  return *mappings;
+}
+
+void FinalizeMapping(Napi::Env, void*, Mapping* mapping) {
+  {
+    std::lock_guard<std::mutex> lock(g_mappingsMutex);
+    if (!mapping->unmapped) {
+      munmap(mapping->addr, mapping->length);
+      auto found = Mappings().find(mapping->addr);
+      if (found != Mappings().end() && found->second == mapping) Mappings().erase(found);
+    }
+  }
+  delete mapping;
+}
+
 // mapShared(fd, size, offset = 0) → ArrayBuffer over mmap(MAP_SHARED). The
-// mapping outlives the descriptor; it is unmapped when the ArrayBuffer's
-// backing store goes (collection, or unmapShared's detach).
+// mapping outlives the descriptor.
 Napi::Value MapShared(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgInt(info, 0, "fd");
@@ -127,28 +156,39 @@ Napi::Value MapShared(const Napi::CallbackInfo& info) {
   if (size == 0) return Napi::ArrayBuffer::New(env, 0);
   void* addr = mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
   if (addr == MAP_FAILED) ThrowErrno(env, "mmap");
-  auto length = static_cast<size_t>(size);
+  auto* mapping = new Mapping{addr, static_cast<size_t>(size), false};
   try {
-    return Napi::ArrayBuffer::New(
-        env, addr, length, [](Napi::Env, void* data, size_t* len) {
-          munmap(data, *len);
-          delete len;
-        },
-        new size_t(length));
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, addr, mapping->length, FinalizeMapping, mapping);
+    std::lock_guard<std::mutex> lock(g_mappingsMutex);
+    Mappings()[addr] = mapping;
+    return buffer;
   } catch (...) {
-    munmap(addr, length);
+    munmap(addr, mapping->length);
+    delete mapping;
     throw;
   }
 }
 
-// unmapShared(arrayBuffer): detaches it, so that every view reads as empty
-// and none can reach the mapping, which then goes with its backing store.
+// unmapShared(arrayBuffer): unmaps now and detaches the ArrayBuffer, so that
+// every view reads as empty and none can reach the unmapped memory.
 Napi::Value UnmapShared(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsArrayBuffer()) {
     throw Napi::TypeError::New(info.Env(), "The \"buffer\" argument must be an ArrayBuffer");
   }
   Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
-  if (!buffer.IsDetached() && buffer.ByteLength() > 0) buffer.Detach();
+  if (buffer.IsDetached() || buffer.ByteLength() == 0) return info.Env().Undefined();
+  {
+    std::lock_guard<std::mutex> lock(g_mappingsMutex);
+    auto found = Mappings().find(buffer.Data());
+    if (found != Mappings().end()) {
+      Mapping* mapping = found->second;
+      Mappings().erase(found);
+      if (munmap(mapping->addr, mapping->length) != 0) ThrowErrno(info.Env(), "munmap");
+      mapping->unmapped = true;
+    }
+  }
+  // No JavaScript runs between the munmap and this; the finalizer may run within it.
+  buffer.Detach();
   return info.Env().Undefined();
 }
 
