@@ -8,24 +8,24 @@ const JOIN_TIMEOUT_MS = 10_000;
 const WORKERS = 4;
 const INCREMENTS = 1000;
 
-export function addUnderLock(counter: mp.SynchronizedValue, times: number): void {
+export function addUnderLock(counter: mp.SynchronizedValue<'i'>, times: number): void {
   for (let i = 0; i < times; i++) {
     using _held = counter.getLock().holdSync(); // `with counter.get_lock():`
-    counter.value = (counter.value as number) + 1;
+    counter.value += 1;
   }
 }
 
-export function squareInPlace(numbers: mp.SynchronizedArray): void {
-  for (let i = 0; i < numbers.length; i++) numbers[i] = (numbers[i] as number) ** 2;
+export function squareInPlace(numbers: mp.SynchronizedArray<'i'>): void {
+  for (let i = 0; i < numbers.length; i++) numbers[i] = numbers[i] ** 2;
 }
 
-export function fillRaw(raw: Float64Array, flag: mp.SharedValue): void {
+export function fillRaw(raw: Float64Array, flag: mp.SharedValue<'b'>): void {
   raw.fill(0.5); // no lock: only this process writes
   flag.value = 1;
 }
 
 /** Sums a big block in place of copying it: the child attaches to the parent's segment by name. */
-export function sumSegment(name: string, result: mp.SynchronizedValue): void {
+export function sumSegment(name: string, result: mp.SynchronizedValue<'d'>): void {
   const shm = new mp.SharedMemory({ name });
   const data = new Float64Array(shm.buf.buffer, shm.buf.byteOffset, shm.size / 8);
   result.value = data.reduce((sum, x) => sum + x, 0);
@@ -38,15 +38,15 @@ async function runAll(processes: mp.Process[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const counter = mp.Value('i', 0) as mp.SynchronizedValue;
+  const counter = mp.Value('i', 0);
   await runAll(Array.from({ length: WORKERS }, () => new mp.Process({ target: addUnderLock, args: [counter, INCREMENTS] })));
   console.log(`Value under its lock: ${String(counter.value)} (expected ${WORKERS * INCREMENTS})`);
 
-  const numbers = mp.Array('i', [1, 2, 3, 4, 5]) as mp.SynchronizedArray;
+  const numbers = mp.Array('i', [1, 2, 3, 4, 5]);
   await runAll([new mp.Process({ target: squareInPlace, args: [numbers] })]);
   console.log(`Array changed by the child: ${JSON.stringify(numbers.toArray())}`);
 
-  const raw = mp.RawArray('d', 3) as Float64Array;
+  const raw = mp.RawArray('d', 3);
   const flag = mp.RawValue('b', 0);
   await runAll([new mp.Process({ target: fillRaw, args: [raw, flag] })]);
   console.log(`RawArray without a lock: ${JSON.stringify([...raw])}, flag ${String(flag.value)}`);
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const shm = new mp.SharedMemory({ create: true, size: count * 8 });
   try {
     new Float64Array(shm.buf.buffer, shm.buf.byteOffset, count).fill(2);
-    const total = mp.Value('d', 0) as mp.SynchronizedValue;
+    const total = mp.Value('d', 0);
     await runAll([new mp.Process({ target: sumSegment, args: [shm.name, total] })]);
     console.log(`SharedMemory of ${count} doubles summed by the child without a copy: ${String(total.value)}`);
   } finally {

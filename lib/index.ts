@@ -52,6 +52,8 @@ export {
   type SharedOptions,
   type SharedScalar,
   type SharedTypedArray,
+  type ScalarOf,
+  type TypedArrayByCode,
   type TypeCode,
 } from './sharedctypes';
 export {

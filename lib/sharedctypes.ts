@@ -22,6 +22,26 @@ export type SharedTypedArray =
 /** A number for most typecodes, a bigint for 'l', 'L', 'q', 'Q', a one-character string for 'c'. */
 export type SharedScalar = number | bigint | string;
 
+/** The JavaScript type of one element of typecode C. */
+export type ScalarOf<C extends TypeCode> = TypeCode extends C ? SharedScalar : C extends 'c' ? string : C extends 'l' | 'L' | 'q' | 'Q' ? bigint : number;
+
+/** The typed array that holds elements of each typecode. */
+export interface TypedArrayByCode {
+  b: Int8Array;
+  B: Uint8Array;
+  h: Int16Array;
+  H: Uint16Array;
+  i: Int32Array;
+  I: Uint32Array;
+  l: BigInt64Array;
+  L: BigUint64Array;
+  q: BigInt64Array;
+  Q: BigUint64Array;
+  f: Float32Array;
+  d: Float64Array;
+  c: Uint8Array;
+}
+
 interface TypedArrayClass {
   new (buffer: ArrayBuffer, byteOffset: number, length: number): SharedTypedArray;
   readonly BYTES_PER_ELEMENT: number;
@@ -120,40 +140,40 @@ function fill(typecode: TypeCode, array: SharedTypedArray, init: ArrayLike<unkno
 }
 
 /** RawArray: the typed array itself, over shared memory, no lock. */
-export function RawArray(typecode: TypeCode, sizeOrInit: number | ArrayLike<SharedScalar> | string): SharedTypedArray {
+export function RawArray<C extends TypeCode>(typecode: C, sizeOrInit: number | ArrayLike<ScalarOf<C>> | string): TypedArrayByCode[C] {
   const code = checkTypecode(typecode);
   const { length, init } = checkSizeOrInit(code, sizeOrInit);
   const array = allocateArray(code, length);
   fill(code, array, init);
-  return array;
+  return array as TypedArrayByCode[C];
 }
 
 /** A value in shared memory without a lock (what RawValue() and Value(…, { lock: false }) give). */
-export class SharedValue {
-  readonly #typecode: TypeCode;
+export class SharedValue<C extends TypeCode = TypeCode> {
+  readonly #typecode: C;
   readonly #obj: SharedTypedArray;
 
-  constructor(typecode: TypeCode, init?: SharedScalar, obj?: SharedTypedArray) {
-    this.#typecode = checkTypecode(typecode);
+  constructor(typecode: C, init?: ScalarOf<C>, obj?: SharedTypedArray) {
+    this.#typecode = checkTypecode(typecode) as C;
     this.#obj = obj ?? allocateArray(this.#typecode, 1);
     if (obj === undefined && init !== undefined) this.value = init;
   }
 
-  get value(): SharedScalar {
-    return fromElement(this.#typecode, this.#obj[0]);
+  get value(): ScalarOf<C> {
+    return fromElement(this.#typecode, this.#obj[0]) as ScalarOf<C>;
   }
 
-  set value(value: SharedScalar) {
+  set value(value: ScalarOf<C>) {
     (this.#obj as unknown as Array<number | bigint>)[0] = toElement(this.#typecode, value, 'The "value"');
   }
 
-  get typecode(): TypeCode {
+  get typecode(): C {
     return this.#typecode;
   }
 
   /** The one-element typed array over the shared value. */
-  getObj(): SharedTypedArray {
-    return this.#obj;
+  getObj(): TypedArrayByCode[C] {
+    return this.#obj as TypedArrayByCode[C];
   }
 
   toString(): string {
@@ -162,8 +182,8 @@ export class SharedValue {
 }
 
 /** RawValue: a value in shared memory with no lock. */
-export function RawValue(typecode: TypeCode, init?: SharedScalar): SharedValue {
-  return new SharedValue(checkTypecode(typecode), init);
+export function RawValue<C extends TypeCode>(typecode: C, init?: ScalarOf<C>): SharedValue<C> {
+  return new SharedValue(checkTypecode(typecode) as C, init);
 }
 
 export type SharedLock = Lock | RLock;
@@ -181,16 +201,16 @@ export interface SharedOptions {
 }
 
 /** A Value with a lock: every read and write of `value` takes it (it is re-entrant for an RLock). */
-export class SynchronizedValue extends SharedValue {
+export class SynchronizedValue<C extends TypeCode = TypeCode> extends SharedValue<C> {
   readonly #lock: SharedLock;
 
-  constructor(typecode: TypeCode, init: SharedScalar | undefined, lock: SharedLock, obj?: SharedTypedArray) {
+  constructor(typecode: C, init: ScalarOf<C> | undefined, lock: SharedLock, obj?: SharedTypedArray) {
     super(typecode, undefined, obj);
     this.#lock = lock;
     if (init !== undefined) super.value = init;
   }
 
-  override get value(): SharedScalar {
+  override get value(): ScalarOf<C> {
     this.#lock.acquireSync();
     try {
       return super.value;
@@ -199,7 +219,7 @@ export class SynchronizedValue extends SharedValue {
     }
   }
 
-  override set value(value: SharedScalar) {
+  override set value(value: ScalarOf<C>) {
     this.#lock.acquireSync();
     try {
       super.value = value;
@@ -221,8 +241,12 @@ export class SynchronizedValue extends SharedValue {
   }
 }
 
-export function Value(typecode: TypeCode, init?: SharedScalar, options: SharedOptions = {}): SynchronizedValue | SharedValue {
-  const code = checkTypecode(typecode);
+/** Value: a synchronized value (an RLock by default, or the lock given); with lock: false, a SharedValue. */
+export function Value<C extends TypeCode>(typecode: C, init?: ScalarOf<C>, options?: { lock?: true | SharedLock }): SynchronizedValue<C>;
+export function Value<C extends TypeCode>(typecode: C, init: ScalarOf<C> | undefined, options: { lock: false }): SharedValue<C>;
+export function Value<C extends TypeCode>(typecode: C, init?: ScalarOf<C>, options?: SharedOptions): SynchronizedValue<C> | SharedValue<C>;
+export function Value<C extends TypeCode>(typecode: C, init?: ScalarOf<C>, options: SharedOptions = {}): SynchronizedValue<C> | SharedValue<C> {
+  const code = checkTypecode(typecode) as C;
   if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
   if (init !== undefined) toElement(code, init, 'The "init" argument');
   const lock = checkLock(options.lock);
@@ -241,13 +265,13 @@ function indexOf(property: string | symbol, length: number): number | null {
 }
 
 /** An Array with a lock: `arr[i]` reads and writes take it; `raw` does not. */
-export class SynchronizedArray {
-  readonly #typecode: TypeCode;
+export class SynchronizedArray<C extends TypeCode = TypeCode> {
+  readonly #typecode: C;
   readonly #obj: SharedTypedArray;
   readonly #lock: SharedLock;
-  [index: number]: SharedScalar;
+  [index: number]: ScalarOf<C>;
 
-  constructor(typecode: TypeCode, obj: SharedTypedArray, lock: SharedLock) {
+  constructor(typecode: C, obj: SharedTypedArray, lock: SharedLock) {
     this.#typecode = typecode;
     this.#obj = obj;
     this.#lock = lock;
@@ -266,7 +290,7 @@ export class SynchronizedArray {
       set: (target, property, value) => {
         const i = indexOf(property, target.#obj.length);
         if (i === null) return Reflect.set(target, property, value, target);
-        target.setItem(i, value as SharedScalar);
+        target.setItem(i, value as ScalarOf<C>);
         return true;
       },
       has: (target, property) => {
@@ -284,13 +308,13 @@ export class SynchronizedArray {
     return this.#obj.length;
   }
 
-  get typecode(): TypeCode {
+  get typecode(): C {
     return this.#typecode;
   }
 
   /** The typed array over the shared memory, without the lock. */
-  get raw(): SharedTypedArray {
-    return this.#obj;
+  get raw(): TypedArrayByCode[C] {
+    return this.#obj as TypedArrayByCode[C];
   }
 
   /** For typecode 'c': the bytes up to the first NUL, as a string (Python's .value of a char array). */
@@ -314,12 +338,12 @@ export class SynchronizedArray {
     });
   }
 
-  getItem(index: number): SharedScalar {
+  getItem(index: number): ScalarOf<C> {
     const i = this.#checkIndex(index);
-    return this.#locked(() => fromElement(this.#typecode, this.#obj[i]));
+    return this.#locked(() => fromElement(this.#typecode, this.#obj[i]) as ScalarOf<C>);
   }
 
-  setItem(index: number, value: SharedScalar): void {
+  setItem(index: number, value: ScalarOf<C>): void {
     const i = this.#checkIndex(index);
     const element = toElement(this.#typecode, value, 'The "value"');
     this.#locked(() => {
@@ -331,8 +355,8 @@ export class SynchronizedArray {
     return this.#lock;
   }
 
-  getObj(): SharedTypedArray {
-    return this.#obj;
+  getObj(): TypedArrayByCode[C] {
+    return this.#obj as TypedArrayByCode[C];
   }
 
   withLock<R>(fn: () => R | Promise<R>): Promise<R> {
@@ -340,11 +364,11 @@ export class SynchronizedArray {
   }
 
   /** A copy of the elements, read under the lock. */
-  toArray(): SharedScalar[] {
-    return this.#locked(() => Array.from(this.#obj as ArrayLike<number | bigint>, (e) => fromElement(this.#typecode, e)));
+  toArray(): Array<ScalarOf<C>> {
+    return this.#locked(() => Array.from(this.#obj as ArrayLike<number | bigint>, (e) => fromElement(this.#typecode, e) as ScalarOf<C>));
   }
 
-  *[Symbol.iterator](): IterableIterator<SharedScalar> {
+  *[Symbol.iterator](): IterableIterator<ScalarOf<C>> {
     for (let i = 0; i < this.#obj.length; i++) yield this.getItem(i);
   }
 
@@ -369,18 +393,26 @@ export class SynchronizedArray {
   }
 }
 
-export function Array_(
-  typecode: TypeCode,
-  sizeOrInit: number | ArrayLike<SharedScalar> | string,
+/** Array: a synchronized array (an RLock by default, or the lock given); with lock: false, the typed array itself. */
+export function Array_<C extends TypeCode>(typecode: C, sizeOrInit: number | ArrayLike<ScalarOf<C>> | string, options?: { lock?: true | SharedLock }): SynchronizedArray<C>;
+export function Array_<C extends TypeCode>(typecode: C, sizeOrInit: number | ArrayLike<ScalarOf<C>> | string, options: { lock: false }): TypedArrayByCode[C];
+export function Array_<C extends TypeCode>(
+  typecode: C,
+  sizeOrInit: number | ArrayLike<ScalarOf<C>> | string,
+  options?: SharedOptions,
+): SynchronizedArray<C> | TypedArrayByCode[C];
+export function Array_<C extends TypeCode>(
+  typecode: C,
+  sizeOrInit: number | ArrayLike<ScalarOf<C>> | string,
   options: SharedOptions = {},
-): SynchronizedArray | SharedTypedArray {
-  const code = checkTypecode(typecode);
+): SynchronizedArray<C> | TypedArrayByCode[C] {
+  const code = checkTypecode(typecode) as C;
   if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
   const { length, init } = checkSizeOrInit(code, sizeOrInit);
   const lock = checkLock(options.lock);
   const array = allocateArray(code, length);
   fill(code, array, init);
-  return lock === null ? array : new SynchronizedArray(code, array, lock);
+  return lock === null ? (array as TypedArrayByCode[C]) : new SynchronizedArray(code, array, lock);
 }
 
 // ------------------------------------------------------------ crossing
@@ -408,7 +440,7 @@ registerForInstances<SharedTypedArray, ArrayState>(RAW_ARRAY_ID, { reduce: reduc
 
 registerReducer<SharedValue, { typecode: TypeCode; obj: SharedTypedArray }>(
   'multiprocessing.sharedctypes.SharedValue',
-  SharedValue,
+  SharedValue as unknown as abstract new () => SharedValue,
   {
     reduce: (value) => ({ typecode: value.typecode, obj: value.getObj() }),
     revive: (state) => new SharedValue(state.typecode, undefined, state.obj),
@@ -417,7 +449,7 @@ registerReducer<SharedValue, { typecode: TypeCode; obj: SharedTypedArray }>(
 
 registerReducer<SynchronizedValue, { typecode: TypeCode; obj: SharedTypedArray; lock: SharedLock }>(
   'multiprocessing.sharedctypes.SynchronizedValue',
-  SynchronizedValue,
+  SynchronizedValue as unknown as abstract new () => SynchronizedValue,
   {
     reduce: (value) => ({ typecode: value.typecode, obj: value.getObj(), lock: value.getLock() }),
     revive: (state) => new SynchronizedValue(state.typecode, undefined, state.lock, state.obj),
@@ -426,7 +458,7 @@ registerReducer<SynchronizedValue, { typecode: TypeCode; obj: SharedTypedArray; 
 
 registerReducer<SynchronizedArray, { typecode: TypeCode; obj: SharedTypedArray; lock: SharedLock }>(
   'multiprocessing.sharedctypes.SynchronizedArray',
-  SynchronizedArray,
+  SynchronizedArray as unknown as abstract new () => SynchronizedArray,
   {
     reduce: (array) => ({ typecode: array.typecode, obj: array.getObj(), lock: array.getLock() }),
     revive: (state) => new SynchronizedArray(state.typecode, state.obj, state.lock),
