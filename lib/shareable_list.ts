@@ -75,6 +75,8 @@ function sameItem(a: ShareableValue, b: unknown): boolean {
 export interface ShareableListOptions {
   /** Create under this name (with a sequence), or attach to it (without). */
   name?: string;
+  /** As SharedMemory's: false when attaching to a list another program owns. */
+  track?: boolean;
 }
 
 export class ShareableList {
@@ -86,11 +88,12 @@ export class ShareableList {
   constructor(sequence?: Iterable<ShareableValue> | null, options: ShareableListOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
     const name = options.name ?? undefined;
+    const track = options.track;
     if (sequence === undefined || sequence === null) {
       if (name === undefined) {
         sequence = [];
       } else {
-        this.#shm = new SharedMemory({ name });
+        this.#shm = new SharedMemory({ name, track });
         const view = this.#shm.buf;
         this.#length = Number(this.#readInt64(view, 0));
         if (!(this.#length >= 0) || (this.#length + 2) * 8 > view.length) {
@@ -113,7 +116,7 @@ export class ShareableList {
     }
     const n = items.length;
     const size = 8 + 8 * (n + 1) + offsets[n] + 8 * n + n;
-    this.#shm = new SharedMemory({ name, create: true, size });
+    this.#shm = new SharedMemory({ name, create: true, size, track });
     this.#length = n;
     this.#offsets = offsets;
     const view = this.#shm.buf;
