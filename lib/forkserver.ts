@@ -12,6 +12,7 @@ import { mainModule, type MainModule } from './bootstrap/preparation';
 import { processErrorFrom } from './errors';
 import { native } from './native';
 import { spawnNode } from './popen/command';
+import * as resourceTracker from './resource_tracker';
 import { writeFrame } from './popen/frame';
 import { currentProcess } from './process';
 import { debug, registerAtFork } from './util';
@@ -109,6 +110,8 @@ function ensureServer(): RunningServer {
 
 function startServer(): RunningServer {
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-forkserver-'));
+  // Removed by the tracker should this process and the server both be killed.
+  resourceTracker.register(socketDir, 'folder');
   fs.chmodSync(socketDir, 0o700);
   const socketPath = path.join(socketDir, 'sock');
   const opened: number[] = [];
@@ -137,7 +140,7 @@ function startServer(): RunningServer {
     }
     return { pid: started.pid, sentinel: started.sentinel, aliveWriteEnd: aliveWrite, socketPath, socketDir };
   } catch (error) {
-    fs.rmSync(socketDir, { recursive: true, force: true });
+    removeSocketDir(socketDir);
     throw processErrorFrom(error, 'cannot start the forkserver');
   } finally {
     for (const fd of opened) native.closeFd(fd);
@@ -152,7 +155,12 @@ function forgetServer(): void {
   native.closeFd(old.aliveWriteEnd);
   retired.push({ pid: old.pid, sentinel: old.sentinel });
   reapRetired();
-  fs.rmSync(old.socketDir, { recursive: true, force: true });
+  removeSocketDir(old.socketDir);
+}
+
+function removeSocketDir(socketDir: string): void {
+  fs.rmSync(socketDir, { recursive: true, force: true });
+  resourceTracker.unregister(socketDir, 'folder');
 }
 
 function reapRetired(): void {

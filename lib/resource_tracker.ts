@@ -10,7 +10,8 @@ import { native } from './native';
 import { bootstrapScript } from './popen/command';
 import { debug } from './util';
 
-export type ResourceType = 'shared_memory' | 'semaphore';
+/** 'folder': a directory of this package's own (the forkserver's socket), removed without a warning. */
+export type ResourceType = 'shared_memory' | 'semaphore' | 'folder';
 
 let trackerFd = -1;
 

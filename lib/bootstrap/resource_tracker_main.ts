@@ -11,7 +11,11 @@ const INPUT_FD = 3;
 const cleaners: Record<string, (name: string) => void> = {
   shared_memory: (name) => native.shmUnlink(name),
   semaphore: (name) => native.semUnlink(name),
+  folder: (name) => fs.rmSync(name, { recursive: true }),
 };
+/** Resources the package makes for itself, not the user: removed without a warning. */
+const quiet = new Set(['folder']);
+
 const registered = new Map<string, Set<string>>(Object.keys(cleaners).map((type) => [type, new Set<string>()]));
 
 function apply(line: string): void {
@@ -69,7 +73,7 @@ function cleanUp(): void {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn(`resource_tracker: ${JSON.stringify(name)}: ${String(error)}`);
       }
     }
-    if (removed.length > 0) {
+    if (removed.length > 0 && !quiet.has(type)) {
       warn(
         `resource_tracker: There appear to be ${removed.length} leaked ${type} objects to clean up at shutdown: ` +
           removed.map((name) => `'${name}'`).join(', '),
