@@ -18,6 +18,7 @@ import {
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore } from './synchronize';
 import { Pipe, wait } from './connection';
 import { JoinableQueue, Queue, SimpleQueue } from './queues';
+import { Pool, type PoolOptions } from './pool';
 import { registerAtFork } from './util';
 
 type Launcher = (process: Process) => Popen;
@@ -51,6 +52,8 @@ export class Context {
   readonly #method: StartMethod;
   /** Process bound to this context's start method. */
   readonly Process: typeof Process;
+  /** Pool whose workers start with this context's method. */
+  readonly Pool: typeof Pool;
 
   constructor(method: StartMethod) {
     this.#method = checkMethod(method);
@@ -59,6 +62,13 @@ export class Context {
       static override readonly startMethod: StartMethod | null = bound;
     };
     Object.defineProperty(this.Process, 'name', { value: 'Process' });
+    const context = this;
+    this.Pool = class extends Pool {
+      constructor(options: number | PoolOptions = {}) {
+        super(typeof options === 'number' ? { processes: options, context } : { context, ...options });
+      }
+    };
+    Object.defineProperty(this.Pool, 'name', { value: 'Pool' });
   }
 
   getStartMethod(): StartMethod {

@@ -1,4 +1,4 @@
-// A first-in first-out list for queues of pending writes.
+// A first-in first-out list for queues of pending writes and pool tasks.
 
 /** A first-in first-out list with O(1) shift (Array#shift copies long arrays). */
 export class Fifo<T> {
@@ -21,12 +21,30 @@ export class Fifo<T> {
     return this.length > 0 ? this.#items[this.#items.length - 1] : undefined;
   }
 
-  shift(): void {
+  /** Removes and returns the first item (undefined when empty). */
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.#items[this.#head];
     this.#items[this.#head++] = undefined as T;
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
+    return item;
+  }
+
+  /** Puts an item back at the front. */
+  unshift(item: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = item;
+    else this.#items.unshift(item);
+  }
+
+  /** Removes one item wherever it is (O(n)); false when it is not there. */
+  remove(item: T): boolean {
+    const index = this.#items.indexOf(item, this.#head);
+    if (index < 0) return false;
+    this.#items.splice(index, 1);
+    return true;
   }
 
   clear(): void {
