@@ -56,6 +56,7 @@ const NAMES = [
   'seed_daemon',
   'seed_global_copy',
   'seed_pid_and_name',
+  'seed_pool',
   'seed_process_attributes',
   'seed_queue',
   'seed_queue_hello',
@@ -331,6 +332,24 @@ describe('examples', function () {
       'RawArray without a lock: [0.5,0.5,0.5], flag 1',
       'SharedMemory of 1000000 doubles summed by the child without a copy: 2000000',
     ]);
+  });
+
+  it('seed_pool: map in pools of 5 and 4, applyAsync with wait()/get(), maxtasksperchild=3 over range(10)', async () => {
+    const run = await ok('seed_pool');
+    hasLines(run, '[1,4,9]', 'Input: [1,2,3,4,5]', 'Squared: [1,4,9,16,25]', 'Results: [0,1,4,9,16,25,36,49,64,81]');
+    assert.equal(run.lines.filter((l) => /^Executed by process \d+$/.test(l)).length, 5);
+    assertOrdered(hasLines(run, 'apply_async', 'Result: 0', 'Result: 2', 'Result: 4', 'Result: 6', 'Done'));
+    assert.equal(run.lines.filter((l) => /^Task processed by Process \d+$/.test(l)).length, 4);
+    const handled = run.lines.flatMap((l) => /^Process (\d+) handling task (\d+)$/.exec(l) ?? []).length / 3;
+    assert.equal(handled, 10);
+    const perPid = new Map<string, number>();
+    for (const line of run.lines) {
+      const m = /^Process (\d+) handling task \d+$/.exec(line);
+      if (m) perPid.set(m[1], (perPid.get(m[1]) ?? 0) + 1);
+    }
+    // As in Python: chunksize ceil(10 / (4 * 2)) = 2, so 5 tasks of 2 items, at most 3 tasks (6 items) per worker.
+    assert.ok(perPid.size >= 2, `saw ${perPid.size} workers`);
+    for (const [pid, n] of perPid) assert.ok(n <= 6, `worker ${pid} ran ${n} items`);
   });
 
   it('seed_queue: [42, null, "hello"] through a Queue and through a Pipe', async () => {
