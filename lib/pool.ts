@@ -159,7 +159,8 @@ interface Worker {
   sent: number;
   /** No more jobs go to it: it stops after what it has. */
   retiring: boolean;
-  reading: boolean;
+  /** The loop reading its results, while one runs. */
+  reading: Promise<void> | null;
   gone: boolean;
 }
 
@@ -399,6 +400,7 @@ export class Pool {
     }
     worker.retiring = true;
     worker.process.kill();
+    void this.#awaitExit(worker);
   }
 
   #startWorker(): void {
@@ -414,7 +416,7 @@ export class Pool {
     } finally {
       theirs.close();
     }
-    const worker: Worker = { process, conn: ours, outstanding: [], sentFunctions: new Set(), sent: 0, retiring: false, reading: false, gone: false };
+    const worker: Worker = { process, conn: ours, outstanding: [], sentFunctions: new Set(), sent: 0, retiring: false, reading: null, gone: false };
     this.#workers.add(worker);
   }
 
@@ -426,7 +428,7 @@ export class Pool {
         if (worker.retiring || worker.gone || worker.outstanding.length >= depth) continue;
         if (worker.outstanding.length === 0 && worker.process.exitCode !== null) {
           // Died while idle: replaced, and no task is blamed on it.
-          void this.#awaitExit(worker, false);
+          void this.#awaitExit(worker);
           continue;
         }
         if (this.#maxtasks !== null && worker.sent >= this.#maxtasks) continue;
@@ -446,6 +448,14 @@ export class Pool {
     try {
       worker.conn.send(message);
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') {
+        // The worker died since it was last seen: the task goes back, the worker is replaced.
+        this.#queue.unshift(job);
+        worker.retiring = true;
+        void this.#awaitExit(worker);
+        return;
+      }
       // The task cannot cross (an argument or the function): it fails alone.
       this.#finish(job, false, error);
       return;
@@ -455,7 +465,7 @@ export class Pool {
     job.worker = worker;
     worker.outstanding.push(job);
     if (worker.outstanding.length === 1) this.#started(job);
-    if (!worker.reading) void this.#read(worker);
+    worker.reading ??= this.#read(worker);
   }
 
   /** The job at the head of its worker's line has started: its timeout counts from now. */
@@ -464,7 +474,7 @@ export class Pool {
   }
 
   async #read(worker: Worker): Promise<void> {
-    worker.reading = true;
+    let lost = false;
     try {
       while (worker.outstanding.length > 0) {
         const reply = (await worker.conn.recv()) as ResultMessage;
@@ -475,12 +485,11 @@ export class Pool {
         this.#afterTask(worker, reply[3]);
       }
     } catch {
-      await this.#lost(worker);
-      return;
-    } finally {
-      worker.reading = false;
+      lost = true; // end of file: the worker is gone
     }
-    this.#dispatch();
+    worker.reading = null;
+    if (lost) void this.#awaitExit(worker);
+    else this.#dispatch();
   }
 
   #afterTask(worker: Worker, rss: number): void {
@@ -500,18 +509,16 @@ export class Pool {
         // already gone
       }
     }
-    void this.#awaitExit(worker, true);
-  }
-
-  async #lost(worker: Worker): Promise<void> {
-    await this.#awaitExit(worker, false);
+    void this.#awaitExit(worker);
   }
 
   /** Waits for a worker's exit, fails what it still had, and replaces it while the pool has work to do. */
-  async #awaitExit(worker: Worker, expected: boolean): Promise<void> {
+  async #awaitExit(worker: Worker): Promise<void> {
     if (worker.gone) return;
     worker.gone = true;
     await worker.process.join();
+    // Results it sent before it exited are read first: only what is left was lost.
+    await worker.reading;
     worker.conn.close();
     this.#workers.delete(worker);
     const code = worker.process.exitCode;
@@ -546,7 +553,7 @@ export class Pool {
       } catch {
         // already gone
       }
-      void this.#awaitExit(worker, true);
+      void this.#awaitExit(worker);
     }
   }
 
@@ -563,7 +570,7 @@ export class Pool {
         if (!worker.gone) {
           worker.retiring = true;
           worker.process.kill();
-          void this.#awaitExit(worker, true);
+          void this.#awaitExit(worker);
         }
       }
     }
