@@ -7,7 +7,7 @@ import { Pipe, type Connection } from './connection';
 import type { Context } from './context';
 import { ProcessError, RemoteError, TimeoutError, WorkerLostError } from './errors';
 import { Fifo } from './fifo';
-import { poolWorker, TaskMode, type ResultMessage, type TaskMessage } from './pool_worker';
+import { poolWorker, TaskMode, type ResultMessage, type Task, type TaskMessage } from './pool_worker';
 import { cpuCount, type Process } from './process';
 import { checkSignal, checkTimeout } from './util';
 
@@ -162,10 +162,19 @@ interface Worker {
   /** The loop reading its results, while one runs. */
   reading: Promise<void> | null;
   gone: boolean;
+  /** When the head of `outstanding` started (performance.now()). */
+  headSince: number;
 }
 
-/** How many jobs may wait in a worker's connection behind the running one. */
-const PIPELINE_DEPTH = 2;
+/** Jobs a worker may have (running and waiting in its connection): deeper when tasks are short. */
+const MIN_PIPELINE_DEPTH = 2;
+const MAX_PIPELINE_DEPTH = 64;
+/** About this much work (by the measured task time) waits in each worker. */
+const PIPELINE_MS = 2;
+
+function isGuarded(job: Job): boolean {
+  return job.timeout !== null || job.signal !== undefined;
+}
 
 const workerPrefix: Record<string, string> = { fork: 'ForkPoolWorker', spawn: 'SpawnPoolWorker', forkserver: 'ForkServerPoolWorker' };
 
@@ -208,6 +217,8 @@ export class Pool {
   #state: PoolState = 'run';
   #nextJobId = 1;
   #pendingJobs = 0;
+  /** Mean time a task takes in a worker, ms (a moving average). */
+  #serviceMs = 1;
   #idleWaiters: Array<() => void> = [];
   #exitWaiters: Array<() => void> = [];
 
@@ -407,7 +418,10 @@ export class Pool {
     const [ours, theirs] = Pipe();
     const process = new this.#context.Process({
       target: poolWorker,
-      args: [theirs, { initializer: this.#initializer, initargs: this.#initargs, maxtasks: this.#maxtasks }],
+      args: [
+        theirs,
+        { initializer: this.#initializer, initargs: this.#initargs, maxtasks: this.#maxtasks, reportMemory: this.#maxMemory !== null },
+      ],
       daemon: true,
     });
     process.name = `${workerPrefix[this.#context.getStartMethod()]}-${process.name.replace(/^Process-/, '')}`;
@@ -416,60 +430,90 @@ export class Pool {
     } finally {
       theirs.close();
     }
-    const worker: Worker = { process, conn: ours, outstanding: [], sentFunctions: new Set(), sent: 0, retiring: false, reading: null, gone: false };
+    const worker: Worker = { process, conn: ours, outstanding: [], sentFunctions: new Set(), sent: 0, retiring: false, reading: null, gone: false, headSince: 0 };
     this.#workers.add(worker);
   }
 
+  /**
+   * Hands queued jobs to workers, a batch (one message) per worker: round by
+   * round one more job each, up to the pipeline depth, so that short tasks
+   * keep every worker busy and long ones are not piled on one worker.
+   */
   #dispatch(): void {
     if (this.#queue.length === 0) return;
-    for (let depth = 1; depth <= PIPELINE_DEPTH && this.#queue.length > 0; depth++) {
+    const depth = this.#pipelineDepth();
+    const batches = new Map<Worker, Job[]>();
+    for (let level = 1; level <= depth && this.#queue.length > 0; level++) {
+      let gave = false;
       for (const worker of this.#workers) {
-        if (this.#queue.length === 0) return;
-        if (worker.retiring || worker.gone || worker.outstanding.length >= depth) continue;
-        if (worker.outstanding.length === 0 && worker.process.exitCode !== null) {
+        if (this.#queue.length === 0) break;
+        if (worker.retiring || worker.gone) continue;
+        const batch = batches.get(worker) ?? [];
+        const queued = worker.outstanding.length + batch.length;
+        if (queued >= level) continue;
+        if (queued === 0 && worker.process.exitCode !== null) {
           // Died while idle: replaced, and no task is blamed on it.
           void this.#awaitExit(worker);
           continue;
         }
-        if (this.#maxtasks !== null && worker.sent >= this.#maxtasks) continue;
-        const head = this.#queue.first();
-        // A task with a deadline or a signal is never queued behind another in a worker.
-        if (worker.outstanding.length > 0 && (head.timeout !== null || head.signal !== undefined)) continue;
-        if (worker.outstanding.length > 0 && (worker.outstanding[0].timeout !== null || worker.outstanding[0].signal !== undefined)) continue;
-        this.#send(worker, this.#queue.shift() as Job);
+        if (this.#maxtasks !== null && worker.sent + batch.length >= this.#maxtasks) continue;
+        // A task with a deadline or a signal runs alone: never queued behind another, nothing behind it.
+        const ahead = queued === 0 ? undefined : (worker.outstanding[0] ?? batch[0]);
+        if (ahead !== undefined && (isGuarded(ahead) || isGuarded(this.#queue.first()))) continue;
+        batch.push(this.#queue.shift() as Job);
+        batches.set(worker, batch);
+        gave = true;
       }
+      if (!gave && level > 1) break;
     }
+    for (const [worker, batch] of batches) this.#send(worker, batch);
   }
 
-  #send(worker: Worker, job: Job): void {
-    const fnId = functionId(job.fn);
-    const first = !worker.sentFunctions.has(fnId);
-    const message: TaskMessage = [job.id, fnId, first ? job.fn : null, job.mode, job.items];
+  /** Deeper for short tasks: about PIPELINE_MS of work waits in each worker. */
+  #pipelineDepth(): number {
+    return Math.max(MIN_PIPELINE_DEPTH, Math.min(MAX_PIPELINE_DEPTH, Math.floor(PIPELINE_MS / Math.max(this.#serviceMs, 0.001))));
+  }
+
+  #send(worker: Worker, jobs: Job[]): void {
+    const added: number[] = [];
+    const tasks: Task[] = jobs.map((job) => {
+      const fnId = functionId(job.fn);
+      const first = !worker.sentFunctions.has(fnId) && !added.includes(fnId);
+      if (first) added.push(fnId);
+      return [job.id, fnId, first ? job.fn : null, job.mode, job.items];
+    });
     try {
-      worker.conn.send(message);
+      worker.conn.send(tasks satisfies TaskMessage);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EPIPE' || code === 'ECONNRESET') {
-        // The worker died since it was last seen: the task goes back, the worker is replaced.
-        this.#queue.unshift(job);
+        // The worker died since it was last seen: the tasks go back, the worker is replaced.
+        for (let i = jobs.length - 1; i >= 0; i--) this.#queue.unshift(jobs[i]);
         worker.retiring = true;
         void this.#awaitExit(worker);
         return;
       }
-      // The task cannot cross (an argument or the function): it fails alone.
-      this.#finish(job, false, error);
+      if (jobs.length > 1) {
+        // Something in the batch cannot cross: each job alone, so that only the guilty fail.
+        for (const job of jobs) this.#send(worker, [job]);
+        return;
+      }
+      this.#finish(jobs[0], false, error);
       return;
     }
-    if (first) worker.sentFunctions.add(fnId);
-    worker.sent++;
-    job.worker = worker;
-    worker.outstanding.push(job);
-    if (worker.outstanding.length === 1) this.#started(job);
+    for (const fnId of added) worker.sentFunctions.add(fnId);
+    worker.sent += jobs.length;
+    for (const job of jobs) {
+      job.worker = worker;
+      worker.outstanding.push(job);
+    }
+    if (worker.outstanding.length === jobs.length) this.#started(worker, jobs[0]);
     worker.reading ??= this.#read(worker);
   }
 
   /** The job at the head of its worker's line has started: its timeout counts from now. */
-  #started(job: Job): void {
+  #started(worker: Worker, job: Job): void {
+    worker.headSince = performance.now();
     if (job.timeout !== null) job.timer = setTimeout(() => this.#timedOut(job), job.timeout);
   }
 
@@ -477,12 +521,16 @@ export class Pool {
     let lost = false;
     try {
       while (worker.outstanding.length > 0) {
-        const reply = (await worker.conn.recv()) as ResultMessage;
-        const job = worker.outstanding.shift();
-        if (job === undefined || job.id !== reply[0]) continue; // a job already failed (killed for a timeout)
-        if (worker.outstanding.length > 0) this.#started(worker.outstanding[0]);
-        this.#finish(job, reply[1], reply[1] ? reply[2] : remoteFailure(reply[2]));
-        this.#afterTask(worker, reply[3]);
+        const replies = (await worker.conn.recv()) as ResultMessage;
+        for (const [jobId, ok, value, rss] of replies) {
+          const job = worker.outstanding[0];
+          if (job === undefined || job.id !== jobId) continue; // a job already failed (killed for a timeout)
+          worker.outstanding.shift();
+          this.#serviceMs += (performance.now() - worker.headSince - this.#serviceMs) / 8;
+          if (worker.outstanding.length > 0) this.#started(worker, worker.outstanding[0]);
+          this.#finish(job, ok, ok ? value : remoteFailure(value));
+          this.#afterTask(worker, rss);
+        }
       }
     } catch {
       lost = true; // end of file: the worker is gone
@@ -617,7 +665,7 @@ export class Pool {
             result._reject(value as Error);
             return;
           }
-          const chunk = value as R[];
+          const chunk = value as ArrayLike<R>; // a Float64Array when the worker sent numbers
           for (let i = 0; i < chunk.length; i++) results[from + i] = chunk[i];
           if (--left === 0) result._resolve(results);
         });
@@ -650,7 +698,7 @@ export class Pool {
     // At most this many chunks are in the pool or finished but not yet taken: memory stays flat.
     const window = 2 * this.#size + 1;
     const pool = this;
-    type Settled = { ok: true; values: R[] } | { ok: false; error: Error };
+    type Settled = { ok: true; values: ArrayLike<R> } | { ok: false; error: Error };
     const finished = new Map<number, Settled>();
     let nextChunk = 0;
     let nextToYield = 0;
@@ -677,7 +725,7 @@ export class Pool {
         inFlight++;
         pool.#submit(fn, TaskMode.Map, items, timeout, signal, (ok, value) => {
           inFlight--;
-          const settled: Settled = ok ? { ok: true, values: value as R[] } : { ok: false, error: value as Error };
+          const settled: Settled = ok ? { ok: true, values: value as ArrayLike<R> } : { ok: false, error: value as Error };
           if (ordered) finished.set(index, settled);
           else unorderedReady.push(settled);
           wake?.();
@@ -709,7 +757,8 @@ export class Pool {
               stopped = true;
               throw settled.error;
             }
-            buffered.push(...settled.values);
+            // A Float64Array when the worker sent numbers: copied item by item either way.
+            for (let i = 0; i < settled.values.length; i++) buffered.push(settled.values[i]);
             continue;
           }
           if (exhausted && inFlight === 0 && finished.size === 0 && unorderedReady.length === 0) {
