@@ -2,7 +2,7 @@
 // then batches of tasks read from its own connection to the pool, one
 // result per task, in order, until told to stop or its task budget is spent.
 import type { Connection } from './connection';
-import { isPromiseLike } from './util';
+import { isPromiseLike, registerAtFork } from './util';
 
 /** How the items of a task are passed: fn(...args) once, fn(item) each, fn(...item) each. */
 export const enum TaskMode {
@@ -61,6 +61,13 @@ function asError(thrown: unknown): Error {
 }
 
 export async function poolWorker(conn: Connection, options: WorkerOptions): Promise<void> {
+  // A process a task forks must not hold the pool's connection: the pool
+  // learns of this worker's death by end of file, which a copy would delay.
+  registerAtFork({
+    afterInChild: () => {
+      if (!conn.closed) conn.close();
+    },
+  });
   if (options.initializer !== null) {
     const started = options.initializer(...options.initargs);
     if (isPromiseLike(started)) await started;
