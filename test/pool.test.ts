@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 import * as mp from '../lib/index';
 import * as t from './fixtures/pool_targets';
-import { runFixture, tempDir } from './support/helpers';
+import { runFixture, tempDir, waitUntil } from './support/helpers';
 
 const methods: mp.StartMethod[] = ['fork', 'spawn', 'forkserver'];
 const prefixes: Record<mp.StartMethod, string> = { fork: 'ForkPoolWorker', spawn: 'SpawnPoolWorker', forkserver: 'ForkServerPoolWorker' };
@@ -142,6 +142,14 @@ for (const method of methods) {
       assert.deepEqual(await pool.map(t.sqr, range(10)), range(10).map(t.sqr));
       const pids = new Set(await pool.map(t.pidOf, range(8), 1));
       assert.ok(pids.size >= 1 && pids.size <= 2, 'still two workers at most');
+    });
+
+    it('a worker that died while idle is replaced, and no task is blamed on it', async () => {
+      const { pid } = await pool.apply(t.whoAmI);
+      process.kill(pid, 'SIGKILL');
+      // Dead (a zombie until the pool reaps it), before any task goes to it.
+      await waitUntil(() => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z'), WAIT_MS, 'the worker to die');
+      assert.deepEqual(await pool.map(t.sqr, range(20), 1), range(20).map(t.sqr));
     });
 
     it("a task's timeout counts from its start: queued time does not count; a late task fails alone", async () => {
