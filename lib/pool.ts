@@ -451,6 +451,11 @@ export class Pool {
         const batch = batches.get(worker) ?? [];
         const queued = worker.outstanding.length + batch.length;
         if (queued >= level) continue;
+        if (queued === 0 && worker.process.exitCode !== null) {
+          // Died while idle: replaced, and no task is blamed on it.
+          void this.#awaitExit(worker);
+          continue;
+        }
         if (this.#maxtasks !== null && worker.sent + batch.length >= this.#maxtasks) continue;
         // A task with a deadline or a signal runs alone: never queued behind another, nothing behind it.
         const ahead = queued === 0 ? undefined : (worker.outstanding[0] ?? batch[0]);
@@ -482,8 +487,7 @@ export class Pool {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EPIPE' || code === 'ECONNRESET') {
-        // The worker died while idle (its end of the socket is gone: no copy of it
-        // outlives the worker): the tasks go back, the worker is replaced.
+        // The worker died since it was last seen: the tasks go back, the worker is replaced.
         for (let i = jobs.length - 1; i >= 0; i--) this.#queue.unshift(jobs[i]);
         worker.retiring = true;
         void this.#awaitExit(worker);

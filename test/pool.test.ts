@@ -147,8 +147,8 @@ for (const method of methods) {
     it('a worker that died while idle is replaced, and no task is blamed on it', async () => {
       const { pid } = await pool.apply(t.whoAmI);
       process.kill(pid, 'SIGKILL');
-      // Dead (a zombie until the pool reaps it), before any task goes to it.
-      await waitUntil(() => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z'), WAIT_MS, 'the worker to die');
+      // Its exit known (activeChildren() polls every child), before any task goes to it.
+      await waitUntil(() => !mp.activeChildren().some((child) => child.pid === pid), WAIT_MS, 'the worker to be seen dead');
       assert.deepEqual(await pool.map(t.sqr, range(20), 1), range(20).map(t.sqr));
     });
 
