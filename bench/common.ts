@@ -1,6 +1,6 @@
-// What the benchmarks share: medians, child measurements that print JSON,
-// the Python peer's version, results files, the --quick/--rounds options,
-// /dev/shm listings and the guarded entry point.
+// What the benchmarks share: medians, timing, child measurements that print
+// JSON, the Python peer's version, results files, the command-line options,
+// /dev/shm and process listings and the guarded entry point.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +14,11 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Nanoseconds since `t0` (process.hrtime.bigint()). */
+export function elapsedNs(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0);
 }
 
 /** Runs a measuring process and returns the `samples` of the JSON line it printed last. */
@@ -51,6 +56,13 @@ export function roundsOption(argv: string[]): { quick: boolean; rounds: number }
   return { quick, rounds };
 }
 
+/** The integer >= 1 after `option` in argv (a measuring child's parameters). */
+export function numberOption(argv: string[], option: string): number {
+  const value = Number(argv[argv.indexOf(option) + 1]);
+  if (argv.indexOf(option) < 0 || !Number.isSafeInteger(value) || value < 1) throw new RangeError(`${option} must be an integer >= 1`);
+  return value;
+}
+
 /** Entries of /dev/shm (Linux) that `keep` accepts; empty where there is no such directory. */
 export function shmEntries(keep: (name: string) => boolean = () => true): Set<string> {
   try {
@@ -58,6 +70,46 @@ export function shmEntries(keep: (name: string) => boolean = () => true): Set<st
   } catch {
     return new Set();
   }
+}
+
+/** This process and the ones that started it (npm's shell names the benchmark script too). */
+function selfAndAncestors(): Set<number> {
+  const chain = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !chain.has(pid); ) {
+    chain.add(pid);
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain;
+}
+
+/**
+ * Live processes other than this one and its ancestors whose command line
+ * contains one of `marks`, from /proc (Linux), as "pid cmdline".
+ */
+export function processesRunning(marks: string[]): string[] {
+  const mine = selfAndAncestors();
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name) && !mine.has(Number(name)));
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const pid of pids) {
+    let cmdline = '';
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (marks.some((mark) => cmdline.includes(mark))) found.push(`${pid} ${cmdline}`);
+  }
+  return found;
 }
 
 /**

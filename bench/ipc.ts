@@ -41,7 +41,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import * as mp from '../lib/index';
-import { collectSamples, median, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
+import { collectSamples, median, processesRunning, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
 
 const RT_TARGET = 1.0;
 const QUEUE_TARGET = 2;
@@ -351,41 +351,8 @@ async function buildFloor(): Promise<{ dir: string; binary: string } | null> {
 }
 
 /** Live processes (other than this one) running the benchmark's programs, from /proc (Linux). */
-/** This process and the ones that started it (npm's shell names bench/ipc.js too). */
-function selfAndAncestors(): Set<number> {
-  const chain = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !chain.has(pid); ) {
-    chain.add(pid);
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
-  }
-  return chain;
-}
-
 function strayProcesses(floor: string | null): string[] {
-  const marks = ['bench/ipc.js', 'bench/ipc_python.py', ...(floor === null ? [] : [floor])];
-  const mine = selfAndAncestors();
-  let pids: string[];
-  try {
-    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name) && !mine.has(Number(name)));
-  } catch {
-    return [];
-  }
-  const stray: string[] = [];
-  for (const pid of pids) {
-    let cmdline = '';
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (marks.some((mark) => cmdline.includes(mark))) stray.push(`${pid} ${cmdline}`);
-  }
-  return stray;
+  return processesRunning(['bench/ipc.js', 'bench/ipc_python.py', ...(floor === null ? [] : [floor])]);
 }
 
 type Samples = Map<string, number[]>;

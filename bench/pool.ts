@@ -32,7 +32,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
-import { median, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
+import { elapsedNs, median, numberOption, processesRunning, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
 import { noop, sqr } from './pool_tasks';
 
 const PROCESSES = 2;
@@ -87,10 +87,6 @@ function iterationsFor(kind: Kind, plan: Plan): number {
 // ---- the measuring side (one fresh process per peer, kind and round) ----
 
 type Measured = Partial<Record<Series, number>>;
-
-function elapsedNs(t0: bigint): number {
-  return Number(process.hrtime.bigint() - t0);
-}
 
 /** One peer's pool as the measurements drive it. */
 interface PeerPool {
@@ -357,21 +353,6 @@ function informational(rows: Row[]): string[] {
   ];
 }
 
-/** This process and the ones that started it (npm's shell names bench/pool.js too). */
-function selfAndAncestors(): Set<number> {
-  const chain = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !chain.has(pid); ) {
-    chain.add(pid);
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
-  }
-  return chain;
-}
-
 /**
  * Live processes (other than this one and its ancestors) running the
  * benchmark's programs or our forkserver and resource tracker, from /proc
@@ -379,25 +360,9 @@ function selfAndAncestors(): Set<number> {
  */
 function benchProcesses(): Set<string> {
   const bootstrap = path.join(root, 'dist', 'lib', 'bootstrap');
-  const marks = ['bench/pool.js', 'bench/pool_python.py', 'bench/pool_workerpool_worker.js', `${bootstrap}/forkserver_main.js`, `${bootstrap}/resource_tracker_main.js`];
-  const mine = selfAndAncestors();
-  const found = new Set<string>();
-  let pids: string[];
-  try {
-    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name) && !mine.has(Number(name)));
-  } catch {
-    return found;
-  }
-  for (const pid of pids) {
-    let cmdline = '';
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (marks.some((mark) => cmdline.includes(mark))) found.add(`${pid} ${cmdline}`);
-  }
-  return found;
+  return new Set(
+    processesRunning(['bench/pool.js', 'bench/pool_python.py', 'bench/pool_workerpool_worker.js', `${bootstrap}/forkserver_main.js`, `${bootstrap}/resource_tracker_main.js`]),
+  );
 }
 
 function planFor(argv: string[]): Plan {
@@ -457,12 +422,6 @@ async function orchestrate(argv: string[]): Promise<number> {
     });
   }
   return 0;
-}
-
-function numberOption(argv: string[], option: string): number {
-  const value = Number(argv[argv.indexOf(option) + 1]);
-  if (argv.indexOf(option) < 0 || !Number.isSafeInteger(value) || value < 1) throw new RangeError(`${option} must be an integer >= 1`);
-  return value;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -32,7 +32,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
-import { median, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
+import { elapsedNs, median, numberOption, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
 
 const BANDWIDTH_TARGET = 0.9;
 /** The system's Python 3.11, as the issue names it; whatever python3 is on PATH otherwise. */
@@ -73,10 +73,6 @@ function iterationsFor(kind: Kind, plan: Plan): number {
 // ---- the measuring side (one fresh process per kind and round) ----
 
 type Measured = Partial<Record<Series, number>>;
-
-function elapsedNs(t0: bigint): number {
-  return Number(process.hrtime.bigint() - t0);
-}
 
 /** A counter child's work, as a user writes it; exported so spawn and forkserver could find it too. */
 export function countInValue(v: mp.SynchronizedValue, iterations: number): void {
@@ -448,12 +444,6 @@ async function orchestrate(argv: string[]): Promise<number> {
     });
   }
   return 0;
-}
-
-function numberOption(argv: string[], option: string): number {
-  const value = Number(argv[argv.indexOf(option) + 1]);
-  if (argv.indexOf(option) < 0 || !Number.isSafeInteger(value) || value < 1) throw new RangeError(`${option} must be an integer >= 1`);
-  return value;
 }
 
 async function main(argv: string[]): Promise<number> {

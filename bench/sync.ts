@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
-import { collectSamples, median, pythonVersion, root, roundsOption, runAsMain, saveResults, SHM, shmEntries } from './common';
+import { collectSamples, elapsedNs, median, pythonVersion, root, roundsOption, runAsMain, saveResults, SHM, shmEntries } from './common';
 
 const LOCK_TARGET = 0.8;
 
@@ -60,10 +60,6 @@ function iterationsFor(kind: Kind, plan: Plan): number {
 }
 
 // ---- the measuring side (one fresh process per kind and round) ----
-
-function elapsedNs(t0: bigint): number {
-  return Number(process.hrtime.bigint() - t0);
-}
 
 function syncPairsNs(lock: mp.Lock | mp.RLock, iterations: number): number {
   const t0 = process.hrtime.bigint();
