@@ -125,12 +125,11 @@ Napi::Value SendSome(const Napi::CallbackInfo& info) {
 // recvSome(fd, buffer, offset, length, fdsOut | null) → bytes read (0 at
 // end-of-file), or -1 if nothing is there now. Received descriptors are
 // pushed onto fdsOut (or closed when it is null).
-Napi::Value RecvSome(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = ArgInt(info, 0, "fd");
-  size_t length;
-  uint8_t* data = ArgRange(info, 1, &length);
-  bool wantFds = info.Length() > 4 && info[4].IsArray();
+// recvmsg with room for descriptors, without waiting, retried on EINTR:
+// bytes read, 0 at end-of-file (ECONNRESET included: the peer is gone), -1
+// when nothing is there now. Descriptors that came are close-on-exec and
+// appended to *received; *truncated says some did not fit.
+ssize_t RecvWithRights(Napi::Env env, int fd, uint8_t* data, size_t length, std::vector<int>* received, bool* truncated) {
   iovec iov{data, length};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -143,21 +142,37 @@ Napi::Value RecvSome(const Napi::CallbackInfo& info) {
     n = recvmsg(fd, &msg, kRecvFlags);
     if (n >= 0) break;
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    if (errno == ECONNRESET) return Napi::Number::New(env, 0);  // the peer is gone: end-of-file
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return -1;
+    if (errno == ECONNRESET) return 0;
     throw ErrnoError(env, errno, "recvmsg");
   }
-  std::vector<int> received = rights::Received(&msg);
+  for (int got : rights::Received(&msg)) {
 #if !defined(MSG_CMSG_CLOEXEC)
-  for (int got : received) SetCloexec(got);
+    SetCloexec(got);
 #endif
+    received->push_back(got);
+  }
+  *truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+  return n;
+}
+
+Napi::Value RecvSome(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  size_t length;
+  uint8_t* data = ArgRange(info, 1, &length);
+  bool wantFds = info.Length() > 4 && info[4].IsArray();
+  std::vector<int> received;
+  bool truncated = false;
+  ssize_t n = RecvWithRights(env, fd, data, length, &received, &truncated);
+  if (n < 0) return Napi::Number::New(env, -1);
   if (wantFds) {
     Napi::Array out = info[4].As<Napi::Array>();
     for (int got : received) out.Set(out.Length(), Napi::Number::New(env, got));
   } else {
     for (int got : received) close(got);
   }
-  if (msg.msg_flags & MSG_CTRUNC) throw ErrnoError(env, EMSGSIZE, "recvmsg");
+  if (truncated) throw ErrnoError(env, EMSGSIZE, "recvmsg");
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
@@ -178,31 +193,13 @@ Napi::Value RecvFrame(const Napi::CallbackInfo& info) {
   Napi::Array fdsOut = info[1].As<Napi::Array>();
   double maxLength = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
   uint8_t head[4];
-  iovec iov{head, 4};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  Control control;
-  ssize_t n;
-  for (;;) {
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = sizeof control.bytes;
-    n = recvmsg(fd, &msg, kRecvFlags);
-    if (n >= 0 || errno != EINTR) break;
-  }
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
-    if (errno == ECONNRESET) return Napi::Boolean::New(env, false);
-    throw ErrnoError(env, errno, "recvmsg");
-  }
+  std::vector<int> received;
+  bool truncated = false;
+  ssize_t n = RecvWithRights(env, fd, head, 4, &received, &truncated);
+  if (n < 0) return env.Null();
   if (n == 0) return Napi::Boolean::New(env, false);
-  for (int got : rights::Received(&msg)) {
-#if !defined(MSG_CMSG_CLOEXEC)
-    SetCloexec(got);
-#endif
-    fdsOut.Set(fdsOut.Length(), Napi::Number::New(env, got));
-  }
-  if (msg.msg_flags & MSG_CTRUNC) throw ErrnoError(env, EMSGSIZE, "recvmsg");
+  for (int got : received) fdsOut.Set(fdsOut.Length(), Napi::Number::New(env, got));
+  if (truncated) throw ErrnoError(env, EMSGSIZE, "recvmsg");
   // The rest without a control buffer; -1 when nothing more is there now.
   auto more = [&](uint8_t* to, size_t want) -> ssize_t {
     for (;;) {
