@@ -99,9 +99,7 @@ export class Barrier {
     try {
       // Wait while a previous cycle drains or a reset completes.
       while (this.#isDrainingOrResetting()) await this.#cond.wait(null, { signal });
-      if (this.#getState() < 0) throw new BrokenBarrierError('the barrier is broken');
-      const index = this.#count.getValue();
-      this.#count.release();
+      const index = this.#arrive();
       try {
         if (index + 1 === this.#parties) {
           this.#releaseAll();
@@ -117,8 +115,7 @@ export class Barrier {
         }
         return index;
       } finally {
-        this.#count.acquireSync({ block: false });
-        this.#exit();
+        this.#depart();
       }
     } finally {
       this.#cond.release();
@@ -130,9 +127,7 @@ export class Barrier {
     const ms = waitArguments(timeout, undefined).timeout ?? this.#timeout;
     using _held = this.#cond.holdSync();
     while (this.#isDrainingOrResetting()) this.#cond.waitSync(null);
-    if (this.#getState() < 0) throw new BrokenBarrierError('the barrier is broken');
-    const index = this.#count.getValue();
-    this.#count.release();
+    const index = this.#arrive();
     try {
       if (index + 1 === this.#parties) {
         this.#releaseAll();
@@ -141,9 +136,22 @@ export class Barrier {
       }
       return index;
     } finally {
-      this.#count.acquireSync({ block: false });
-      this.#exit();
+      this.#depart();
     }
+  }
+
+  /** Under the condition's lock: counts this party in; its index. Throws if the barrier is broken. */
+  #arrive(): number {
+    if (this.#getState() < 0) throw new BrokenBarrierError('the barrier is broken');
+    const index = this.#count.getValue();
+    this.#count.release();
+    return index;
+  }
+
+  /** Under the condition's lock: counts this party out (whatever happened while it waited). */
+  #depart(): void {
+    this.#count.acquireSync({ block: false });
+    this.#exit();
   }
 
   /** Returns the barrier to its empty state; parties waiting now get BrokenBarrierError. */

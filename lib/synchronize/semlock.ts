@@ -151,14 +151,7 @@ export abstract class SemLock {
    */
   acquireSync(options?: AcquireOptions): boolean {
     const timeout = options === undefined ? null : checkAcquireOptions(options);
-    if (this.#kind === RECURSIVE_MUTEX && this[kIsMine]()) {
-      this.#count++;
-      return true;
-    }
-    if (this.#tryTake()) {
-      this.#took();
-      return true;
-    }
+    if (this.#takeNow()) return true;
     if (timeout === 0) return false;
     const asyncWaits = suspendWaitsOn(this.#handle);
     let acquired = asyncWaits.stolen;
@@ -184,14 +177,7 @@ export abstract class SemLock {
       }
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
-    if (this.#kind === RECURSIVE_MUTEX && this[kIsMine]()) {
-      this.#count++;
-      return acquiredNow;
-    }
-    if (this.#tryTake()) {
-      this.#took();
-      return acquiredNow;
-    }
+    if (this.#takeNow()) return acquiredNow;
     if (timeout === 0) return notAcquiredNow;
     return waitAsync(this.#handle, { timeout, signal, onAcquired: () => this.#took() });
   }
@@ -279,6 +265,17 @@ export abstract class SemLock {
 
   [kState](): SemLockState {
     return { name: this.#handle.name, kind: this.#kind, maxvalue: this.#maxvalue };
+  }
+
+  /** Takes it if that needs no wait: again by its owner (RLock), or a free unit. */
+  #takeNow(): boolean {
+    if (this.#kind === RECURSIVE_MUTEX && this[kIsMine]()) {
+      this.#count++;
+      return true;
+    }
+    if (!this.#tryTake()) return false;
+    this.#took();
+    return true;
   }
 
   // Plain reads give the guess, the compare-exchange checks it: an
