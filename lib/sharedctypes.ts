@@ -99,7 +99,7 @@ function fromElement(typecode: TypeCode, element: number | bigint): SharedScalar
 }
 
 function viewOf(typecode: TypeCode, block: Block, length: number): SharedTypedArray {
-  return new typedArrayOf[typecode](block.arena.buffer, block.arena.buffer.byteLength === 0 ? 0 : block.offset, length);
+  return new typedArrayOf[typecode](block.arena.buffer, block.offset, length);
 }
 
 const blocks = new WeakMap<SharedTypedArray, { typecode: TypeCode; block: Block }>();
