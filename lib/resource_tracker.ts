@@ -4,10 +4,8 @@
 // every process holding the write end of its pipe has died, however they
 // died. Fork children inherit the pipe; spawn and forkserver children are
 // handed it with their preparation data (bootstrap/preparation.ts).
-import * as fs from 'node:fs';
-
 import { native } from './native';
-import { bootstrapScript } from './popen/command';
+import { spawnNode } from './popen/command';
 import { debug } from './util';
 
 /** 'folder': a directory of this package's own (the forkserver's socket), removed without a warning. */
@@ -54,30 +52,14 @@ function send(command: string, name: string, type: ResourceType): void {
 
 function startTracker(): number {
   const [readEnd, writeEnd] = native.pipe();
-  let devNull = -1;
   try {
-    devNull = fs.openSync('/dev/null', 'r');
-    const script = bootstrapScript('resource_tracker_main');
-    const { pid } = native.spawnProcess({
-      file: process.execPath,
-      args: [process.execPath, script],
-      env: Object.entries(process.env).flatMap(([key, value]) => (value === undefined ? [] : [`${key}=${value}`])),
-      cwd: '/',
-      fds: [
-        [0, devNull],
-        [1, 1],
-        [2, 2],
-        [3, readEnd],
-      ],
-      detached: true,
-    });
+    const { pid } = spawnNode('resource_tracker_main', { fds: [[3, readEnd]], detached: true });
     debug('resource tracker started, pid %d', pid);
   } catch (error) {
     native.closeFd(writeEnd);
     throw error;
   } finally {
     native.closeFd(readEnd);
-    if (devNull >= 0) fs.closeSync(devNull);
   }
   return writeEnd;
 }

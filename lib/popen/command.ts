@@ -33,19 +33,30 @@ export function bootstrapScript(name: string): string {
  * Starts `node [Node options] [...nodeArgs] <bootstrap script> [...scriptArgs]`
  * with this process's environment and directory, stdin /dev/null, this
  * process's stdout and stderr, and `fds` ([child descriptor, ours]) besides.
+ * `detached`: a daemon of this package that runs none of the user's code
+ * (the resource tracker): in a session of its own with no parent in this
+ * tree, started in / without this process's Node options.
  */
 export function spawnNode(
   script: string,
-  options: { nodeArgs?: string[]; scriptArgs?: string[]; fds: Array<[number, number]> },
+  options: { nodeArgs?: string[]; scriptArgs?: string[]; fds: Array<[number, number]>; detached?: boolean },
 ): { pid: number; sentinel: number } {
+  const detached = options.detached === true;
   const devNull = fs.openSync('/dev/null', 'r');
   try {
     return native.spawnProcess({
       file: process.execPath,
-      args: [process.execPath, ...nodeOptions(), ...(options.nodeArgs ?? []), bootstrapScript(script), ...(options.scriptArgs ?? [])],
+      args: [
+        process.execPath,
+        ...(detached ? [] : nodeOptions()),
+        ...(options.nodeArgs ?? []),
+        bootstrapScript(script),
+        ...(options.scriptArgs ?? []),
+      ],
       env: environment(),
-      cwd: process.cwd(),
+      cwd: detached ? '/' : process.cwd(),
       fds: [[0, devNull], [1, 1], [2, 2], ...options.fds],
+      detached,
     });
   } finally {
     fs.closeSync(devNull);
