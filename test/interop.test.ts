@@ -11,7 +11,7 @@ import * as path from 'node:path';
 
 import * as mp from '../lib/index';
 import * as t from './fixtures/interop_targets';
-import { tempDir } from './support/helpers';
+import { killActiveChildren, tempDir } from './support/helpers';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
 const PYTHON_SCRIPT = path.join(FIXTURES, 'interop_shm.py');
@@ -80,10 +80,7 @@ describe('interoperability with Python and C', () => {
   afterEach(async () => {
     for (const program of programs) program.kill('SIGKILL');
     programs.clear();
-    for (const child of mp.activeChildren()) {
-      child.kill();
-      await child.join(JOIN_MS);
-    }
+    await killActiveChildren(JOIN_MS);
     // Each test checks its segments are gone; this only tidies after a failure.
     for (const name of names.splice(0)) fs.rmSync(path.join('/dev/shm', name), { force: true });
   });

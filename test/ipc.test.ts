@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 import * as mp from '../lib/index';
 import * as t from './fixtures/ipc_targets';
-import { waitUntil } from './support/helpers';
+import { exitCodes, killActiveChildren, startIn, waitUntil } from './support/helpers';
 
 const JOIN_MS = 60000;
 const WAIT_MS = 20000;
@@ -19,22 +19,10 @@ const methods: mp.StartMethod[] = ['fork', 'spawn', 'forkserver'];
 for (const method of methods) {
   describe(`pipes and queues between processes (${method})`, () => {
     const ctx = mp.getContext(method);
-    afterEach(async () => {
-      for (const child of mp.activeChildren()) {
-        child.kill();
-        await child.join(JOIN_MS);
-      }
-    });
+    afterEach(() => killActiveChildren(JOIN_MS));
 
-    const start = (target: (...args: never[]) => unknown, ...args: unknown[]): mp.Process => {
-      const p = new ctx.Process({ target: target as (...a: unknown[]) => unknown, args });
-      p.start();
-      return p;
-    };
-    const joined = async (...children: mp.Process[]): Promise<Array<number | null>> => {
-      for (const child of children) await child.join(JOIN_MS);
-      return children.map((c) => c.exitCode);
-    };
+    const start = (target: (...args: never[]) => unknown, ...args: unknown[]): mp.Process => startIn(ctx, target, ...args);
+    const joined = (...children: mp.Process[]): Promise<Array<number | null>> => exitCodes(children, JOIN_MS);
 
     it('ping-pong: every kind of value comes back whole and in order, async and sync', async () => {
       const [here, there] = ctx.Pipe();

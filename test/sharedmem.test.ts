@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 
 import * as mp from '../lib/index';
 import * as t from './fixtures/shm_targets';
-import { fixture, runFixture, waitUntil } from './support/helpers';
+import { exitCodes, fixture, killActiveChildren, runFixture, startIn, waitUntil } from './support/helpers';
 
 const JOIN_MS = 20000;
 const methods: mp.StartMethod[] = ['fork', 'spawn', 'forkserver'];
@@ -263,30 +263,16 @@ function isBig(code: mp.TypeCode): boolean {
 for (const method of methods) {
   describe(`shared memory between processes (${method})`, () => {
     const ctx = mp.getContext(method);
-    afterEach(async () => {
-      for (const child of mp.activeChildren()) {
-        child.kill();
-        await child.join(JOIN_MS);
-      }
-    });
-    const run = async (target: (...args: never[]) => unknown, ...args: unknown[]): Promise<number | null> => {
-      const p = new ctx.Process({ target: target as (...a: unknown[]) => unknown, args });
-      p.start();
-      await p.join(JOIN_MS);
-      return p.exitCode;
-    };
+    afterEach(() => killActiveChildren(JOIN_MS));
+    const run = async (target: (...args: never[]) => unknown, ...args: unknown[]): Promise<number | null> =>
+      (await exitCodes([startIn(ctx, target, ...args)], JOIN_MS))[0];
 
     it('a Value counter under its lock: 2 children and the parent add up exactly', async () => {
       const counter = mp.Value('i', 0) as mp.SynchronizedValue;
       const times = 300;
-      const children = [0, 1].map(() => new ctx.Process({ target: t.countInValue, args: [counter, times] }));
-      for (const child of children) child.start();
+      const children = [0, 1].map(() => startIn(ctx, t.countInValue, counter, times));
       t.countInValue(counter, times);
-      for (const child of children) await child.join(JOIN_MS);
-      assert.deepEqual(
-        children.map((c) => c.exitCode),
-        [0, 0],
-      );
+      assert.deepEqual(await exitCodes(children, JOIN_MS), [0, 0]);
       assert.equal(counter.value, 3 * times);
     });
 

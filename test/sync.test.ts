@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import * as mp from '../lib/index';
 import * as t from './fixtures/sync_targets';
-import { tempDir, waitUntil } from './support/helpers';
+import { exitCodes, killActiveChildren, startIn, tempDir, waitUntil } from './support/helpers';
 
 const JOIN_MS = 20000;
 const WAIT_MS = 10000;
@@ -31,22 +31,10 @@ for (const method of methods) {
       dir = tempDir();
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    afterEach(async () => {
-      for (const child of mp.activeChildren()) {
-        child.kill();
-        await child.join(JOIN_MS);
-      }
-    });
+    afterEach(() => killActiveChildren(JOIN_MS));
 
-    const start = (target: (...args: never[]) => unknown, ...args: unknown[]): mp.Process => {
-      const p = new ctx.Process({ target: target as (...a: unknown[]) => unknown, args });
-      p.start();
-      return p;
-    };
-    const joinAll = async (children: mp.Process[]): Promise<Array<number | null>> => {
-      for (const child of children) await child.join(JOIN_MS);
-      return children.map((c) => c.exitCode);
-    };
+    const start = (target: (...args: never[]) => unknown, ...args: unknown[]): mp.Process => startIn(ctx, target, ...args);
+    const joinAll = (children: mp.Process[]): Promise<Array<number | null>> => exitCodes(children, JOIN_MS);
 
     it('Lock: N processes x M increments under the lock add up to exactly N*M', async () => {
       const file = path.join(dir, `counter-${method}`);

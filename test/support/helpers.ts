@@ -4,6 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import type * as mp from '../../lib/index';
+import { activeChildren } from '../../lib/index';
+
 export function tempDir(prefix = 'mp-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -74,4 +77,25 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** For afterEach: kills and joins every child still running, so that a failed test leaves none behind. */
+export async function killActiveChildren(joinMs: number): Promise<void> {
+  for (const child of activeChildren()) {
+    child.kill();
+    await child.join(joinMs);
+  }
+}
+
+/** Starts target(...args) in a child of the context's start method. */
+export function startIn(ctx: mp.Context, target: (...args: never[]) => unknown, ...args: unknown[]): mp.Process {
+  const p = new ctx.Process({ target: target as (...a: unknown[]) => unknown, args });
+  p.start();
+  return p;
+}
+
+/** Joins each child (joinMs at most each) and gives their exit codes. */
+export async function exitCodes(children: mp.Process[], joinMs: number): Promise<Array<number | null>> {
+  for (const child of children) await child.join(joinMs);
+  return children.map((c) => c.exitCode);
 }
