@@ -403,15 +403,21 @@ export class Pool {
     if (index < 0) return;
     const requeue = worker.outstanding.splice(0).filter((other) => other !== job);
     this.#finish(job, false, error);
-    for (let i = requeue.length - 1; i >= 0; i--) {
-      requeue[i].worker = null;
-      if (requeue[i].timer !== undefined) clearTimeout(requeue[i].timer);
-      requeue[i].timer = undefined;
-      this.#queue.unshift(requeue[i]);
-    }
+    this.#requeue(requeue);
     worker.retiring = true;
     worker.process.kill();
     void this.#awaitExit(worker);
+  }
+
+  /** Puts jobs a worker will never run back at the front of the queue, in their order. */
+  #requeue(jobs: Job[]): void {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const job = jobs[i];
+      job.worker = null;
+      if (job.timer !== undefined) clearTimeout(job.timer);
+      job.timer = undefined;
+      this.#queue.unshift(job);
+    }
   }
 
   #startWorker(): void {
@@ -488,7 +494,7 @@ export class Pool {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EPIPE' || code === 'ECONNRESET') {
         // The worker died since it was last seen: the tasks go back, the worker is replaced.
-        for (let i = jobs.length - 1; i >= 0; i--) this.#queue.unshift(jobs[i]);
+        this.#requeue(jobs);
         worker.retiring = true;
         void this.#awaitExit(worker);
         return;
@@ -576,10 +582,7 @@ export class Pool {
       const error = new WorkerLostError(`worker ${worker.process.name} ${how} while running a task`);
       // The first was running; the rest had not started and go back to the queue.
       this.#finish(lost[0], false, error);
-      for (let i = lost.length - 1; i >= 1; i--) {
-        lost[i].worker = null;
-        this.#queue.unshift(lost[i]);
-      }
+      this.#requeue(lost.slice(1));
     }
     worker.process.close();
     if (this.#state !== 'terminate' && (this.#state === 'run' || this.#pendingJobs > 0)) this.#startWorker();
