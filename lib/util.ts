@@ -1,4 +1,5 @@
 // Small shared helpers: debug logging, fork hooks, argument checks.
+import * as fs from 'node:fs';
 import { debuglog } from 'node:util';
 
 export const debug = debuglog('multiprocessing');
@@ -87,4 +88,22 @@ const importModule = new Function('specifier', 'return import(specifier)') as (s
 
 export function dynamicImport(specifier: string): Promise<unknown> {
   return importModule(specifier);
+}
+
+/**
+ * Whether `fd` is a pipe or a socket; null when it is not open. The bigint
+ * form of fstat matters: the plain one leaves the descriptor's type in a
+ * buffer that fs.realpathSync reads as if it were its own, and after a pipe
+ * or a socket there Node resolves later imports without following symlinks
+ * (nodejs/node#51142): a package installed through a symlink would load
+ * twice.
+ */
+export function isPipeOrSocket(fd: number): boolean | null {
+  let stat: fs.BigIntStats;
+  try {
+    stat = fs.fstatSync(fd, { bigint: true });
+  } catch {
+    return null;
+  }
+  return stat.isFIFO() || stat.isSocket();
 }

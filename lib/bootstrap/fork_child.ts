@@ -1,7 +1,6 @@
 // The fork child's path (CPython's BaseProcess._bootstrap): it starts inside
 // the parent's start() call and must never return from it (DESIGN.md fact
 // 6), so it runs the process object and exits from here.
-import * as fs from 'node:fs';
 import { inspect } from 'node:util';
 
 import { chooseMethod } from '../current';
@@ -9,7 +8,7 @@ import { ensureExitHandler } from '../exit';
 import { dropInheritedJsWork } from './node_internals';
 import { native } from '../native';
 import { ParentProcess, Process, type StartMethod } from '../process';
-import { debug, isPromiseLike, runAfterForkHooks } from '../util';
+import { debug, isPipeOrSocket, isPromiseLike, runAfterForkHooks } from '../util';
 
 /** Exit status of a run() whose promise can never settle (as Node's unsettled top-level await). */
 export const UNSETTLED_EXIT_CODE = 13;
@@ -167,13 +166,7 @@ const kSynchronous = Symbol('multiprocessing.synchronousStdio');
  * straight to the descriptor. Files and TTYs are synchronous in Node already.
  */
 export function makeStdioSynchronous(name: 'stdout' | 'stderr', fd: number): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.fstatSync(fd);
-  } catch {
-    return;
-  }
-  if (!stat.isFIFO() && !stat.isSocket()) return;
+  if (isPipeOrSocket(fd) !== true) return;
   const descriptor = Object.getOwnPropertyDescriptor(process, name);
   const getter = descriptor?.get;
   if (getter === undefined) return;

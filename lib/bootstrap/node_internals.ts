@@ -8,9 +8,8 @@
 // they are; docs/ARCHITECTURE.md says what then runs.
 import { executionAsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
 
-import { debug } from '../util';
+import { debug, isPipeOrSocket } from '../util';
 
 interface LinkedItem {
   _idleNext?: LinkedItem | null;
@@ -79,11 +78,7 @@ function warmNodeFunctionsTheChildCalls(): void {
   const warmEvent = 'multiprocessing:warm';
   process.on(warmEvent, () => {});
   process.removeAllListeners(warmEvent);
-  try {
-    fs.fstatSync(1).isFIFO();
-  } catch {
-    // no stdout: nothing to warm
-  }
+  isPipeOrSocket(1);
 }
 
 function capture(): NodeInternals {
