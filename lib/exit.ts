@@ -1,26 +1,39 @@
-// What a process does with its children when it exits (Python's
-// util._exit_function): daemonic children are terminated, the others joined.
-import { activeChildren } from './process';
+// What a process does when it exits (Python's util._exit_function), in
+// three stages, each hook once per process:
+//   'flush'    what this process put on a queue or sent on a connection is
+//              handed to the OS: a child being joined may be waiting for it,
+//              and with no feeder thread nothing else would write it now;
+//   'children' daemonic children are terminated, the others joined;
+//   'release'  what the children needed until they ended: the forkserver,
+//              the names of the semaphores this process created.
 import { debug } from './util';
 
-let installed = false;
+export type ExitStage = 'flush' | 'children' | 'release';
 
-export function finishChildrenAtExit(): void {
-  for (const child of activeChildren()) {
-    if (child.daemon) {
-      debug('calling terminate() for daemon %s', child.name);
-      child.terminate();
-    }
-  }
-  for (const child of activeChildren()) {
-    debug('calling joinSync() for process %s', child.name);
-    child.joinSync();
-  }
+const stages: Record<ExitStage, Array<() => void>> = { flush: [], children: [], release: [] };
+let installedFor = 0;
+
+/** Runs `hook` when this process exits (and in each child, when it exits), at `stage`. */
+export function atExit(stage: ExitStage, hook: () => void): void {
+  stages[stage].push(hook);
+  installExitHandler();
 }
 
-/** Installs the exit handler once per process (again in each fork child). */
-export function ensureExitHandler(forceReinstall = false): void {
-  if (installed && !forceReinstall) return;
-  installed = true;
-  process.on('exit', finishChildrenAtExit);
+/** Listens for this process's exit; a fork child, which dropped its parent's listeners, calls it again. */
+export function installExitHandler(): void {
+  if (installedFor === process.pid) return;
+  installedFor = process.pid;
+  process.on('exit', runExitStages);
+}
+
+function runExitStages(): void {
+  for (const stage of ['flush', 'children', 'release'] as const) {
+    for (const hook of stages[stage]) {
+      try {
+        hook();
+      } catch (error) {
+        debug('exit (%s): %s', stage, String(error));
+      }
+    }
+  }
 }

@@ -10,6 +10,7 @@ import * as v8 from 'node:v8';
 
 import { mainModule, type MainModule } from './bootstrap/preparation';
 import { processErrorFrom } from './errors';
+import { atExit } from './exit';
 import { native } from './native';
 import { spawnNode } from './popen/command';
 import * as resourceTracker from './resource_tracker';
@@ -173,7 +174,8 @@ function reapRetired(): void {
   }
 }
 
-process.on('exit', forgetServer);
+// After the children are joined: the server reports their ends.
+atExit('release', forgetServer);
 
 // A fork child has its own life: it starts its own server when it needs one.
 registerAtFork({

@@ -4,9 +4,10 @@ import { availableParallelism } from 'node:os';
 
 import { isBootstrapping, processState, setProcessState } from './current';
 import { ProcessError } from './errors';
+import { atExit } from './exit';
 import { native } from './native';
 import { SentinelWaiter } from './popen/sentinel';
-import { checkSignal, checkTimeout } from './util';
+import { checkSignal, checkTimeout, debug } from './util';
 
 /** A started child as the start method sees it (CPython's popen_* objects). */
 export interface Popen {
@@ -450,3 +451,17 @@ export function activeChildren(): Process[] {
 export function cpuCount(): number {
   return availableParallelism();
 }
+
+// At exit, as Python's _exit_function: daemonic children are terminated, the others joined.
+atExit('children', () => {
+  for (const child of activeChildren()) {
+    if (child.daemon) {
+      debug('calling terminate() for daemon %s', child.name);
+      child.terminate();
+    }
+  }
+  for (const child of activeChildren()) {
+    debug('calling joinSync() for process %s', child.name);
+    child.joinSync();
+  }
+});

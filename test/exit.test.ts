@@ -66,14 +66,27 @@ describe('child output and exit, seen from outside', () => {
     assert.match(r.stderr, /^Process Boomer:\nRangeError: the message\n\s+at /m);
   });
 
-  it('at normal exit the parent joins its non-daemonic children', async () => {
-    const out = path.join(dir, 'joined.txt');
-    const r = await runFixture('exit_behaviour', ['join-at-exit', out]);
-    assert.equal(r.code, 0);
-    assert.equal(fs.readFileSync(out, 'utf8'), 'child finished');
-    const pid = Number(/child (\d+)/.exec(r.stdout)?.[1]);
-    assert.equal(isRunning(pid), false);
-  });
+  for (const method of ['fork', 'spawn', 'forkserver']) {
+    it(`at normal exit the parent joins its non-daemonic children (${method})`, async () => {
+      const out = path.join(dir, `joined-${method}.txt`);
+      // Checked when the parent exits, not when its output closes (a child holds the pipes open).
+      const parent = spawn(process.execPath, [fixture('exit_behaviour'), 'join-at-exit', out, method], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      parent.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const outputClosed = new Promise((resolve) => parent.stdout.on('close', resolve));
+      const { code, childFinished } = await new Promise<{ code: number | null; childFinished: boolean }>((resolve) =>
+        parent.on('exit', (exitCode) => resolve({ code: exitCode, childFinished: fs.existsSync(out) })),
+      );
+      assert.equal(code, 0);
+      assert.equal(childFinished, true, 'the parent exited before its child finished');
+      await outputClosed;
+      const pid = Number(/child (\d+)/.exec(stdout)?.[1]);
+      assert.ok(pid > 0);
+      assert.equal(isRunning(pid), false);
+    });
+  }
 
   it('daemonic children are terminated when the parent exits', async () => {
     const r = await runFixture('exit_behaviour', ['daemon-terminated']);

@@ -4,7 +4,7 @@
 import { inspect } from 'node:util';
 
 import { chooseMethod } from '../current';
-import { ensureExitHandler } from '../exit';
+import { installExitHandler } from '../exit';
 import { dropInheritedJsWork } from './node_internals';
 import { native } from '../native';
 import { ParentProcess, Process, type StartMethod } from '../process';
@@ -133,7 +133,7 @@ function forgetParentListeners(): void {
 }
 
 function installExitPath(name: () => string): void {
-  ensureExitHandler(true);
+  installExitHandler();
   // Node's own exit path tears down its platform and joins threads that do
   // not exist in a fork child; leave with _exit once 'exit' has been emitted.
   (process as unknown as { reallyExit(code?: number): never }).reallyExit = (code?: number) => {

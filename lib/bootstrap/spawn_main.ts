@@ -2,7 +2,6 @@
 // [parent's arguments]`. It reads the preparation data from descriptor 3,
 // becomes the child, runs it and exits with its code.
 import { native } from '../native';
-import { ensureExitHandler } from '../exit';
 import { becomeChild, readPreparation } from './preparation';
 import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
 import { isPromiseLike } from '../util';
@@ -40,7 +39,6 @@ function main(): void {
   }
   makeStdioSynchronous('stdout', 1);
   makeStdioSynchronous('stderr', 2);
-  ensureExitHandler();
   const fds = Array.from({ length: fdCount }, (_, i) => FIRST_PASSED_FD + i);
   becomeChild(preparation, fds, __filename)
     .then((child) => {

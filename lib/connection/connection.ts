@@ -10,6 +10,7 @@
 // synchronously at exit, and holds at most HIGH_WATER bytes before send()
 // blocks as Python's does.
 import { BufferTooShort, EOFError, ProcessError } from '../errors';
+import { atExit } from '../exit';
 import { native } from '../native';
 import { dumpsParts, loads, register } from '../reduction';
 import { Fifo } from '../fifo';
@@ -79,7 +80,6 @@ class Outbox {
 }
 
 const pendingOutboxes = new Set<Outbox>();
-let exitHookPid = 0;
 
 function flushAllAtExit(): void {
   for (const outbox of pendingOutboxes) {
@@ -91,13 +91,10 @@ function flushAllAtExit(): void {
   }
   pendingOutboxes.clear();
 }
+atExit('flush', flushAllAtExit);
 
 function trackPending(outbox: Outbox): void {
   pendingOutboxes.add(outbox);
-  if (exitHookPid !== process.pid) {
-    exitHookPid = process.pid;
-    process.on('exit', flushAllAtExit);
-  }
 }
 
 registerAtFork({

@@ -4,7 +4,6 @@
 import { runForkChild } from '../bootstrap/fork_child';
 import { captureNodeInternals } from '../bootstrap/node_internals';
 import { processErrorFrom } from '../errors';
-import { ensureExitHandler } from '../exit';
 import { assertForkAbi, native } from '../native';
 import type { Process } from '../process';
 import { currentProcess } from '../process';
@@ -14,7 +13,6 @@ import { PidPopen } from './pid_popen';
 export class ForkPopen extends PidPopen {
   constructor(processObject: Process) {
     assertForkAbi();
-    ensureExitHandler();
     captureNodeInternals();
     const parent = currentProcess();
     runBeforeForkHooks();

@@ -4,7 +4,6 @@
 // That connection is the sentinel.
 import { prepare } from '../bootstrap/preparation';
 import { ProcessError, processErrorFrom } from '../errors';
-import { ensureExitHandler } from '../exit';
 import { connectToForkserver, forkserverFailed } from '../forkserver';
 import { native } from '../native';
 import type { Process } from '../process';
@@ -41,7 +40,6 @@ function request(connection: number, data: Buffer, fds: number[]): number {
 export class ForkserverPopen extends ChildPopen {
   constructor(processObject: Process) {
     const { data, fds } = prepare(processObject, 'forkserver');
-    ensureExitHandler();
     let started: { pid: number; connection: number } | undefined;
     // A server that is dying may still take a connection and then drop it
     // unanswered: then the request goes to a new server, once.

@@ -3,7 +3,6 @@
 // descriptor 3 and the reduced objects' descriptors from 4 on.
 import { prepare } from '../bootstrap/preparation';
 import { processErrorFrom } from '../errors';
-import { ensureExitHandler } from '../exit';
 import { native } from '../native';
 import type { Process } from '../process';
 import { spawnNode } from './command';
@@ -16,7 +15,6 @@ export const FIRST_PASSED_FD = 4;
 export class SpawnPopen extends PidPopen {
   constructor(processObject: Process) {
     const { data, fds } = prepare(processObject, 'spawn');
-    ensureExitHandler();
     const [readEnd, writeEnd] = native.pipe();
     let started: { pid: number; sentinel: number };
     try {

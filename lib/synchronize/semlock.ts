@@ -4,6 +4,7 @@
 // Atomics on the semaphore's own words where glibc's layout allows
 // (native/semlock.cc); everything that may block goes to the native layer.
 import { ProcessError } from '../errors';
+import { atExit } from '../exit';
 import { native, type NativeSemLock } from '../native';
 import * as resourceTracker from '../resource_tracker';
 import { checkSignal, checkTimeout, registerAtFork } from '../util';
@@ -44,12 +45,13 @@ export const kState = Symbol('multiprocessing.semlock.state');
 // the process exits; the resource tracker covers a death by signal.
 
 const createdHere = new Set<string>();
-let exitHookPid = 0;
 
 function unlinkCreated(): void {
   for (const name of createdHere) unlinkQuietly(name);
   createdHere.clear();
 }
+// After the children are joined: a name a child opens late must still be there.
+atExit('release', unlinkCreated);
 
 function unlinkQuietly(name: string): void {
   try {
@@ -70,10 +72,6 @@ function trackCreated(owner: object, name: string): void {
   resourceTracker.register(name, 'semaphore');
   createdHere.add(name);
   collected.register(owner, { name, pid: process.pid });
-  if (exitHookPid !== process.pid) {
-    exitHookPid = process.pid;
-    process.on('exit', unlinkCreated);
-  }
 }
 
 /** process.pid, read once per process: reading process.pid costs ~30 ns. */
