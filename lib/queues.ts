@@ -13,6 +13,7 @@
 import { COALESCE_LIMIT, Connection, finishFrame, finishFrameSync, frameHeader, isPartial, startFrame } from './connection/connection';
 import { whenReady } from './connection/readiness';
 import { EOFError, Empty, Full, ProcessError } from './errors';
+import { atExit } from './exit';
 import { native } from './native';
 import { dumpsParts, loads, register, type DumpedParts } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
@@ -227,24 +228,21 @@ class Feeder {
 }
 
 const activeFeeders = new Set<Feeder>();
-let exitHookPid = 0;
 
 function trackFeeder(feeder: Feeder): void {
   activeFeeders.add(feeder);
-  if (exitHookPid !== process.pid) {
-    exitHookPid = process.pid;
-    process.on('exit', () => {
-      for (const f of activeFeeders) {
-        if (f.cancelled) continue;
-        try {
-          f.flushSync();
-        } catch {
-          // nobody can read it any more
-        }
-      }
-    });
-  }
 }
+
+atExit('flush', () => {
+  for (const feeder of activeFeeders) {
+    if (feeder.cancelled) continue;
+    try {
+      feeder.flushSync();
+    } catch {
+      // nobody can read it any more
+    }
+  }
+});
 
 registerAtFork({
   afterInChild: () => {
@@ -289,6 +287,8 @@ function newChannel(): Channel {
 }
 
 type Received = { value: unknown };
+
+const acceptedNow = Promise.resolve();
 
 /**
  * Per process and queue: whether the last read found nothing. Then the
@@ -460,20 +460,41 @@ export class Queue<T = unknown> {
     this.#slots = new BoundedSemaphore(this.#maxsize);
   }
 
-  /** Resolves once the item is accepted (serialized, a slot taken); Full when none frees in time. */
-  async put(obj: T, options?: PutOptions): Promise<void> {
-    const { block, timeout, signal } = checkOptions(options, 'options');
-    this.#checkOpen();
-    const dumped = dumpsParts(obj, 'message', 'obj');
-    if (!(await this.#slots.acquire({ timeout: block ? timeout : 0, signal }))) throw new Full('the queue is full');
-    this.#enqueue(dumped);
+  /**
+   * Resolves once the item is accepted (serialized, a slot taken); Full when
+   * none frees in time. With a free slot the item is accepted before put()
+   * returns, so a process that exits right after (without awaiting) still
+   * delivers it: the exit flushes what was accepted.
+   */
+  put(obj: T, options?: PutOptions): Promise<void> {
+    let dumped: DumpedParts;
+    let block: boolean;
+    let timeout: number | null;
+    let signal: AbortSignal | undefined;
+    try {
+      ({ block, timeout, signal } = checkOptions(options, 'options'));
+      this.#checkOpen();
+      signal?.throwIfAborted();
+      dumped = dumpsParts(obj, 'message', 'obj');
+      if (this.#slots.acquireSync({ block: false })) {
+        this.accept(dumped);
+        return acceptedNow;
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!block || timeout === 0) return Promise.reject(new Full('the queue is full'));
+    return this.#slots.acquire({ timeout, signal }).then((acquired) => {
+      if (!acquired) throw new Full('the queue is full');
+      this.accept(dumped);
+    });
   }
 
   putNowait(obj: T): void {
     this.#checkOpen();
     const dumped = dumpsParts(obj, 'message', 'obj');
     if (!this.#slots.acquireSync({ block: false })) throw new Full('the queue is full');
-    this.#enqueue(dumped);
+    this.accept(dumped);
   }
 
   /** The next item; Empty when none arrives in time (or at once, with block: false). */
@@ -556,7 +577,8 @@ export class Queue<T = unknown> {
     return this.#feeder;
   }
 
-  #enqueue(dumped: DumpedParts): void {
+  /** Hands an item whose slot is taken to the feeder (JoinableQueue also counts it, in the same step). */
+  protected accept(dumped: DumpedParts): void {
     this.#ensureFeeder().push(frameOf(dumped));
   }
 
@@ -591,14 +613,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     this.#cond = parts?.cond ?? new Condition();
   }
 
-  override async put(obj: T, options?: PutOptions): Promise<void> {
-    await super.put(obj, options);
+  // Counted before the feeder may write it: a consumer's taskDone() can follow its get() at once.
+  protected override accept(dumped: DumpedParts): void {
     this.#countTask();
-  }
-
-  override putNowait(obj: T): void {
-    super.putNowait(obj);
-    this.#countTask();
+    super.accept(dumped);
   }
 
   /** One item taken with get() is fully processed; ProcessError when called more often than items were put. */
