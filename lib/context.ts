@@ -9,6 +9,7 @@ import {
   activeChildren,
   cpuCount,
   currentProcess,
+  ParentProcess,
   parentProcess,
   Process,
   setLauncherResolver,
@@ -16,9 +17,34 @@ import {
   type StartMethod,
 } from './process';
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore } from './synchronize';
-import { Pipe, wait } from './connection';
+import * as connection from './connection';
+import { Connection, Pipe, wait } from './connection';
+import {
+  AuthenticationError,
+  BrokenBarrierError,
+  BufferTooShort,
+  EOFError,
+  Empty,
+  Full,
+  RemoteError,
+  SerializationError,
+  TimeoutError,
+  WorkerLostError,
+} from './errors';
 import { JoinableQueue, Queue, SimpleQueue } from './queues';
-import { Pool, type PoolOptions } from './pool';
+import { AsyncResult, Pool, type PoolOptions } from './pool';
+import * as reduction from './reduction_api';
+import { ShareableList } from './shareable_list';
+import { SharedMemory } from './shared_memory';
+import {
+  Array_,
+  RawArray,
+  RawValue,
+  SharedValue,
+  SynchronizedArray,
+  SynchronizedValue,
+  Value,
+} from './sharedctypes';
 import { registerAtFork } from './util';
 
 type Launcher = (process: Process) => Popen;
@@ -75,7 +101,19 @@ export class Context {
     return this.#method;
   }
 
-  getContext = getContext;
+  /** This context with no argument (Python's BaseContext.get_context(None)); else the named one. */
+  getContext(method?: StartMethod | null): Context {
+    return method === undefined || method === null ? this : getContext(method);
+  }
+
+  /** A context's method is fixed: use the top-level setStartMethod() (Python raises the same). */
+  setStartMethod(_method: StartMethod | null, _options?: { force?: boolean }): never {
+    throw new Error('cannot set start method of concrete context');
+  }
+
+  // Everything else of the top level (API.md section 1). None of it depends
+  // on the start method: a primitive, a queue or a shared value made here
+  // crosses to children of any method.
   getAllStartMethods = getAllStartMethods;
   setForkserverPreload = setForkserverPreload;
   currentProcess = currentProcess;
@@ -83,6 +121,7 @@ export class Context {
   activeChildren = activeChildren;
   cpuCount = cpuCount;
   registerAtFork = registerAtFork;
+  ParentProcess = ParentProcess;
   Lock = Lock;
   RLock = RLock;
   Semaphore = Semaphore;
@@ -91,10 +130,34 @@ export class Context {
   Event = Event;
   Barrier = Barrier;
   Pipe = Pipe;
+  Connection = Connection;
   wait = wait;
+  connection = connection;
   Queue = Queue;
   JoinableQueue = JoinableQueue;
   SimpleQueue = SimpleQueue;
+  AsyncResult = AsyncResult;
+  SharedMemory = SharedMemory;
+  ShareableList = ShareableList;
+  Value = Value;
+  Array = Array_;
+  RawValue = RawValue;
+  RawArray = RawArray;
+  SharedValue = SharedValue;
+  SynchronizedValue = SynchronizedValue;
+  SynchronizedArray = SynchronizedArray;
+  reduction = reduction;
+  ProcessError = ProcessError;
+  AuthenticationError = AuthenticationError;
+  BrokenBarrierError = BrokenBarrierError;
+  BufferTooShort = BufferTooShort;
+  EOFError = EOFError;
+  Empty = Empty;
+  Full = Full;
+  RemoteError = RemoteError;
+  SerializationError = SerializationError;
+  TimeoutError = TimeoutError;
+  WorkerLostError = WorkerLostError;
 }
 
 const contexts = new Map<StartMethod, Context>();

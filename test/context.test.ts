@@ -2,6 +2,12 @@
 import * as assert from 'node:assert/strict';
 
 import * as mp from '../lib/index';
+import * as shm from './fixtures/shm_targets';
+
+/** The one top-level name a Context does not repeat (docs/API.md): the class itself. */
+const TOP_LEVEL_ONLY = new Set(['Context']);
+/** Names a Context has in its own version: bound to its start method, or about the context itself. */
+const CONTEXT_OWN = new Set(['Process', 'Pool', 'getContext', 'getStartMethod', 'setStartMethod']);
 
 describe('contexts', () => {
   it("getContext('fork') makes processes that fork", async () => {
@@ -24,16 +30,33 @@ describe('contexts', () => {
     mp.setStartMethod(null, { force: true });
   });
 
-  it('every context carries the constructors and functions of the top level', () => {
+  it('every context carries every constructor and function of the top level', () => {
+    const exported = Object.entries(mp).filter(([, value]) => typeof value === 'function' || (typeof value === 'object' && value !== null));
+    assert.ok(exported.length > 40, 'the walk sees the exports');
+    for (const method of mp.getAllStartMethods()) {
+      const ctx = mp.getContext(method) as unknown as Record<string, unknown>;
+      for (const [name, value] of exported) {
+        if (TOP_LEVEL_ONLY.has(name)) continue;
+        assert.ok(name in ctx, `getContext('${method}').${name} is missing`);
+        assert.equal(typeof ctx[name], typeof value, `getContext('${method}').${name}`);
+        // The very same object, but where the context has its own version.
+        if (!CONTEXT_OWN.has(name)) assert.equal(ctx[name], value, `getContext('${method}').${name}`);
+      }
+    }
+  });
+
+  it("a context's getContext() with no argument is itself; its start method is fixed", () => {
     for (const method of mp.getAllStartMethods()) {
       const ctx = mp.getContext(method);
       assert.equal(ctx.getStartMethod(), method);
+      assert.equal(ctx.getContext(), ctx);
+      assert.equal(ctx.getContext(null), ctx);
+      assert.equal(ctx.getContext('spawn'), mp.getContext('spawn'));
       assert.ok(new ctx.Process() instanceof mp.Process);
       assert.equal(ctx.Process.name, 'Process');
-      assert.equal(ctx.getContext('spawn'), mp.getContext('spawn'));
-      for (const name of ['currentProcess', 'parentProcess', 'activeChildren', 'cpuCount', 'registerAtFork', 'setForkserverPreload', 'getAllStartMethods'] as const) {
-        assert.equal(typeof ctx[name], 'function', name);
-      }
+      assert.ok(ctx.Pool.prototype instanceof mp.Pool);
+      assert.equal(ctx.Pool.name, 'Pool');
+      assert.throws(() => ctx.setStartMethod('fork'), { message: 'cannot set start method of concrete context' });
     }
   });
 
@@ -89,4 +112,30 @@ describe('contexts', () => {
       assert.equal(e.name, E.name);
     }
   });
+
+  for (const method of ['fork', 'spawn', 'forkserver'] as const) {
+    it(`Value, Array, RawValue and RawArray made through getContext('${method}') are shared with its children`, async () => {
+      const ctx = mp.getContext(method);
+      const values = [ctx.Value('i', 1), ctx.Value('d', 0.5, { lock: false })];
+      const array = ctx.Array('i', [1, 2, 3, 4]);
+      const raw = ctx.RawArray('i', 4);
+      const rawValue = ctx.RawValue('d');
+      const children = [
+        new ctx.Process({ target: shm.setValues, args: [values, [7, 1.25]] }),
+        new ctx.Process({ target: shm.prefixSums, args: [array] }),
+        new ctx.Process({ target: shm.writeRaw, args: [raw, rawValue] }),
+      ];
+      for (const child of children) child.start();
+      for (const child of children) {
+        await child.join(20000);
+        assert.equal(child.exitCode, 0);
+      }
+      assert.deepEqual(values.map((v) => v.value), [7, 1.25]);
+      assert.deepEqual(array.toArray(), [1, 3, 6, 10]);
+      assert.deepEqual([...raw], [0, 1, 4, 9]);
+      assert.equal(rawValue.value, 2.5);
+      assert.ok(values[0] instanceof mp.SynchronizedValue);
+      assert.ok(array.getLock() instanceof mp.RLock);
+    });
+  }
 });
