@@ -678,7 +678,15 @@ export class Pool {
       submitAll(iterable);
     } else if (iterable !== null && typeof iterable === 'object' && (Symbol.iterator in iterable || Symbol.asyncIterator in iterable)) {
       if (Symbol.iterator in iterable) {
-        submitAll(Array.from(iterable as Iterable<unknown>));
+        // As Python, the input is read whole first; its own error is the result's.
+        let items: unknown[];
+        try {
+          items = Array.from(iterable as Iterable<unknown>);
+        } catch (error) {
+          result._reject(error as Error);
+          return result;
+        }
+        submitAll(items);
       } else {
         void (async () => {
           const items: unknown[] = [];
@@ -707,6 +715,8 @@ export class Pool {
     let nextToYield = 0;
     let inFlight = 0;
     let exhausted = false;
+    /** The input's own error, and the chunk it stands for: earlier chunks' results come first (CPython). */
+    let inputError: { chunk: number; error: Error } | null = null;
     let stopped = false;
     let wake: (() => void) | null = null;
     const unorderedReady: Settled[] = [];
@@ -716,7 +726,16 @@ export class Pool {
       while (!exhausted && !stopped && inFlight + finished.size + unorderedReady.length < window) {
         const items: unknown[] = [];
         while (items.length < size) {
-          const next = await source.next();
+          let next: IteratorResult<unknown>;
+          try {
+            next = await source.next();
+          } catch (error) {
+            // The chunk being read is not sent; its place in the results is the error's.
+            exhausted = true;
+            inputError = { chunk: nextChunk, error: error as Error };
+            if (!ordered) unorderedReady.push({ ok: false, error: inputError.error });
+            return;
+          }
           if (next.done === true) {
             exhausted = true;
             break;
@@ -742,6 +761,8 @@ export class Pool {
         if (settled !== undefined) {
           finished.delete(nextToYield);
           nextToYield++;
+        } else if (inputError !== null && inputError.chunk === nextToYield) {
+          return { ok: false, error: inputError.error };
         }
         return settled;
       }

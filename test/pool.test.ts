@@ -19,6 +19,25 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
+class SayWhenError extends Error {}
+
+/** CPython's exception_throwing_generator: 0, 1, … and SayWhenError at `when` (-1: at once). */
+function* throwingAt(total: number, when: number): Generator<number> {
+  if (when === -1) throw new SayWhenError('Somebody said when');
+  for (let i = 0; i < total; i++) {
+    if (i === when) throw new SayWhenError('Somebody said when');
+    yield i;
+  }
+}
+
+async function* throwingAtAsync(total: number, when: number): AsyncGenerator<number> {
+  yield* throwingAt(total, when);
+}
+
+function* pairsThrowingAt(total: number, when: number): Generator<[number, number]> {
+  for (const i of throwingAt(total, when)) yield [i, i];
+}
+
 for (const method of methods) {
   describe(`Pool (${method})`, () => {
     const ctx = mp.getContext(method);
@@ -101,6 +120,48 @@ for (const method of methods) {
         for (let i = 0; i < 10; i++) yield i;
       }
       assert.deepEqual(await pool.map(t.sqr, slowly()), range(10).map(t.sqr), 'map takes an async iterable');
+    });
+
+    it("an input that throws: map rejects with the input's own error (test_map_handle_iterable_exception)", async () => {
+      for (const [total, when] of [[1, -1], [1, -1], [10, 3]]) {
+        await assert.rejects(pool.map(t.sqr, throwingAt(total, when), 1), SayWhenError);
+        await assert.rejects(pool.map(t.sqr, throwingAtAsync(total, when), 1), SayWhenError);
+        await assert.rejects(pool.starmap(t.mul, pairsThrowingAt(total, when), 1), SayWhenError);
+      }
+    });
+
+    it("an input that throws: imap yields every complete chunk before it, then its own error (test_imap_handle_iterable_exception)", async () => {
+      for (const source of [throwingAt, throwingAtAsync]) {
+        for (let round = 0; round < 2; round++) {
+          const it = pool.imap(t.sqr, source(1, -1), 1);
+          await assert.rejects(it.next(), SayWhenError);
+        }
+        // [total, when, chunksize, results before the error]: the chunk with `when` in it yields nothing.
+        for (const [total, when, chunksize, before] of [[10, 3, 1, 3], [20, 7, 2, 6], [20, 7, 4, 4]]) {
+          const it = pool.imap(t.sqr, source(total, when), chunksize);
+          for (let i = 0; i < before; i++) assert.deepEqual(await it.next(), { value: i * i, done: false });
+          await assert.rejects(it.next(), SayWhenError);
+          assert.deepEqual(await it.next(), { value: undefined, done: true }, 'the iterator ends after the error');
+        }
+      }
+    });
+
+    it('an input that throws: imapUnordered yields results it has, then the error (test_imap_unordered_handle_iterable_exception)', async () => {
+      for (let round = 0; round < 2; round++) {
+        await assert.rejects(pool.imapUnordered(t.sqr, throwingAt(1, -1), 1).next(), SayWhenError);
+      }
+      for (const [total, when, chunksize] of [[10, 3, 1], [20, 7, 2]]) {
+        const expected = range(total).map(t.sqr);
+        const it = pool.imapUnordered(t.sqr, throwingAt(total, when), chunksize);
+        await assert.rejects(async () => {
+          for (let i = 0; i < total; i++) {
+            const { value } = await it.next();
+            const at = expected.indexOf(value as number);
+            assert.ok(at >= 0, `${String(value)} is one of the results`);
+            expected.splice(at, 1);
+          }
+        }, SayWhenError);
+      }
     });
 
     it("a task's error is rethrown with its name and message, the child's stack in a RemoteError cause", async () => {
