@@ -17,6 +17,7 @@ import { atExit } from './exit';
 import { native } from './native';
 import { dumpsParts, loads, register, type DumpedParts } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
+import { kUntil, RETRY } from './synchronize/condition';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
 import { Fifo } from './fifo';
 import { checkSignal, checkTimeout, registerAtFork } from './util';
@@ -628,12 +629,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /** Resolves once every item put so far has been taken and marked done. */
   async join(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.#cond.acquire({ signal: options.signal });
-    try {
-      while (this.#unfinished.getValue() !== 0) await this.#cond.wait(null, { signal: options.signal });
-    } finally {
-      this.#cond.release();
-    }
+    await this.#cond[kUntil](() => (this.#unfinished.getValue() === 0 ? undefined : RETRY), null, options.signal);
   }
 
   #countTask(): void {

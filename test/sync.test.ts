@@ -191,6 +191,103 @@ for (const method of methods) {
   });
 }
 
+const WAITERS = 200;
+
+for (const method of methods) {
+  describe(`hundreds of async waits in one process, woken by a child (${method})`, () => {
+    const ctx = mp.getContext(method);
+    afterEach(() => killActiveChildren(JOIN_MS));
+
+    it(`${WAITERS} waits of each kind at once, with sync calls between: no crash, the loop stays free, all complete`, async function () {
+      this.timeout(JOIN_MS * 3);
+      const parts: t.WakeParts = {
+        waiters: WAITERS,
+        event: new ctx.Event(),
+        cond: new ctx.Condition(),
+        flag: ctx.RawValue('i', 0),
+        semaphore: new ctx.Semaphore(0),
+        bounded: new ctx.BoundedSemaphore(WAITERS),
+        lock: new ctx.Lock(),
+        rlock: new ctx.RLock(),
+        barrier: new ctx.Barrier(WAITERS + 1),
+        queue: new ctx.Queue<number>(),
+        joinable: new ctx.JoinableQueue<number>(),
+        holding: new ctx.Event(),
+        go: new ctx.Event(),
+      };
+      for (let i = 0; i < WAITERS; i++) parts.bounded.acquireSync();
+      parts.lock.acquireSync(); // the child releases it (any process may release a Lock)
+      await parts.joinable.put(0);
+      const child = startIn(ctx, t.wakeEverything, parts);
+      assert.equal(await parts.holding.wait(WAIT_MS), true, 'the child holds the RLock');
+
+      const times = (wait: () => Promise<unknown>): Array<Promise<unknown>> => Array.from({ length: WAITERS }, wait);
+      const waits = {
+        event: times(() => parts.event.wait(JOIN_MS)),
+        condition: times(() => parts.cond.withLock(() => parts.cond.waitFor(() => parts.flag.value === 1, JOIN_MS))),
+        conditionWait: times(async () => {
+          await parts.cond.acquire();
+          try {
+            while (parts.flag.value !== 1) if (!(await parts.cond.wait(JOIN_MS))) return false;
+            return true;
+          } finally {
+            parts.cond.release();
+          }
+        }),
+        semaphore: times(() => parts.semaphore.acquire({ timeout: JOIN_MS })),
+        bounded: times(() => parts.bounded.acquire({ timeout: JOIN_MS })),
+        lock: times(async () => {
+          const got = await parts.lock.acquire({ timeout: JOIN_MS });
+          if (got) parts.lock.release();
+          return got;
+        }),
+        rlock: times(async () => {
+          const got = await parts.rlock.acquire({ timeout: JOIN_MS });
+          if (got) parts.rlock.release();
+          return got;
+        }),
+        queue: times(() => parts.queue.get({ timeout: JOIN_MS })),
+        joinable: times(() => parts.joinable.join().then(() => true)),
+        barrier: times(() => parts.barrier.wait(JOIN_MS)),
+      };
+
+      // Sync calls on the same objects while all of that is pending, and the loop turns.
+      const loopTurned = new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(parts.event.isSet(), false);
+      assert.equal(parts.semaphore.getValue(), 0);
+      assert.equal(parts.lock.locked(), true);
+      assert.equal(parts.queue.empty(), true);
+      parts.cond.acquireSync();
+      parts.cond.notifyAll(); // wakes sleepers whose predicate is still false: they sleep again
+      parts.cond.release();
+      const startedAt = Date.now();
+      await loopTurned;
+      assert.ok(Date.now() - startedAt < 2000, 'the event loop was slow while the waits were pending');
+      parts.go.set();
+
+      const settled = Object.fromEntries(
+        await Promise.all(Object.entries(waits).map(async ([kind, list]) => [kind, await Promise.all(list)] as const)),
+      );
+      for (const kind of ['event', 'condition', 'conditionWait', 'semaphore', 'bounded', 'lock', 'rlock', 'joinable']) {
+        assert.deepEqual(settled[kind], new Array(WAITERS).fill(true), kind);
+      }
+      assert.deepEqual([...(settled.queue as number[])].sort((a, b) => a - b), range(WAITERS), 'each queue item once');
+      const indexes = new Set(settled.barrier as number[]);
+      assert.equal(indexes.size, WAITERS, 'every party of this process has its own index');
+      assert.equal(await exitCodes([child], JOIN_MS).then(([code]) => code), 0);
+      assert.equal(parts.lock.locked(), false, 'each lock waiter released what it took');
+      assert.equal(parts.rlock.acquireSync({ block: false }), true, 'the RLock is free again');
+      parts.rlock.release();
+      assert.equal(parts.semaphore.getValue(), 0);
+      assert.throws(() => parts.cond.release(), mp.ProcessError, 'every condition hold was released once');
+    });
+  });
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
 describe('synchronization under fork: inherited, not re-opened', () => {
   const ctx = mp.getContext('fork');
 
@@ -281,6 +378,36 @@ describe('synchronization in one process', () => {
     cond.release();
     cond.release();
     assert.throws(() => cond.release(), mp.ProcessError, 'the RLock was held twice, released twice');
+  });
+
+  it('Condition: tasks of one thread share its RLock; each waits, is woken and releases once, whoever notifies', async () => {
+    const cond = new mp.Condition();
+    let ready = false;
+    let waits = 0;
+    const tasks = Array.from({ length: 50 }, async (_, i) => {
+      await cond.acquire();
+      if (i % 2 === 0) await cond.acquire(); // held twice by some: wait() releases and restores both
+      try {
+        while (!ready) {
+          waits++;
+          assert.equal(await cond.wait(WAIT_MS), true);
+        }
+      } finally {
+        if (i % 2 === 0) cond.release();
+        cond.release();
+      }
+    });
+    // Once they sleep (the flag keeps it correct either way), a task of the same thread notifies.
+    await new Promise((resolve) => setImmediate(resolve));
+    await cond.withLock(() => {
+      ready = true;
+      cond.notifyAll();
+    });
+    await Promise.all(tasks);
+    assert.equal(waits, 50, 'every task waited');
+    assert.throws(() => cond.release(), mp.ProcessError, 'every hold was released exactly once');
+    assert.equal(cond.acquireSync({ block: false }), true, 'the lock is free');
+    cond.release();
   });
 
   it('Condition: an async sleeper in this process is woken by notify() from this process', async () => {

@@ -5,7 +5,7 @@
 import { BrokenBarrierError } from '../errors';
 import { register } from '../reduction';
 import { checkTimeout } from '../util';
-import { Condition, waitArguments, type WaitOptions } from './condition';
+import { Condition, kUntil, RETRY, waitArguments, type WaitOptions } from './condition';
 import { Semaphore } from './locks';
 
 // The barrier's states, as threading.Barrier's; stored plus STATE_BIAS.
@@ -95,31 +95,40 @@ export class Barrier {
   ): Promise<number> {
     const { timeout: given, signal } = waitArguments(timeout, options);
     const ms = given ?? this.#timeout;
-    await this.#cond.acquire({ signal });
-    try {
-      // Wait while a previous cycle drains or a reset completes.
-      while (this.#isDrainingOrResetting()) await this.#cond.wait(null, { signal });
+    // In: wait while a previous cycle drains or a reset completes, then count
+    // this party in; the last one in lets everyone through.
+    const entered = await this.#cond[kUntil](() => {
+      if (this.#isDrainingOrResetting()) return RETRY;
       const index = this.#arrive();
+      if (index + 1 < this.#parties) return { index, last: false };
       try {
-        if (index + 1 === this.#parties) {
-          this.#releaseAll();
-        } else {
-          let passed: boolean;
-          try {
-            passed = await this.#cond.waitFor(() => this.#getState() !== FILLING, ms, { signal });
-          } catch (error) {
-            this.#break();
-            throw error;
-          }
-          this.#afterWait(passed);
-        }
-        return index;
+        this.#releaseAll();
       } finally {
         this.#depart();
       }
-    } finally {
-      this.#cond.release();
-    }
+      return { index, last: true };
+    }, null, signal);
+    if (entered.last) return entered.index;
+    // Then wait for the last party (this party stays counted in meanwhile,
+    // so the cycle cannot end without it); a timeout or an abort breaks it.
+    return this.#cond[kUntil](
+      ({ timedOut }) => {
+        const passed = this.#getState() !== FILLING;
+        if (!passed && !timedOut) return RETRY;
+        try {
+          this.#afterWait(passed);
+          return entered.index;
+        } finally {
+          this.#depart();
+        }
+      },
+      ms,
+      signal,
+      () => {
+        this.#break();
+        this.#depart();
+      },
+    );
   }
 
   /** wait(), blocking this thread. */

@@ -2,12 +2,38 @@
 // a lock, and three semaphores counting sleepers, woken sleepers and
 // wake-ups. notify() waits until each sleeper it woke has taken its wake-up,
 // so a wake-up is never lost to a sleeper that timed out.
+//
+// Async waits of one process: a lock's owner is a process and thread, and
+// every async task of the thread shares it (an RLock lets each of them in).
+// wait() releases the whole thread's holds, as Python's does, and counts
+// them as parked until it has taken them back; another task of the thread
+// whose hold was among them (it calls release(), wait() or notify() while
+// this process no longer holds the lock) takes its one hold out of a
+// parked count instead of failing. So any number of tasks may wait at once
+// and every acquire is matched by one release. Event, Barrier and
+// JoinableQueue use [kUntil], which never holds the lock across an await.
 import { ProcessError } from '../errors';
 import { register } from '../reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
 import { checkSignal, checkTimeout } from '../util';
 import { kCount, kHandle, kIsMine, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
+
+/** What an attempt given to [kUntil] returns to be tried again after the next wake-up. */
+export const RETRY = Symbol('multiprocessing.condition.retry');
+/** Runs attempts under the lock between waits (Event, Barrier, JoinableQueue). */
+export const kUntil = Symbol('multiprocessing.condition.until');
+
+/** What one attempt knows: whether it follows a wait, and whether the time is up (then RETRY is not allowed). */
+export interface Attempt {
+  slept: boolean;
+  timedOut: boolean;
+}
+
+/** Holds of this thread that a wait() released and has not yet taken back. */
+interface Parked {
+  holds: number;
+}
 
 export interface WaitOptions {
   /** Aborting rejects with the signal's reason; the lock is held again first, as after any wait. */
@@ -22,6 +48,9 @@ interface ConditionParts {
 }
 
 let revivingParts: ConditionParts | null = null;
+
+const wokeNow = Promise.resolve(true);
+const timedOutNow = Promise.resolve(false);
 
 /** Reads wait()'s arguments: (timeoutMs?, options?) or ({ timeout, signal }). */
 export function waitArguments(
@@ -44,6 +73,9 @@ export class Condition {
   readonly #sleeping: Semaphore;
   readonly #woken: Semaphore;
   readonly #wait: Semaphore;
+  /** This process's parked holds (a fork child starts with none: the waits are its parent's). */
+  #parked = new Set<Parked>();
+  #parkedPid = 0;
 
   constructor(lock?: Lock | RLock | null) {
     const parts = revivingParts;
@@ -73,19 +105,36 @@ export class Condition {
   }
 
   release(): void {
+    if (!this.#lock[kIsMine]()) {
+      // A hold another wait() of this thread parked: it is dropped there.
+      const donor = this.#donor();
+      if (donor !== undefined) {
+        donor.holds--;
+        return;
+      }
+    }
     this.#lock.release();
   }
 
-  withLock<R>(fn: () => R | Promise<R>): Promise<R> {
-    return this.#lock.withLock(fn);
+  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    if (typeof fn !== 'function') throw new TypeError('The "fn" argument must be a function');
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
   }
 
   holdSync(): Disposable {
-    return this.#lock.holdSync();
+    this.acquireSync();
+    return this.#releaser();
   }
 
-  hold(options?: { signal?: AbortSignal }): Promise<AsyncDisposable & Disposable> {
-    return this.#lock.hold(options);
+  async hold(options?: { signal?: AbortSignal }): Promise<AsyncDisposable & Disposable> {
+    await this.acquire({ signal: options?.signal });
+    const releaser = this.#releaser();
+    return { ...releaser, [Symbol.asyncDispose]: async () => releaser[Symbol.dispose]() };
   }
 
   /**
@@ -97,38 +146,48 @@ export class Condition {
     options?: WaitOptions,
   ): Promise<boolean> {
     const { timeout: ms, signal } = waitArguments(timeout, options);
-    this.#assertOwned('wait');
-    signal?.throwIfAborted();
-    const depth = this.#sleep();
-    let woke: boolean;
-    try {
-      if (this.#wait.acquireSync({ block: false })) {
-        this.#woken.release();
-        woke = true;
-      } else if (ms === 0) {
-        this.#woken.release();
-        woke = false;
-      } else {
-        // The waiter thread counts us woken the moment it takes the wake-up
-        // (the notifier may be this very thread, blocked in notify()).
-        woke = await waitAsync(this.#wait[kHandle], {
-          timeout: ms,
-          signal,
-          thenPost: this.#woken[kHandle],
-          onAcquired: () => undefined,
-        });
-      }
-    } finally {
-      for (let i = 0; i < depth; i++) await this.#lock.acquire();
+    if (!this.#lock[kIsMine]() && this.#donor() === undefined) {
+      throw new ProcessError('must acquire() condition before using wait()');
     }
-    return woke;
+    signal?.throwIfAborted();
+    let parked: Parked;
+    if (this.#lock[kIsMine]()) {
+      parked = this.#park(this.#lock[kCount]());
+    } else {
+      // This task's hold was parked by another wait(): it takes it back and
+      // parks it itself (again, should yet another wait() park it meanwhile).
+      for (;;) {
+        const donor = this.#donor();
+        if (donor === undefined) throw new ProcessError('must acquire() condition before using wait()');
+        donor.holds--;
+        await this.#lock.acquire();
+        if (this.#lock[kIsMine]()) break;
+      }
+      parked = this.#park(1);
+    }
+    const woke = this.#sleep(parked.holds, ms, signal);
+    try {
+      return await woke;
+    } finally {
+      // The holds go back as they were parked, less any another task took.
+      for (let taken = 0; taken < parked.holds; taken++) await this.#lock.acquire();
+      this.#parkedHere().delete(parked);
+    }
   }
 
   /** wait(), blocking this thread. */
   waitSync(timeout?: number | null): boolean {
     const { timeout: ms } = waitArguments(timeout, undefined);
-    this.#assertOwned('wait');
-    const depth = this.#sleep();
+    let depth = this.#lock[kIsMine]() ? this.#lock[kCount]() : 0;
+    if (depth === 0) {
+      const donor = this.#donor();
+      if (donor === undefined) throw new ProcessError('must acquire() condition before using wait()');
+      donor.holds--;
+      this.#lock.acquireSync();
+      depth = 1;
+    }
+    this.#sleeping.release();
+    for (let i = 0; i < depth; i++) this.#lock.release();
     try {
       return this.#wait.acquireSync({ timeout: ms });
     } finally {
@@ -167,7 +226,72 @@ export class Condition {
     if (typeof n !== 'number' || Number.isNaN(n) || n < 0) {
       throw new RangeError(`The "n" argument must be a non-negative number; received ${String(n)}`);
     }
-    this.#assertOwned('notify');
+    if (this.#lock[kIsMine]()) {
+      this.#notifyHeld(n);
+      return;
+    }
+    // A caller whose hold another wait() parked takes the lock for the moment.
+    if (this.#donor() === undefined) throw new ProcessError('lock is not owned: acquire() the condition before notify()');
+    using _held = this.#lock.holdSync();
+    this.#notifyHeld(n);
+  }
+
+  notifyAll(): void {
+    this.notify(Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Runs `attempt` with the lock held until it returns something but RETRY,
+   * waiting as a sleeper of this condition between attempts; the lock is
+   * never held across an await, so any number of such waits of one process
+   * stay independent. `timeoutMs` bounds the whole; `onAbort` runs with the
+   * lock held before an abort rejects.
+   */
+  async [kUntil]<R>(
+    attempt: (state: Attempt) => R | typeof RETRY,
+    timeoutMs: number | null,
+    signal?: AbortSignal,
+    onAbort?: () => void,
+  ): Promise<R> {
+    const end = timeoutMs === null ? null : performance.now() + timeoutMs;
+    try {
+      await this.#lock.acquire({ signal });
+    } catch (error) {
+      if (onAbort !== undefined && signal?.aborted) {
+        await this.#lock.acquire();
+        try {
+          onAbort();
+        } finally {
+          this.#lock.release();
+        }
+      }
+      throw error;
+    }
+    try {
+      for (let slept = false; ; slept = true) {
+        const left = end === null ? null : Math.max(0, end - performance.now());
+        const timedOut = left === 0;
+        const result = attempt({ slept, timedOut });
+        if (result !== RETRY) return result;
+        if (timedOut && slept) throw new Error('Condition[kUntil]: an attempt asked to wait again after the timeout');
+        let failure: { error: unknown } | null = null;
+        try {
+          await this.#sleep(1, left, signal);
+        } catch (error) {
+          failure = { error };
+        }
+        await this.#lock.acquire();
+        if (failure !== null) {
+          if (signal?.aborted) onAbort?.();
+          throw failure.error;
+        }
+      }
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  #notifyHeld(n: number): void {
     // Leftover wake-ups from sleepers that timed out since the last notify().
     while (this.#wait.acquireSync({ block: false }));
     // Sleepers that already woke (timed out) are no longer sleeping.
@@ -184,24 +308,61 @@ export class Condition {
     while (this.#wait.acquireSync({ block: false }));
   }
 
-  notifyAll(): void {
-    this.notify(Number.MAX_SAFE_INTEGER);
-  }
-
-  /** Registers this sleeper and releases the lock fully; returns how deep it was held. */
-  #sleep(): number {
-    this.#sleeping.release();
-    const depth = this.#lock[kCount]();
-    for (let i = 0; i < depth; i++) this.#lock.release();
-    return depth;
-  }
-
-  #assertOwned(what: 'wait' | 'notify'): void {
-    if (!this.#lock[kIsMine]()) {
-      throw new ProcessError(
-        what === 'wait' ? 'must acquire() condition before using wait()' : 'lock is not owned: acquire() the condition before notify()',
-      );
+  /**
+   * Registers a sleeper, releases `levels` holds of the lock and waits for a
+   * wake-up; the caller takes the holds back. Registering, releasing and
+   * handing the wait to a waiter thread happen in one synchronous step: a
+   * notify() of this very thread in between would block it for ever.
+   */
+  #sleep(levels: number, ms: number | null, signal: AbortSignal | undefined): Promise<boolean> {
+    // Checked before registering: a sleeper that registered and then failed would block notify() for ever.
+    if (this.#lock[kCount]() < levels) {
+      return Promise.reject(new ProcessError('the condition lock is not held as many times as the wait releases'));
     }
+    this.#sleeping.release();
+    for (let i = 0; i < levels; i++) this.#lock.release();
+    if (this.#wait.acquireSync({ block: false })) {
+      this.#woken.release();
+      return wokeNow;
+    }
+    if (ms === 0) {
+      this.#woken.release();
+      return timedOutNow;
+    }
+    // The waiter thread counts us woken the moment it takes the wake-up
+    // (the notifier may be this very thread, blocked in notify()).
+    return waitAsync(this.#wait[kHandle], { timeout: ms, signal, thenPost: this.#woken[kHandle], onAcquired: () => undefined });
+  }
+
+  #park(holds: number): Parked {
+    const parked: Parked = { holds };
+    this.#parkedHere().add(parked);
+    return parked;
+  }
+
+  /** A parked count with a hold to spare (its own wait() keeps one). */
+  #donor(): Parked | undefined {
+    for (const parked of this.#parkedHere()) if (parked.holds > 1) return parked;
+    return undefined;
+  }
+
+  #parkedHere(): Set<Parked> {
+    if (this.#parkedPid !== process.pid) {
+      this.#parkedPid = process.pid;
+      this.#parked = new Set();
+    }
+    return this.#parked;
+  }
+
+  #releaser(): Disposable {
+    let held = true;
+    return {
+      [Symbol.dispose]: () => {
+        if (!held) return;
+        held = false;
+        this.release();
+      },
+    };
   }
 
   static {

@@ -1,7 +1,7 @@
 // Event between processes (CPython's synchronize.Event): a flag semaphore
 // guarded by a condition.
 import { register } from '../reduction';
-import { Condition, waitArguments, type WaitOptions } from './condition';
+import { Condition, kUntil, RETRY, waitArguments, type WaitOptions } from './condition';
 import { RLock, Semaphore } from './locks';
 
 interface EventParts {
@@ -19,8 +19,8 @@ export class Event {
     const parts = revivingParts;
     revivingParts = null;
     // An RLock (CPython: a Lock) so that isSet()/set()/clear() called while an
-    // async wait() of this same process holds the lock for a moment cannot
-    // deadlock this thread.
+    // async wait() of this same process holds the lock between its promise
+    // and its continuation cannot deadlock this thread.
     this.#cond = parts?.cond ?? new Condition(new RLock());
     this.#flag = parts?.flag ?? new Semaphore(0);
   }
@@ -49,14 +49,8 @@ export class Event {
     options?: WaitOptions,
   ): Promise<boolean> {
     const { timeout: ms, signal } = waitArguments(timeout, options);
-    await this.#cond.acquire({ signal });
-    try {
-      if (this.#peek()) return true;
-      await this.#cond.wait(ms, { signal });
-      return this.#peek();
-    } finally {
-      this.#cond.release();
-    }
+    // As Python's: the flag, or one wait for set() (or the timeout), then the flag.
+    return this.#cond[kUntil](({ slept }) => (this.#peek() ? true : slept ? false : RETRY), ms, signal);
   }
 
   waitSync(timeout?: number | null): boolean {
