@@ -90,6 +90,8 @@ export interface NativeBinding {
   fdSize(fd: number): number;
   pageSize: number;
   functionOrigin(fn: Function): FunctionOrigin | null;
+  /** Every function of this isolate defined in the script `url` (a full heap walk). */
+  functionsDefinedIn(url: string): Function[];
   spawnProcess(options: SpawnOptions): { pid: number; sentinel: number };
   setParentDeathSignal(signal: number): void;
   pipe(): [number, number];

@@ -1,4 +1,4 @@
-// Queue, JoinableQueue, SimpleQueue (API.md section 4; CPython's queues.py).
+// Queue, JoinableQueue, SimpleQueue (docs/API.md section 4; CPython's queues.py).
 //
 // A queue is a socket pair shared by every process that has it, a read
 // lock and a write lock (Locks), and for Queue a BoundedSemaphore counting
@@ -15,7 +15,7 @@ import { whenReady } from './connection/readiness';
 import { EOFError, Empty, Full, ProcessError } from './errors';
 import { atExit } from './exit';
 import { native } from './native';
-import { dumpsParts, loads, register, type DumpedParts } from './reduction';
+import { dumpsParts, loads, loadsWhenReady, register, type DumpedParts } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
 import { kUntil, RETRY } from './synchronize/condition';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
@@ -287,6 +287,7 @@ function newChannel(): Channel {
   };
 }
 
+/** A received item; in an async get() the value may be a promise (its message names a module import() must load). */
 type Received = { value: unknown };
 
 const acceptedNow = Promise.resolve();
@@ -335,11 +336,11 @@ function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Receiv
   hint.maybeEmpty = false;
   if (!isPartial(started)) {
     channel.rlock.release();
-    return { value: loads(started.data, started.fds) };
+    return { value: loadsWhenReady(started.data, started.fds) };
   }
   return finishFrame(fd, started)
     .finally(() => channel.rlock.release())
-    .then((frame) => ({ value: loads(frame.data, frame.fds) }));
+    .then((frame) => ({ value: loadsWhenReady(frame.data, frame.fds) }));
 }
 
 /** Resolves after `ms` (0: the next turn of the loop); rejects with the signal's reason. */
@@ -402,7 +403,7 @@ async function receive(
     } finally {
       channel.rlock.release();
     }
-    if (frame !== null) return { value: loads(frame.data, frame.fds) };
+    if (frame !== null) return { value: loadsWhenReady(frame.data, frame.fds) };
     // Someone else took it: wait for data without the lock.
     hint.maybeEmpty = true;
     if (!block) return undefined;

@@ -1,4 +1,4 @@
-// What crosses a process boundary (API.md section 9; CPython's reduction.py):
+// What crosses a process boundary (docs/API.md section 9; CPython's reduction.py):
 // node:v8 structured serialization for data, functions and classes by
 // reference, Errors with their class and fields, and this package's own
 // objects through registered reducers that may carry file descriptors.
@@ -7,7 +7,14 @@ import * as v8 from 'node:v8';
 import { OutOfBandSerializer, outOfBandParts, readOutOfBand } from './out_of_band';
 
 import { SerializationError } from './errors';
-import { describeReference, findReference, loadReference, loadReferenceSync, type FunctionReference } from './reference';
+import {
+  describeReference,
+  findReference,
+  NeedsImport,
+  resolveReferenceAsync,
+  resolveReferenceSync,
+  type FunctionReference,
+} from './reference';
 
 export interface ReduceContext {
   /** Why the value is being serialized: a start method, or 'message' for pipes and queues. */
@@ -117,8 +124,11 @@ const JSON_NODE_LIMIT = 256;
 /** node:v8 with big buffers beside the body (out_of_band.ts). */
 const OUT_OF_BAND_PLAIN = 3;
 const OUT_OF_BAND_MARKED = 4;
-const PLAIN_TAG = Buffer.from([PLAIN]);
-const MARKED_TAG = Buffer.from([MARKED]);
+/** Marked, and some marker names a function or class: the receiver resolves references (maybe with import()). */
+const MARKED_REFS = 5;
+const OUT_OF_BAND_MARKED_REFS = 6;
+const tagBytes: Buffer[] = [];
+for (const tag of [PLAIN, MARKED, MARKED_REFS]) tagBytes[tag] = Buffer.from([tag]);
 
 /**
  * Whether JSON.parse(JSON.stringify(value)) gives back an equal value of the
@@ -220,6 +230,8 @@ function failure(where: string, value: unknown, why: string, purpose: string): S
 
 class Writer implements ReduceContext {
   readonly fds: number[] = [];
+  /** Whether a marker names a function or a class (the receiver must resolve it). */
+  references = false;
   readonly #memo = new Map<object, unknown>();
   constructor(readonly purpose: string) {}
 
@@ -342,7 +354,10 @@ class Writer implements ReduceContext {
     const ctor = error.constructor;
     if (typeof ctor === 'function' && !(ctor.name in builtinErrors && builtinErrors[ctor.name] === ctor)) {
       const found = findReference(ctor);
-      if ('module' in found) marker.ref = found;
+      if ('module' in found) {
+        marker.ref = found;
+        this.references = true;
+      }
     }
     props.name = error.name;
     props.message = error.message;
@@ -365,6 +380,7 @@ class Writer implements ReduceContext {
   #reference(fn: Function, where: string): FunctionReference {
     const found = findReference(fn);
     if ('reason' in found) throw failure(where, fn, found.reason, this.purpose);
+    this.references = true;
     return found;
   }
 
@@ -377,6 +393,7 @@ class Writer implements ReduceContext {
     if ('reason' in found) {
       throw failure(where, value, `its class ${ctor.name || '(anonymous)'} cannot be found by reference: ${found.reason}`, this.purpose);
     }
+    this.references = true;
     return found;
   }
 }
@@ -434,7 +451,8 @@ export function dumpsParts(value: unknown, purpose: string, where = ''): DumpedP
   }
   // The tag byte goes through the serializer: no copy of the body behind it.
   const serializer = new OutOfBandSerializer();
-  serializer.writeRawBytes(marked ? MARKED_TAG : PLAIN_TAG);
+  const tag = !marked ? PLAIN : writer.references ? MARKED_REFS : MARKED;
+  serializer.writeRawBytes(tagBytes[tag]);
   serializer.writeHeader();
   try {
     serializer.writeValue(value);
@@ -446,7 +464,8 @@ export function dumpsParts(value: unknown, purpose: string, where = ''): DumpedP
   }
   const body = serializer.releaseBuffer();
   if (serializer.segments.length === 0) return { parts: [body], length: body.byteLength, fds: writer.fds };
-  const parts = outOfBandParts(marked ? OUT_OF_BAND_MARKED : OUT_OF_BAND_PLAIN, body.subarray(1), serializer.segments);
+  const outOfBandTag = !marked ? OUT_OF_BAND_PLAIN : writer.references ? OUT_OF_BAND_MARKED_REFS : OUT_OF_BAND_MARKED;
+  const parts = outOfBandParts(outOfBandTag, body.subarray(1), serializer.segments);
   return { parts, length: parts.reduce((n, part) => n + part.byteLength, 0), fds: writer.fds };
 }
 
@@ -489,7 +508,20 @@ class Reader implements ReviveContext {
   }
 
   #function(ref: FunctionReference): Function {
-    return this.loaded.get(referenceKey(ref)) ?? loadReferenceSync(ref);
+    const loaded = this.loaded.get(referenceKey(ref));
+    if (loaded !== undefined) return loaded;
+    try {
+      return resolveReferenceSync(ref);
+    } catch (error) {
+      if (error instanceof NeedsImport) {
+        throw new SerializationError(
+          `cannot load ${describeReference(ref)} synchronously: ${error.message}; receive it with an async ` +
+            'call (recv(), get()), which imports it',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   #reviveMarker(marker: Marker): unknown {
@@ -554,39 +586,67 @@ function referenceKey(ref: FunctionReference): string {
   return `${ref.module}\u0000${ref.name ?? ''}`;
 }
 
-function decode(data: Uint8Array): { value: unknown; marked: boolean } {
-  if (data.length < 1) throw new SerializationError('empty message');
-  const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (buffer[0] === JSON_TEXT) return { value: JSON.parse(buffer.toString('utf8', 1)), marked: false };
-  if (buffer[0] === OUT_OF_BAND_PLAIN || buffer[0] === OUT_OF_BAND_MARKED) {
-    return { value: readOutOfBand(buffer), marked: buffer[0] === OUT_OF_BAND_MARKED };
-  }
-  return { value: v8.deserialize(buffer.subarray(1)), marked: buffer[0] === MARKED };
+interface Decoded {
+  value: unknown;
+  marked: boolean;
+  /** Some marker names a function or a class. */
+  references: boolean;
 }
 
-/** Deserializes synchronously (ES modules behind references load through require()). */
+function decode(data: Uint8Array): Decoded {
+  if (data.length < 1) throw new SerializationError('empty message');
+  const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const tag = buffer[0];
+  if (tag === JSON_TEXT) return { value: JSON.parse(buffer.toString('utf8', 1)), marked: false, references: false };
+  if (tag === OUT_OF_BAND_PLAIN || tag === OUT_OF_BAND_MARKED || tag === OUT_OF_BAND_MARKED_REFS) {
+    return { value: readOutOfBand(buffer), marked: tag !== OUT_OF_BAND_PLAIN, references: tag === OUT_OF_BAND_MARKED_REFS };
+  }
+  return { value: v8.deserialize(buffer.subarray(1)), marked: tag !== PLAIN, references: tag === MARKED_REFS };
+}
+
+/**
+ * Deserializes synchronously. References to ES modules resolve without
+ * import(): loaded ones, and in a fork child the functions it already has;
+ * a module with top-level await that this process never loaded needs the
+ * async form (SerializationError).
+ */
 export function loads(data: Uint8Array, fds: readonly number[] = []): unknown {
   const { value, marked } = decode(data);
   if (!marked) return value;
-  return new Reader(fds, new Map()).revive(value);
+  return new Reader(fds, noneLoaded).revive(value);
 }
 
-/** Deserializes, importing the modules that references name with import(). */
+/** Deserializes, importing with import() the modules that references name and nothing else can load. */
 export async function loadsAsync(data: Uint8Array, fds: readonly number[] = []): Promise<unknown> {
-  const { value, marked } = decode(data);
-  if (!marked) return value;
+  return loadsWhenReady(data, fds);
+}
+
+/**
+ * loadsAsync() without a promise when none is needed: only a message that
+ * names functions or classes may have to wait for import().
+ */
+export function loadsWhenReady(data: Uint8Array, fds: readonly number[] = []): unknown {
+  const decoded = decode(data);
+  if (!decoded.marked) return decoded.value;
+  if (!decoded.references) return new Reader(fds, noneLoaded).revive(decoded.value);
+  return reviveWithImports(decoded.value, fds);
+}
+
+async function reviveWithImports(value: unknown, fds: readonly number[]): Promise<unknown> {
   const references = new Map<string, FunctionReference>();
   collectReferences(value, references, new Set());
   const loaded = new Map<string, Function>();
   for (const [key, ref] of references) {
     try {
-      loaded.set(key, await loadReference(ref));
+      loaded.set(key, await resolveReferenceAsync(ref));
     } catch (error) {
       throw new SerializationError(`cannot load ${describeReference(ref)}: ${(error as Error).message}`, { cause: error });
     }
   }
   return new Reader(fds, loaded).revive(value);
 }
+
+const noneLoaded: ReadonlyMap<string, Function> = new Map();
 
 function collectReferences(value: unknown, into: Map<string, FunctionReference>, seen: Set<object>): void {
   if (value === null || typeof value !== 'object' || seen.has(value) || isLeafObject(value)) return;

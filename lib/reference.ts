@@ -1,4 +1,4 @@
-// Functions and classes by reference (DESIGN.md "Functions by reference"):
+// Functions and classes by reference (docs/ARCHITECTURE.md, "Serialization"):
 // for spawn and forkserver a function crosses as the module that exports it
 // and the export name, found without any registration by the user.
 import * as fs from 'node:fs';
@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { native } from './native';
-import { dynamicImport } from './util';
+import { dynamicImport, registerAtFork } from './util';
 
 /** Where a function can be found again in another process. */
 export interface FunctionReference {
@@ -30,7 +30,10 @@ export function findReference(fn: Function): FunctionReference | ReferenceFailur
   const cached = cache.get(fn);
   if (cached !== undefined) return cached;
   const found = lookUp(fn);
-  if ('module' in found) cache.set(fn, found);
+  if ('module' in found) {
+    cache.set(fn, found);
+    remember(found, fn);
+  }
   return found;
 }
 
@@ -157,14 +160,116 @@ export function describeReference(reference: FunctionReference): string {
   return `${reference.name ?? 'module.exports'} of ${reference.module}`;
 }
 
-/** Loads the module of a reference synchronously (CommonJS, or ES modules without top-level await). */
-export function loadReferenceSync(reference: FunctionReference): Function {
-  const filename = reference.module.startsWith('file:') ? fileURLToPath(reference.module) : reference.module;
-  return resolveReference(reference, requireHere(filename));
+/** Only import() can load the module of this reference here (top-level await, not loaded yet). */
+export class NeedsImport extends Error {}
+
+// ---------------------------------------------------------------------------
+// Resolving, in order of cost: functions this process already resolved or
+// sent; namespaces this process imported; require() (CommonJS, and ES
+// modules without top-level await); the function objects in this process's
+// heap, found by their definition site (an ES module still evaluating here,
+// as the main module is in a fork child taken mid-evaluation); import()
+// (async only: a module with top-level await).
+
+/** Functions by reference key, of this process and (inherited) of its parent before a fork. */
+const known = new Map<string, WeakRef<Function>>();
+/** Namespaces of ES modules this process imported: what require() cannot give for top-level await. */
+const namespaces = new Map<string, unknown>();
+/** Per module URL, its functions in this heap by definition site ('line:column'). */
+const byDefinition = new Map<string, Map<string, Function>>();
+
+function referenceKey(reference: FunctionReference): string {
+  return `${reference.module}\u0000${reference.name ?? ''}\u0000${reference.line}:${reference.column}`;
 }
 
-/** Loads the module of a reference the way its kind needs: import() for ES modules. */
-export async function loadReference(reference: FunctionReference): Promise<Function> {
-  if (!reference.module.startsWith('file:')) return loadReferenceSync(reference);
-  return resolveReference(reference, await dynamicImport(reference.module));
+function remember(reference: FunctionReference, fn: Function): Function {
+  known.set(referenceKey(reference), new WeakRef(fn));
+  return fn;
 }
+
+/** ES modules still evaluating in this process, as far as this package knows (see followEvaluation). */
+const evaluating = new Set<string>();
+
+/**
+ * Notes that `url` (the main module) is evaluating until its import()
+ * settles; then its namespace is remembered. A fork child taken meanwhile
+ * keeps it as evaluating for good: its copy of that evaluation never goes on.
+ */
+export function followEvaluation(url: string): void {
+  evaluating.add(url);
+  const done = (): void => {
+    evaluating.delete(url);
+  };
+  importModule(url).then(done, done);
+}
+
+/**
+ * import() that remembers the namespace of a file: URL, so that references
+ * into the module resolve without waiting later (the main module of spawn
+ * and forkserver children, which may await at top level).
+ */
+export async function importModule(specifier: string): Promise<unknown> {
+  const namespace = await dynamicImport(specifier);
+  if (specifier.startsWith('file:')) namespaces.set(specifier, namespace);
+  return namespace;
+}
+
+/** Resolves a reference without waiting; NeedsImport when only import() can load its module here. */
+export function resolveReferenceSync(reference: FunctionReference): Function {
+  const seen = known.get(referenceKey(reference))?.deref();
+  if (seen !== undefined) return seen;
+  if (!reference.module.startsWith('file:')) return remember(reference, resolveReference(reference, requireHere(reference.module)));
+  const imported = namespaces.get(reference.module);
+  if (imported !== undefined) return remember(reference, resolveReference(reference, imported));
+  let namespace: unknown;
+  try {
+    namespace = requireHere(fileURLToPath(reference.module));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_REQUIRE_ASYNC_MODULE' && !evaluating.has(reference.module)) {
+      // Top-level await: require() refuses it even once evaluated; import() does not.
+      throw new NeedsImport(`${reference.module} has top-level await`);
+    }
+    if (code !== 'ERR_REQUIRE_CYCLE_MODULE' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw error;
+    // Still evaluating in this process (the main module, here or in a fork
+    // child taken mid-evaluation, maybe waiting at a top-level await):
+    // import() would wait for the end of an evaluation that may never end
+    // here, but the functions are in the heap, with the module's state.
+    const found = functionsDefinedIn(reference.module).get(`${reference.line}:${reference.column}`);
+    if (found !== undefined) return remember(reference, found);
+    throw new Error(
+      `${describeReference(reference)} does not exist in this process yet: its module is still evaluating ` +
+        'here and had not defined it',
+    );
+  }
+  namespaces.set(reference.module, namespace);
+  return remember(reference, resolveReference(reference, namespace));
+}
+
+/** Resolves a reference, importing its module with import() when nothing else can load it. */
+export async function resolveReferenceAsync(reference: FunctionReference): Promise<Function> {
+  try {
+    return resolveReferenceSync(reference);
+  } catch (error) {
+    if (!(error instanceof NeedsImport)) throw error;
+  }
+  return remember(reference, resolveReference(reference, await importModule(reference.module)));
+}
+
+/** The functions this heap holds that `url` defined, by definition site; one heap walk per module and process. */
+function functionsDefinedIn(url: string): Map<string, Function> {
+  let index = byDefinition.get(url);
+  if (index === undefined) {
+    index = new Map();
+    for (const fn of native.functionsDefinedIn(url)) {
+      const origin = native.functionOrigin(fn);
+      if (origin !== null) index.set(`${origin.line}:${origin.column}`, fn);
+    }
+    byDefinition.set(url, index);
+  }
+  return index;
+}
+
+// What a fork child inherits of these caches is right for it (the same heap),
+// except the walks: the parent's heap went on changing after the child's copy.
+registerAtFork({ afterInChild: () => byDefinition.clear() });

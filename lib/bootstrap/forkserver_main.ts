@@ -9,7 +9,8 @@ import * as v8 from 'node:v8';
 import { setBootstrapping } from '../current';
 import { ALIVE_FD, CONFIG_FD, LISTENER_FD, type ServerConfig } from '../forkserver';
 import { assertForkAbi, native } from '../native';
-import { debug, dynamicImport } from '../util';
+import { importModule } from '../reference';
+import { debug } from '../util';
 import { runForkedChild } from './fork_child';
 import { captureNodeInternals } from './node_internals';
 import { readFrame } from '../popen/frame';
@@ -42,7 +43,7 @@ async function preload(config: ServerConfig): Promise<void> {
     setBootstrapping(true);
     try {
       if (viaRequire) require(specifier);
-      else await dynamicImport(specifier);
+      else await importModule(specifier);
     } catch (error) {
       // As Python's forkserver: a module that fails here is imported again,
       // and fails visibly, in each child that needs it.

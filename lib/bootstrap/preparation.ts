@@ -1,6 +1,7 @@
 // What a spawn or forkserver child is told before it runs (CPython's
 // spawn.get_preparation_data / prepare): who it is, who its parent is, the
 // parent's main module and working directory, and the process object.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as v8 from 'node:v8';
@@ -9,7 +10,7 @@ import { chooseMethod, setBootstrapping } from '../current';
 import { ParentProcess, Process, currentProcess, type ProcessSnapshot, type StartMethod } from '../process';
 import { dumps, loadsAsync } from '../reduction';
 import { adoptTracker, ensureRunning as ensureTracker } from '../resource_tracker';
-import { dynamicImport } from '../util';
+import { followEvaluation, importModule } from '../reference';
 
 export interface MainModule {
   kind: 'commonjs' | 'module';
@@ -48,8 +49,18 @@ export function mainModule(): MainModule | null {
   }
   const script = process.argv[1];
   if (typeof script !== 'string' || script === '' || process.execArgv.some(isEvalFlag)) return null;
-  const resolved = path.resolve(script);
+  const resolved = realMainPath(path.resolve(script));
   return isToolEntry(resolved) ? null : { kind: 'module', specifier: pathToFileURL(resolved).href };
+}
+
+/** The main module's path as Node loaded it: through symlinks unless --preserve-symlinks-main. */
+function realMainPath(resolved: string): string {
+  if (process.execArgv.includes('--preserve-symlinks-main')) return resolved;
+  try {
+    return fs.realpathSync(resolved);
+  } catch {
+    return resolved;
+  }
 }
 
 function isToolEntry(filename: string): boolean {
@@ -82,6 +93,15 @@ export function prepare(child: Process, method: StartMethod): { data: Buffer; fd
   };
   return { data: v8.serialize(preparation), fds: [...sent.fds, ensureTracker()] };
 }
+
+// An ES main module: while it evaluates, references into it resolve through
+// the functions in the heap (import() would wait for its end); once done,
+// through its namespace, in this process and in fork children taken later
+// (require() refuses a module with top-level await even when it is done).
+// In spawn and forkserver children the main script is this package's
+// bootstrap (CommonJS), so this does nothing there.
+const ownMain = mainModule();
+if (ownMain?.kind === 'module') followEvaluation(ownMain.specifier);
 
 export function readPreparation(data: Uint8Array): Preparation {
   return v8.deserialize(data) as Preparation;
@@ -116,7 +136,7 @@ async function importMain(main: MainModule | null): Promise<void> {
   setBootstrapping(true);
   try {
     if (main.kind === 'commonjs') require(main.specifier);
-    else await dynamicImport(main.specifier);
+    else await importModule(main.specifier);
   } finally {
     setBootstrapping(false);
   }

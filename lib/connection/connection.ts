@@ -1,4 +1,4 @@
-// Connection: messages over a stream socket (API.md section 3; CPython's
+// Connection: messages over a stream socket (docs/API.md section 3; CPython's
 // connection.Connection). Framing is Python's: a 4-byte big-endian length,
 // or -1 and an 8-byte length for messages of 2 GiB and more, then the bytes;
 // descriptors (SCM_RIGHTS) travel with a frame's first byte.
@@ -12,7 +12,7 @@
 import { BufferTooShort, EOFError, ProcessError } from '../errors';
 import { atExit } from '../exit';
 import { native } from '../native';
-import { dumpsParts, loads, register } from '../reduction';
+import { dumpsParts, loads, loadsWhenReady, register } from '../reduction';
 import { Fifo } from '../fifo';
 import { checkTimeout, registerAtFork } from '../util';
 import { forgetDescriptor, whenReady } from './readiness';
@@ -372,18 +372,18 @@ export class Connection {
       if (started !== null) {
         if (!isPartial(started)) {
           try {
-            return Promise.resolve(loads(started.data, started.fds));
+            return Promise.resolve(loadsWhenReady(started.data, started.fds));
           } catch (error) {
             return Promise.reject(error);
           }
         }
-        return this.#queueRead(() => finishFrame(this.#fd, started)).then((frame) => loads(frame.data, frame.fds));
+        return this.#queueRead(() => finishFrame(this.#fd, started)).then((frame) => loadsWhenReady(frame.data, frame.fds));
       }
       // Nothing there yet: wait before reading again (a read now would only
       // find nothing a second time).
-      return this.#nextFrame(undefined, true).then((frame) => loads(frame.data, frame.fds));
+      return this.#nextFrame(undefined, true).then((frame) => loadsWhenReady(frame.data, frame.fds));
     }
-    return this.#nextFrame().then((frame) => loads(frame.data, frame.fds));
+    return this.#nextFrame().then((frame) => loadsWhenReady(frame.data, frame.fds));
   }
 
   recvSync(): unknown {
