@@ -1,4 +1,4 @@
-// Twin of shared/seeds/000_370f212bd2f1655c.txt, the first example
+// Twin of seed note 000 (Vietnamese, "Process (tiến trình)"), the first example
 // ("Ví dụ"): add_199_to_value(number) run in two processes, one after the
 // other, with args (1,) and (111,). Each child sleeps 0.1 s, adds 199 and
 // prints "Processed number: 200" / "Processed number: 310". The return value

@@ -1,4 +1,4 @@
-// Twin of shared/seeds/002_e371cac5d514f731.txt, section 2, "Ví dụ với tham
+// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 2, "Ví dụ với tham
 // số (Arguments)": greeting('Nam', 0.5) in a child process, the arguments
 // given as args. (With 'fork' the child gets a copy of them; nothing is
 // pickled. The delay is in seconds, as in the seed.)

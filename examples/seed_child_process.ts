@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, section "Utilizing
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Utilizing
 // sub-processes": myProcessFunc() runs in a child process (in Python, with
 // its own GIL; here, with its own V8 heap and event loop), and the main
 // process prints its last line once join() has returned.

@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, sections "Lấy PID, name
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), sections "Lấy PID, name
 // của process" and "Getting current process" (the same two lines twice):
 // print(multiprocessing.current_process().pid) in the main process.
 import * as mp from '../lib/index';

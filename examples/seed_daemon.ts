@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, section "Daemon
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Daemon
 // processes": daemonProcess() runs in a daemonic child (daemon = true, set
 // before start()) that sleeps 3 s; the main process carries on and sleeps
 // 11 s, so the daemon finishes first. Had the main process ended earlier, the

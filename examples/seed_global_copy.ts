@@ -1,4 +1,4 @@
-// Twin of the notes on memory in shared/seeds/000_370f212bd2f1655c.txt
+// Twin of the notes on memory in seed note 000 (Vietnamese, "Process (tiến trình)")
 // ("Không chia sẻ biến toàn cục (global) giữa các process"),
 // 001_4517217938e51cb5.txt ("Starting a process using fork": a child has
 // the parent's global state as it was at the fork, but its own memory) and

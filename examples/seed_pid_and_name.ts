@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, section "Lấy PID, name của
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Lấy PID, name của
 // process": childTask() runs in a process named "My-child-process" and
 // prints its own pid and name (current_process() in the child is that
 // process), sleeps 3 s, and ends; main() prints its pid and joins it.

@@ -1,4 +1,4 @@
-// Twin of the seeds' Pool examples: shared/seeds/000_370f212bd2f1655c.txt
+// Twin of the seeds' Pool examples: seed note 000 (Vietnamese, "Process (tiến trình)")
 // (`with Pool(5) as p: print(p.map(f, [1, 2, 3]))`), 004_e8a46a8f95245dfe.txt
 // (a pool of 4 squaring [1..5]) and 001_4517217938e51cb5.txt: map with the
 // pid of each worker, apply_async with wait()/get(), and

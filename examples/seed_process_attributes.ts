@@ -1,4 +1,4 @@
-// Twin of shared/seeds/002_e371cac5d514f731.txt, sections 5 ("Thuộc tính của
+// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), sections 5 ("Thuộc tính của
 // tiến trình": name, pid, daemon, is_alive(), exitcode) and 6 ("Các tiện ích":
 // active_children(), cpu_count(), current_process(), parent_process()). The
 // seed lists them without code; this example shows each one:

@@ -1,4 +1,4 @@
-// Twin of shared/seeds/000_370f212bd2f1655c.txt, "Trao đổi các đối tượng
+// Twin of seed note 000 (Vietnamese, "Process (tiến trình)"), "Trao đổi các đối tượng
 // giữa các tiến trình": f(q) puts [42, None, 'hello'] on a Queue and the
 // parent prints q.get(); then the same object through a Pipe (the seed's
 // next item: "Pipe trả về một cặp đối tượng kết nối … hai chiều").

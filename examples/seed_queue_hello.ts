@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, "Các thao tác với pipe,
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), "Các thao tác với pipe,
 // queue hoặc worker": worker(queue) puts "Hello from child"; the parent
 // reads it (q.get()) before join(), as in the seed.
 import * as mp from '../lib/index';

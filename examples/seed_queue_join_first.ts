@@ -1,4 +1,4 @@
-// Twin of shared/seeds/004_e8a46a8f95245dfe.txt, "Черги (Queues)": the child
+// Twin of seed note 004 (Ukrainian, "Модуль multiprocessing"), "Черги (Queues)": the child
 // puts "Дані від процесу", the parent joins it FIRST and only then gets the
 // item — the child's queued item was written before it exited, so it is
 // there.

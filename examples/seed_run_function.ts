@@ -1,4 +1,4 @@
-// Twin of shared/seeds/002_e371cac5d514f731.txt, section 2 ("Chạy một hàm
+// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 2 ("Chạy một hàm
 // trong tiến trình"), the first example: task() runs in a child process and
 // takes 1 s; the main process says it is waiting and joins it.
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,6 +1,6 @@
-// Twin of shared/seeds/003_2fbf808f488bc537.txt, "Share state between
+// Twin of seed note 003 (English, "First things first: Theory"), "Share state between
 // processes" (Value and Array are process-safe, RawValue and RawArray have
-// no lock), and of shared/seeds/002_e371cac5d514f731.txt, best practice 5:
+// no lock), and of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), best practice 5:
 // share a big array through Array or SharedMemory instead of copying it.
 import * as mp from '../lib/index';
 

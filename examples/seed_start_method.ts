@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, section "Tùy chỉnh cách
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Tùy chỉnh cách
 // spawn process": set_start_method('fork') in the main process, then a child
 // reports the start method it was started with ("Start method: fork").
 import * as mp from '../lib/index';

@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, section "Subclassing
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Subclassing
 // processes": MyProcess extends Process, calls the parent constructor (the
 // seed's point: super().__init__() is required) and overrides run(), which
 // the child executes.

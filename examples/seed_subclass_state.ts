@@ -1,4 +1,4 @@
-// Twin of shared/seeds/002_e371cac5d514f731.txt, section 3 ("Mở rộng lớp
+// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 3 ("Mở rộng lớp
 // Process"): WorkerProcess extends Process, takes its own constructor
 // argument (calling super() first) and keeps it as state that run() uses in
 // the child: "Worker A-1 đang xử lý công việc...".

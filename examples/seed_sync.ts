@@ -1,4 +1,4 @@
-// Twin of shared/seeds/002_e371cac5d514f731.txt, section 7, "Đồng bộ hoá dữ
+// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 7, "Đồng bộ hoá dữ
 // liệu (Synchronization Primitives)": a Lock around a critical section
 // (`with lock:` is `using held = lock.holdSync()`), an RLock taken again by
 // its owner, a Semaphore(4) limiting "database connections", an Event one

@@ -1,4 +1,4 @@
-// Twin of shared/seeds/001_4517217938e51cb5.txt, section "Terminating a
+// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Terminating a
 // process": the child would sleep 20 s, but the main process terminates it
 // (SIGTERM) right after start(), so its second line is never printed.
 // Python joins the child at exit; here main() waits for it explicitly, with

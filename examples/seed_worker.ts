@@ -1,4 +1,4 @@
-// Twin of shared/seeds/004_e8a46a8f95245dfe.txt, section "Створення
+// Twin of seed note 004 (Ukrainian, "Модуль multiprocessing"), section "Створення
 // процесів": worker() runs in a separate process; start() launches it and
 // join() waits for it to finish.
 import * as mp from '../lib/index';

@@ -1,4 +1,4 @@
-// Start methods and contexts (API.md section 1; CPython's context.py).
+// Start methods and contexts (docs/API.md section 1; CPython's context.py).
 import { chooseMethod, chosenMethod } from './current';
 import { ProcessError } from './errors';
 import { setForkserverPreload } from './forkserver';
@@ -111,7 +111,7 @@ export class Context {
     throw new Error('cannot set start method of concrete context');
   }
 
-  // Everything else of the top level (API.md section 1). None of it depends
+  // Everything else of the top level (docs/API.md section 1). None of it depends
   // on the start method: a primitive, a queue or a shared value made here
   // crosses to children of any method.
   getAllStartMethods = getAllStartMethods;

@@ -1,4 +1,4 @@
-// The package's exception classes (API.md section 10), Python's names.
+// The package's exception classes (docs/API.md section 10), Python's names.
 
 export interface OsErrorInfo {
   errno?: number;

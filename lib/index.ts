@@ -1,4 +1,4 @@
-// multiprocessing for Node.js: the public API (API.md).
+// multiprocessing for Node.js: the public API (docs/API.md).
 // First and last: the package is compiled eagerly (bootstrap/eager_begin.ts).
 import './bootstrap/eager_begin';
 export {

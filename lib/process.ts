@@ -1,4 +1,4 @@
-// Process: Python's multiprocessing.Process (API.md section 2).
+// Process: Python's multiprocessing.Process (docs/API.md section 2).
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 

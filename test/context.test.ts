@@ -1,4 +1,4 @@
-// Start methods and contexts (API.md section 1).
+// Start methods and contexts (docs/API.md section 1).
 import * as assert from 'node:assert/strict';
 
 import * as mp from '../lib/index';

@@ -1,5 +1,5 @@
 // Pipe, Connection, Listener/Client, wait(), Queue, JoinableQueue and
-// SimpleQueue between processes of every start method (API.md sections 3
+// SimpleQueue between processes of every start method (docs/API.md sections 3
 // and 4; ports of CPython's _test_multiprocessing connection and queue
 // tests), and their rules in one process.
 import * as assert from 'node:assert/strict';

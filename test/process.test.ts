@@ -1,5 +1,5 @@
 // Process under every start method: lifecycle, exit codes, waiting,
-// identity, and the rules of API.md section 2. Targets are exported from
+// identity, and the rules of docs/API.md section 2. Targets are exported from
 // test/fixtures/targets.ts so that spawn and forkserver children find them.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

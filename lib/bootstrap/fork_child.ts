@@ -1,6 +1,6 @@
 // The fork child's path (CPython's BaseProcess._bootstrap): it starts inside
-// the parent's start() call and must never return from it (DESIGN.md fact
-// 6), so it runs the process object and exits from here.
+// the parent's start() call and must never return from it (fact 6
+// of docs/ARCHITECTURE.md), so it runs the process object and exits from here.
 import { inspect } from 'node:util';
 
 import { chooseMethod } from '../current';

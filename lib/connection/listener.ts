@@ -1,4 +1,4 @@
-// Listener and Client (API.md section 3; CPython's connection.Listener and
+// Listener and Client (docs/API.md section 3; CPython's connection.Listener and
 // Client) over AF_UNIX and AF_INET, with Python's HMAC challenge: the
 // listener challenges the client and then the client the listener, each
 // with 40 random bytes under a "{sha256}" prefix. Python 3.12+ speaks it as

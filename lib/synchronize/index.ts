@@ -1,4 +1,4 @@
-// The synchronization primitives (API.md section 5).
+// The synchronization primitives (docs/API.md section 5).
 export { Barrier, type BarrierOptions } from './barrier';
 export { Condition, type WaitOptions } from './condition';
 export { Event } from './event';

@@ -1,4 +1,4 @@
-// Lock, RLock, Semaphore, BoundedSemaphore (API.md section 5; CPython's
+// Lock, RLock, Semaphore, BoundedSemaphore (docs/API.md section 5; CPython's
 // synchronize.py), and how they cross process boundaries.
 import { ProcessError } from '../errors';
 import { register } from '../reduction';
