@@ -118,12 +118,8 @@ export class Condition {
 
   async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('The "fn" argument must be a function');
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+    await using _held = await this.hold();
+    return await fn();
   }
 
   holdSync(): Disposable {
