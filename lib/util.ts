@@ -107,3 +107,14 @@ export function isPipeOrSocket(fd: number): boolean | null {
   }
   return stat.isFIFO() || stat.isSocket();
 }
+
+/** What hold()/holdSync() return: releases once, at the end of a `using` or `await using` scope. */
+export function releaseOnce(release: () => void): Disposable & AsyncDisposable {
+  let held = true;
+  const dispose = (): void => {
+    if (!held) return;
+    held = false;
+    release();
+  };
+  return { [Symbol.dispose]: dispose, [Symbol.asyncDispose]: async () => dispose() };
+}

@@ -16,7 +16,7 @@ import { ProcessError } from '../errors';
 import { register } from '../reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
-import { checkSignal, checkTimeout } from '../util';
+import { checkSignal, checkTimeout, releaseOnce } from '../util';
 import { kCount, kHandle, kIsMine, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
 
 /** What an attempt given to [kUntil] returns to be tried again after the next wake-up. */
@@ -124,13 +124,12 @@ export class Condition {
 
   holdSync(): Disposable {
     this.acquireSync();
-    return this.#releaser();
+    return releaseOnce(() => this.release());
   }
 
   async hold(options?: { signal?: AbortSignal }): Promise<AsyncDisposable & Disposable> {
     await this.acquire({ signal: options?.signal });
-    const releaser = this.#releaser();
-    return { ...releaser, [Symbol.asyncDispose]: async () => releaser[Symbol.dispose]() };
+    return releaseOnce(() => this.release());
   }
 
   /**
@@ -348,17 +347,6 @@ export class Condition {
       this.#parked = new Set();
     }
     return this.#parked;
-  }
-
-  #releaser(): Disposable {
-    let held = true;
-    return {
-      [Symbol.dispose]: () => {
-        if (!held) return;
-        held = false;
-        this.release();
-      },
-    };
   }
 
   static {

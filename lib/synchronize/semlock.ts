@@ -7,7 +7,7 @@ import { ProcessError } from '../errors';
 import { atExit } from '../exit';
 import { native, type NativeSemLock } from '../native';
 import * as resourceTracker from '../resource_tracker';
-import { checkSignal, checkTimeout, registerAtFork } from '../util';
+import { checkSignal, checkTimeout, registerAtFork, releaseOnce } from '../util';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
 export const RECURSIVE_MUTEX = 0;
@@ -211,29 +211,13 @@ export abstract class SemLock {
   /** `using held = lock.holdSync()`: acquired now, released at the end of the scope. */
   holdSync(): Disposable {
     this.acquireSync();
-    let held = true;
-    return {
-      [Symbol.dispose]: () => {
-        if (!held) return;
-        held = false;
-        this.release();
-      },
-    };
+    return releaseOnce(() => this.release());
   }
 
   /** `await using held = await lock.hold()`: the async twin of holdSync(). */
   async hold(options?: { signal?: AbortSignal }): Promise<AsyncDisposable & Disposable> {
     await this.acquire({ signal: options?.signal });
-    let held = true;
-    const dispose = (): void => {
-      if (!held) return;
-      held = false;
-      this.release();
-    };
-    return {
-      [Symbol.dispose]: dispose,
-      [Symbol.asyncDispose]: async () => dispose(),
-    };
+    return releaseOnce(() => this.release());
   }
 
   [kIsMine](): boolean {
