@@ -270,6 +270,7 @@ function functionsDefinedIn(url: string): Map<string, Function> {
   return index;
 }
 
-// What a fork child inherits of these caches is right for it (the same heap),
-// except the walks: the parent's heap went on changing after the child's copy.
+// A fork child inherits these caches with the heap they point into, but an
+// index the parent built before the fork may miss functions the parent
+// defined after building it: the child walks its own heap again if need be.
 registerAtFork({ afterInChild: () => byDefinition.clear() });
