@@ -5,11 +5,11 @@
 // died. Fork children inherit the pipe; spawn and forkserver children are
 // handed it with their preparation data (bootstrap/preparation.ts).
 import { native } from './native';
+import { encodeRecord, type ResourceType } from './tracker_records';
 import { spawnNode } from './popen/command';
 import { debug } from './util';
 
-/** 'folder': a directory of this package's own (the forkserver's socket), removed without a warning. */
-export type ResourceType = 'shared_memory' | 'semaphore' | 'folder';
+export type { ResourceType } from './tracker_records';
 
 let trackerFd = -1;
 
@@ -35,18 +35,17 @@ export function unregister(name: string, type: ResourceType): void {
   if (trackerFd >= 0) send('UNREGISTER', name, type);
 }
 
-function send(command: string, name: string, type: ResourceType): void {
-  // One line, well under PIPE_BUF: the kernel writes it whole, never interleaved with another process's.
-  const line = Buffer.from(`${command}:${name}:${type}\n`);
+function send(command: 'REGISTER' | 'UNREGISTER', name: string, type: ResourceType): void {
+  const record = encodeRecord(command, name, type);
   try {
-    native.writeAll(ensureRunning(), line);
+    native.writeAll(ensureRunning(), record);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
     // The tracker died (someone killed it): a new one takes over from here.
     debug('resource tracker gone (EPIPE); starting another');
     native.closeFd(trackerFd);
     trackerFd = startTracker();
-    native.writeAll(trackerFd, line);
+    native.writeAll(trackerFd, record);
   }
 }
 

@@ -34,9 +34,11 @@ function systemError(error: unknown, path: string): Error {
 function checkName(name: unknown): string {
   if (typeof name !== 'string') throw new TypeError(`The "options.name" property must be a string; received ${typeof name}`);
   const bare = name.startsWith('/') ? name.slice(1) : name;
-  if (bare === '' || bare.includes('/') || bare.includes('\0') || Buffer.byteLength(bare) > NAME_MAX) {
+  // Control characters too: a name travels in records (the resource tracker's) and in messages to people.
+  if (bare === '' || bare.includes('/') || /[\u0000-\u001f\u007f]/.test(bare) || Buffer.byteLength(bare) > NAME_MAX) {
     throw new RangeError(
-      `The "options.name" property must be a shared memory name: 1 to ${NAME_MAX} bytes, no "/" but an optional leading one, no NUL; received ${JSON.stringify(name)}`,
+      `The "options.name" property must be a shared memory name: 1 to ${NAME_MAX} bytes, no "/" but an optional leading one, ` +
+        `no control characters; received ${JSON.stringify(name)}`,
     );
   }
   return bare;

@@ -1,34 +1,47 @@
 // The resource tracker process (`node resource_tracker_main.js`, started by
 // resource_tracker.ts in its own session, parented by init): it reads
-// "REGISTER|UNREGISTER:<name>:<type>" lines from descriptor 3 until every
-// writer is gone, then removes what is still registered and says so on
-// stderr, as CPython's tracker warns. It loads nothing but the addon.
+// REGISTER/UNREGISTER records (tracker_records.ts) from descriptor 3 until
+// every writer is gone, then removes what is still registered and says so
+// on stderr, as CPython's tracker warns. It loads nothing but the addon.
+// Only processes of its tree hold the pipe; even so a name is only ever a
+// name, and a folder is removed only if it is one of the package's own
+// temporary directories.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 import { native } from '../native';
+import { decodeRecords } from '../tracker_records';
 
 const INPUT_FD = 3;
 const cleaners: Record<string, (name: string) => void> = {
   shared_memory: (name) => native.shmUnlink(name),
   semaphore: (name) => native.semUnlink(name),
-  folder: (name) => fs.rmSync(name, { recursive: true }),
+  folder: (name) => {
+    if (!isOwnTemporaryDirectory(name)) throw new Error('not one of the package\'s temporary directories: left alone');
+    fs.rmSync(name, { recursive: true });
+  },
 };
+
+/** A directory mkdtemp made for the package (tmpdir/mp-<what>-XXXXXX), this user's, not a link. */
+function isOwnTemporaryDirectory(name: string): boolean {
+  if (path.dirname(name) !== os.tmpdir() || !/^mp-[a-z]+-[A-Za-z0-9]{6}$/.test(path.basename(name))) return false;
+  try {
+    const stat = fs.lstatSync(name, { bigint: true });
+    return stat.isDirectory() && Number(stat.uid) === process.getuid?.();
+  } catch {
+    return false;
+  }
+}
 /** Resources the package makes for itself, not the user: removed without a warning. */
 const quiet = new Set(['folder']);
 
 const registered = new Map<string, Set<string>>(Object.keys(cleaners).map((type) => [type, new Set<string>()]));
 
-function apply(line: string): void {
-  const first = line.indexOf(':');
-  const last = line.lastIndexOf(':');
-  if (first <= 0 || last === first) return warn(`resource_tracker: cannot read the line ${JSON.stringify(line)}`);
-  const command = line.slice(0, first);
-  const name = line.slice(first + 1, last);
-  const names = registered.get(line.slice(last + 1));
-  if (names === undefined) return warn(`resource_tracker: unknown resource type in ${JSON.stringify(line)}`);
-  if (command === 'REGISTER') names.add(name);
-  else if (command === 'UNREGISTER') names.delete(name);
-  else if (command !== 'PROBE') warn(`resource_tracker: unknown command in ${JSON.stringify(line)}`);
+function apply(record: { command: string; type: string; name: string }): void {
+  const names = registered.get(record.type) as Set<string>;
+  if (record.command === 'REGISTER') names.add(record.name);
+  else names.delete(record.name);
 }
 
 function warn(message: string): void {
@@ -39,9 +52,11 @@ function warn(message: string): void {
   }
 }
 
-function readAll(onLine: (line: string) => void): void {
+/** Applies every record until end of file; after bytes that are no record, only waits for the end. */
+function readAll(): void {
   const chunk = Buffer.allocUnsafe(65536);
-  let pending = '';
+  let pending = Buffer.alloc(0);
+  let readable = true;
   for (;;) {
     let n: number;
     try {
@@ -52,11 +67,14 @@ function readAll(onLine: (line: string) => void): void {
       throw error;
     }
     if (n === 0) return;
-    pending += chunk.toString('latin1', 0, n);
-    let end: number;
-    while ((end = pending.indexOf('\n')) >= 0) {
-      onLine(pending.slice(0, end));
-      pending = pending.slice(end + 1);
+    if (!readable) continue;
+    pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+    const { records, used, malformed } = decodeRecords(pending);
+    for (const record of records) apply(record);
+    pending = pending.subarray(used);
+    if (malformed !== null) {
+      warn(`resource_tracker: ${malformed}; the rest of the input is ignored`);
+      readable = false;
     }
   }
 }
@@ -85,5 +103,5 @@ function cleanUp(): void {
 // Python's tracker ignores these too: a Ctrl-C meant for the program must
 // not kill the one process that cleans up after it.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
-readAll(apply);
+readAll();
 cleanUp();
