@@ -476,6 +476,8 @@ class Reader implements ReviveContext {
   constructor(
     readonly fds: readonly number[],
     readonly loaded: ReadonlyMap<string, Function>,
+    /** False for data from a peer that did not prove it holds the authkey: no reference is resolved. */
+    readonly trusted = true,
   ) {}
 
   fd(index: number): number {
@@ -491,7 +493,9 @@ class Reader implements ReviveContext {
     if (isMarker(value)) return this.#reviveMarker(value);
     this.#memo.set(value, value);
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) if (i in value) value[i] = this.revive(value[i]);
+      // Keys, not indexes to length: a sparse array of a few bytes may claim a length of 2^32 - 1.
+      const array = value as unknown as Record<string, unknown>;
+      for (const key of Object.keys(array)) array[key] = this.revive(array[key]);
     } else if (value instanceof Map) {
       const entries = [...value];
       value.clear();
@@ -558,7 +562,7 @@ class Reader implements ReviveContext {
     const { props } = marker;
     const name = typeof props.name === 'string' ? props.name : 'Error';
     let error: Error;
-    if (marker.ref !== null) {
+    if (marker.ref !== null && this.trusted) {
       let cls: Function | undefined;
       try {
         cls = this.#function(marker.ref);
@@ -604,32 +608,97 @@ function decode(data: Uint8Array): Decoded {
   return { value: v8.deserialize(buffer.subarray(1)), marked: tag !== PLAIN, references: tag === MARKED_REFS };
 }
 
+export interface LoadOptions {
+  /**
+   * False for data from a peer that did not authenticate with an authkey:
+   * it may carry data only, and a function or class reference or one of
+   * the package's objects is a SerializationError before anything loads.
+   */
+  trusted?: boolean;
+}
+
 /**
  * Deserializes synchronously. References to ES modules resolve without
  * import(): loaded ones, and in a fork child the functions it already has;
  * a module with top-level await that this process never loaded needs the
  * async form (SerializationError).
  */
-export function loads(data: Uint8Array, fds: readonly number[] = []): unknown {
+export function loads(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): unknown {
   const { value, marked } = decode(data);
   if (!marked) return value;
+  if (options.trusted === false) return reviveUntrusted(value, fds);
   return new Reader(fds, noneLoaded).revive(value);
 }
 
 /** Deserializes, importing with import() the modules that references name and nothing else can load. */
-export async function loadsAsync(data: Uint8Array, fds: readonly number[] = []): Promise<unknown> {
-  return loadsWhenReady(data, fds);
+export async function loadsAsync(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): Promise<unknown> {
+  return loadsWhenReady(data, fds, options);
 }
 
 /**
  * loadsAsync() without a promise when none is needed: only a message that
  * names functions or classes may have to wait for import().
  */
-export function loadsWhenReady(data: Uint8Array, fds: readonly number[] = []): unknown {
+export function loadsWhenReady(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): unknown {
   const decoded = decode(data);
   if (!decoded.marked) return decoded.value;
+  // The sender's tag is a hint for trusted peers only.
+  if (options.trusted === false) return reviveUntrusted(decoded.value, fds);
   if (!decoded.references) return new Reader(fds, noneLoaded).revive(decoded.value);
   return reviveWithImports(decoded.value, fds);
+}
+
+function reviveUntrusted(value: unknown, fds: readonly number[]): unknown {
+  refuseNonData(value);
+  return new Reader(fds, noneLoaded, false).revive(value);
+}
+
+/**
+ * Throws SerializationError for the first marker that would load code or
+ * open an OS object (functions, classes, the package's objects) or that
+ * is not a marker this package writes. An error's class is not loaded:
+ * it revives as the built-in error of its name.
+ */
+function refuseNonData(root: unknown): void {
+  const seen = new Set<object>();
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object' || seen.has(value) || isLeafObject(value)) continue;
+    seen.add(value);
+    if (isMarker(value)) {
+      const kind: unknown = value[MARK];
+      if (kind !== 'err') {
+        throw new SerializationError(
+          `refused ${describeUntrustedMarker(value)} from a peer that did not authenticate with an authkey: ` +
+            'such a connection carries data only (give Listener and Client the same authkey to send functions, ' +
+            'classes and the package\'s objects)',
+        );
+      }
+    }
+    if (value instanceof Map) {
+      for (const [key, item] of value) pending.push(key, item);
+    } else if (value instanceof Set) {
+      for (const item of value) pending.push(item);
+    } else {
+      // Object.keys, not a loop to length: a sparse array claims any length for free.
+      for (const key of Object.keys(value)) pending.push((value as Record<string, unknown>)[key]);
+    }
+  }
+}
+
+function describeUntrustedMarker(marker: object): string {
+  const { [MARK]: kind, ref, id } = marker as { [MARK]: unknown; ref?: unknown; id?: unknown };
+  const named = (what: string): string => {
+    const target = ref as { module?: unknown; name?: unknown } | null | undefined;
+    if (target === null || typeof target !== 'object') return what;
+    const name = typeof target.name === 'string' ? target.name : 'module.exports';
+    return typeof target.module === 'string' ? `${what} (${name} of ${JSON.stringify(target.module)})` : what;
+  };
+  if (kind === 'fn') return named('a function reference');
+  if (kind === 'obj') return named('an instance of a class by reference');
+  if (kind === 'red') return `one of the package's objects${typeof id === 'string' ? ` (${JSON.stringify(id)})` : ''}`;
+  return 'an unknown marker';
 }
 
 async function reviveWithImports(value: unknown, fds: readonly number[]): Promise<unknown> {

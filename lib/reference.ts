@@ -214,16 +214,51 @@ export async function importModule(specifier: string): Promise<unknown> {
   return namespace;
 }
 
+// A module that sent a function runs its main guard again when it loads
+// here (`import.meta.url === pathToFileURL(process.argv[1]).href`). A
+// spawn child has a script in argv[1], so the guard is simply false; a
+// receiver run with `node -e`, from stdin or in the REPL has none, and the
+// guard would throw. Such a receiver gets the spawn bootstrap's path there
+// while the module loads, and its argv back afterwards.
+const placeholderScript = path.join(__dirname, 'bootstrap', 'spawn_main.js');
+
+function lendScriptArgument(): () => void {
+  if (process.argv.length >= 2 && typeof process.argv[1] === 'string') return () => {};
+  const length = process.argv.length;
+  process.argv[1] = placeholderScript;
+  return () => {
+    if (process.argv[1] === placeholderScript) process.argv.length = length;
+  };
+}
+
+function loadModule(specifier: string): unknown {
+  const giveBack = lendScriptArgument();
+  try {
+    return requireHere(specifier);
+  } finally {
+    giveBack();
+  }
+}
+
+async function importLoaning(specifier: string): Promise<unknown> {
+  const giveBack = lendScriptArgument();
+  try {
+    return await importModule(specifier);
+  } finally {
+    giveBack();
+  }
+}
+
 /** Resolves a reference without waiting; NeedsImport when only import() can load its module here. */
 export function resolveReferenceSync(reference: FunctionReference): Function {
   const seen = known.get(referenceKey(reference))?.deref();
   if (seen !== undefined) return seen;
-  if (!reference.module.startsWith('file:')) return remember(reference, resolveReference(reference, requireHere(reference.module)));
+  if (!reference.module.startsWith('file:')) return remember(reference, resolveReference(reference, loadModule(reference.module)));
   const imported = namespaces.get(reference.module);
   if (imported !== undefined) return remember(reference, resolveReference(reference, imported));
   let namespace: unknown;
   try {
-    namespace = requireHere(fileURLToPath(reference.module));
+    namespace = loadModule(fileURLToPath(reference.module));
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_REQUIRE_ASYNC_MODULE' && !evaluating.has(reference.module)) {
@@ -253,7 +288,7 @@ export async function resolveReferenceAsync(reference: FunctionReference): Promi
   } catch (error) {
     if (!(error instanceof NeedsImport)) throw error;
   }
-  return remember(reference, resolveReference(reference, await importModule(reference.module)));
+  return remember(reference, resolveReference(reference, await importLoaning(reference.module)));
 }
 
 /** The functions this heap holds that `url` defined, by definition site; one heap walk per module and process. */

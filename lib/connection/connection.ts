@@ -12,7 +12,7 @@
 import { BufferTooShort, EOFError, ProcessError } from '../errors';
 import { atExit } from '../exit';
 import { native } from '../native';
-import { dumpsParts, loads, loadsWhenReady, register } from '../reduction';
+import { dumpsParts, loads, loadsWhenReady, register, type LoadOptions } from '../reduction';
 import { Fifo } from '../fifo';
 import { checkTimeout, registerAtFork } from '../util';
 import { forgetDescriptor, whenReady } from './readiness';
@@ -299,12 +299,19 @@ const closeOnCollect = new FinalizationRegistry<{ fd: number; pid: number }>((he
 export interface ConnectionOptions {
   readable?: boolean;
   writable?: boolean;
+  /**
+   * Whether the peer is trusted to name code: received function and class
+   * references resolve and the package's objects revive. False for a peer
+   * that did not prove it holds the authkey (docs/SECURITY.md).
+   */
+  trusted?: boolean;
 }
 
 export class Connection {
   #fd: number;
   readonly #readable: boolean;
   readonly #writable: boolean;
+  readonly #load: LoadOptions;
   readonly #outbox: Outbox;
   /** The async read in progress: reads are taken one at a time, in call order. */
   #reading: Promise<unknown> = Promise.resolve();
@@ -317,8 +324,10 @@ export class Connection {
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
       throw new TypeError(`The "fd" argument must be a file descriptor; received ${String(fd)}`);
     }
-    const { readable = true, writable = true } = options;
+    const { readable = true, writable = true, trusted = true } = options;
     if (!readable && !writable) throw new TypeError('at least one of readable and writable must be true');
+    if (typeof trusted !== 'boolean') throw new TypeError('The "options.trusted" property must be a boolean');
+    this.#load = { trusted };
     this.#fd = fd;
     this.#readable = readable;
     this.#writable = writable;
@@ -336,6 +345,11 @@ export class Connection {
 
   get writable(): boolean {
     return this.#writable;
+  }
+
+  /** Whether received references resolve: false on a Listener/Client connection without an authkey. */
+  get trusted(): boolean {
+    return this.#load.trusted !== false;
   }
 
   fileno(): number {
@@ -372,23 +386,23 @@ export class Connection {
       if (started !== null) {
         if (!isPartial(started)) {
           try {
-            return Promise.resolve(loadsWhenReady(started.data, started.fds));
+            return Promise.resolve(loadsWhenReady(started.data, started.fds, this.#load));
           } catch (error) {
             return Promise.reject(error);
           }
         }
-        return this.#queueRead(() => finishFrame(this.#fd, started)).then((frame) => loadsWhenReady(frame.data, frame.fds));
+        return this.#queueRead(() => finishFrame(this.#fd, started)).then((frame) => loadsWhenReady(frame.data, frame.fds, this.#load));
       }
       // Nothing there yet: wait before reading again (a read now would only
       // find nothing a second time).
-      return this.#nextFrame(undefined, true).then((frame) => loadsWhenReady(frame.data, frame.fds));
+      return this.#nextFrame(undefined, true).then((frame) => loadsWhenReady(frame.data, frame.fds, this.#load));
     }
-    return this.#nextFrame().then((frame) => loadsWhenReady(frame.data, frame.fds));
+    return this.#nextFrame().then((frame) => loadsWhenReady(frame.data, frame.fds, this.#load));
   }
 
   recvSync(): unknown {
     const frame = this.#nextFrameSync();
-    return loads(frame.data, frame.fds);
+    return loads(frame.data, frame.fds, this.#load);
   }
 
   /** The next message's bytes; BufferTooShort (and no longer readable) if it is longer than maxLength. */
@@ -583,9 +597,16 @@ export class Connection {
   }
 
   static {
-    register<Connection, { fd: number; readable: boolean; writable: boolean }>('multiprocessing.Connection', Connection, {
-      reduce: (conn, context) => ({ fd: context.addFd(conn.fileno()), readable: conn.#readable, writable: conn.#writable }),
-      revive: (state, context) => new Connection(context.fd(state.fd), { readable: state.readable, writable: state.writable }),
+    // A connection handed on keeps its trust: an unauthenticated peer stays one in a child.
+    register<Connection, { fd: number; readable: boolean; writable: boolean; trusted: boolean }>('multiprocessing.Connection', Connection, {
+      reduce: (conn, context) => ({
+        fd: context.addFd(conn.fileno()),
+        readable: conn.#readable,
+        writable: conn.#writable,
+        trusted: conn.trusted,
+      }),
+      revive: (state, context) =>
+        new Connection(context.fd(state.fd), { readable: state.readable, writable: state.writable, trusted: state.trusted !== false }),
     });
   }
 }

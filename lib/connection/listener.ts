@@ -5,11 +5,11 @@
 // is; a pre-3.12 Python answers with a bare HMAC-MD5, which is accepted.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { AuthenticationError, BufferTooShort, ProcessError } from '../errors';
 import { native } from '../native';
+import { privateTempDir } from '../temp_dir';
 import { Connection } from './connection';
 import { forgetDescriptor, whenReady } from './readiness';
 
@@ -128,10 +128,25 @@ function checkInetAddress(address: unknown): [string, number] {
   return [address[0], port];
 }
 
-let listenerCount = 0;
-
+/** As Python's: a fresh name in this process's private (0700) directory, so no other user can connect. */
 function arbitraryUnixAddress(): string {
-  return path.join(os.tmpdir(), `mp-listener-${process.pid}-${++listenerCount}-${randomBytes(4).toString('hex')}`);
+  return path.join(privateTempDir(), `listener-${randomBytes(8).toString('hex')}`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+let warnedUnauthenticated = false;
+
+function warnUnauthenticated(host: string, port: number): void {
+  if (warnedUnauthenticated) return;
+  warnedUnauthenticated = true;
+  process.emitWarning(
+    `Listener on ${host || '0.0.0.0'}:${port} has no authkey: any host that reaches this port can connect and ` +
+      'send data to this process. Give Listener and Client the same authkey.',
+    { type: 'SecurityWarning', code: 'MP_UNAUTHENTICATED_LISTENER' },
+  );
 }
 
 async function closeOnFailure<T>(conn: Connection, work: () => Promise<T>): Promise<T> {
@@ -166,6 +181,7 @@ export class Listener {
       const bound = native.tcpListen(numericHost(host), port, Math.max(backlog, 1));
       this.#fd = bound.fd;
       this.#address = [host, bound.port];
+      if (this.#authkey === null && !isLoopback(numericHost(host))) warnUnauthenticated(host, bound.port);
     }
     native.setNonBlocking(this.#fd);
   }
@@ -184,8 +200,8 @@ export class Listener {
       if (this.#fd < 0) throw new ProcessError('the listener is closed');
       const fd = native.acceptNow(this.#fd);
       if (fd >= 0) {
-        const conn = new Connection(fd);
         const authkey = this.#authkey;
+        const conn = new Connection(fd, { trusted: authkey !== null });
         if (authkey === null) return conn;
         return closeOnFailure(conn, async () => {
           await deliverChallenge(conn, authkey);
@@ -222,11 +238,11 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
   let conn: Connection;
   if (family === 'AF_UNIX') {
     if (typeof address !== 'string') throw new TypeError('The "address" argument must be a socket path for AF_UNIX');
-    conn = new Connection(native.unixConnect(address));
+    conn = new Connection(native.unixConnect(address), { trusted: authkey !== null });
   } else {
     const [host, port] = checkInetAddress(address);
     const fd = native.tcpConnectStart(numericHost(host), port);
-    conn = new Connection(fd);
+    conn = new Connection(fd, { trusted: authkey !== null });
     await closeOnFailure(conn, async () => {
       await whenReady(fd, 'write');
       native.connectResult(fd);
