@@ -5,7 +5,9 @@
 // it alive exactly as long as some process maps or holds it: nothing is left
 // in /dev/shm, however the processes die.
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 
+import { SerializationError } from './errors';
 import { native } from './native';
 import type { ReduceContext, ReviveContext } from './reduction';
 import { registerAtFork } from './util';
@@ -149,16 +151,41 @@ export function reduceBlock(block: Block, context: ReduceContext): BlockState {
 }
 
 export function reviveBlock(state: BlockState, context: ReviveContext): Block {
+  // Nothing in the state is taken on trust: a mapping larger than its
+  // descriptor's file would end in SIGBUS at the first touch past the end.
+  const { token, arenaSize, offset, size } = state;
+  if (typeof token !== 'string' || !isSize(arenaSize) || arenaSize === 0 || !isSize(offset) || !isSize(size)) {
+    throw new SerializationError('a shared block with a malformed description');
+  }
+  if (offset + size > arenaSize) {
+    throw new SerializationError(`a shared block of ${size} bytes at ${offset} lies beyond its arena of ${arenaSize}`);
+  }
   const fd = context.fd(state.fd);
-  let arena = arenas.get(state.token);
+  let arena = arenas.get(token);
   if (arena !== undefined) {
     native.closeFd(fd);
   } else {
-    native.setInheritable(fd, false);
-    arena = { token: state.token, fd, size: state.arenaSize, buffer: native.mapShared(fd, state.arenaSize) };
+    try {
+      const held = fs.fstatSync(fd).size;
+      if (arenaSize > held) {
+        throw new SerializationError(`a shared block claims an arena of ${arenaSize} bytes; its descriptor holds ${held}`);
+      }
+      native.setInheritable(fd, false);
+      arena = { token, fd, size: arenaSize, buffer: native.mapShared(fd, arenaSize) };
+    } catch (error) {
+      native.closeFd(fd);
+      throw error;
+    }
     arenas.set(arena.token, arena);
   }
-  const block: Block = { arena, offset: state.offset, size: state.size };
+  if (offset + size > arena.size) {
+    throw new SerializationError(`a shared block of ${size} bytes at ${offset} lies beyond this process's arena of ${arena.size}`);
+  }
+  const block: Block = { arena, offset, size };
   escaped.add(block);
   return block;
+}
+
+function isSize(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

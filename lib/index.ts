@@ -36,8 +36,8 @@ export {
 } from './synchronize';
 export { registerAtFork, type AtForkHooks } from './util';
 export * as connection from './connection';
-export { Connection, Pipe, wait, type Waitable } from './connection';
-export { JoinableQueue, Queue, SimpleQueue, type GetOptions, type PutOptions } from './queues';
+export { Connection, Pipe, wait, type PipeOptions, type Waitable } from './connection';
+export { JoinableQueue, Queue, SimpleQueue, type GetOptions, type PutOptions, type QueueOptions } from './queues';
 export { AsyncResult, Pool, type CallbackOptions, type MapOptions, type PoolOptions, type TaskOptions } from './pool';
 export { SharedMemory, type SharedMemoryOptions } from './shared_memory';
 export { ShareableList, type ShareableListOptions, type ShareableValue } from './shareable_list';

@@ -44,6 +44,7 @@ function makeView(index: number, buffer: ArrayBufferLike, byteOffset: number, by
   const ctor = viewTypes[index] as unknown as ViewConstructor & { BYTES_PER_ELEMENT?: number };
   if (ctor === undefined || ctor === null) throw new TypeError(`unknown array type ${index} in a message`);
   const size = ctor.BYTES_PER_ELEMENT ?? 1;
+  if (byteLength % size !== 0) throw new TypeError(`a message has ${byteLength} bytes for an array of ${size}-byte elements`);
   if (byteOffset % size === 0) return new ctor(buffer, byteOffset, byteLength / size);
   const aligned = Buffer.allocUnsafe(byteLength);
   aligned.set(new Uint8Array(buffer, byteOffset, byteLength));
@@ -116,18 +117,23 @@ class OutOfBandDeserializer extends v8.DefaultDeserializer {
   }
 }
 
-/** Reads a message outOfBandParts() made (its tag byte included). */
+/** Reads a message outOfBandParts() made (its tag byte included); TypeError for one that is not. */
 export function readOutOfBand(data: Buffer): unknown {
+  if (data.byteLength < 9) throw new TypeError('a message is shorter than its prefix');
   const count = data.readUInt32BE(1);
   const bodyLength = data.readUInt32BE(5);
+  // Each segment has 8 bytes of prefix: a count the message cannot hold is a lie, found before any loop.
+  if (count > (data.byteLength - 9) / 8) throw new TypeError(`a message claims ${count} segments it cannot hold`);
   let at = 9 + 8 * count;
   at += pad8(at);
+  if (at + bodyLength > data.byteLength) throw new TypeError('a message is shorter than its body');
   const body = data.subarray(at, at + bodyLength);
   at += bodyLength;
   const segments = [];
   for (let i = 0; i < count; i++) {
     at += pad8(at);
     const byteLength = data.readDoubleBE(9 + 8 * i);
+    if (!Number.isSafeInteger(byteLength) || byteLength < 0) throw new TypeError(`a message claims a segment of ${byteLength} bytes`);
     if (at + byteLength > data.byteLength) throw new TypeError('a message is shorter than its segments');
     segments.push({ buffer: data.buffer, byteOffset: data.byteOffset + at, byteLength });
     at += byteLength;

@@ -7,6 +7,7 @@ import { ProcessError } from './errors';
 import { atExit } from './exit';
 import { native } from './native';
 import { SentinelWaiter } from './popen/sentinel';
+import { Revival } from './revival';
 import { checkSignal, checkTimeout, debug } from './util';
 
 /** A started child as the start method sees it (CPython's popen_* objects). */
@@ -67,8 +68,8 @@ export interface ProcessOptions {
 
 const knownOptions = new Set(['target', 'args', 'name', 'daemon']);
 
-/** True only while Process._makeMain() runs the constructor. */
-let constructingMain = false;
+/** What _makeMain() and _fromSnapshot() pass: a process object of this process, filled in by them. */
+const asCurrent = new Revival(null);
 
 export interface JoinOptions {
   signal?: AbortSignal;
@@ -89,17 +90,11 @@ export class Process {
   #closed = false;
   #isCurrent = false;
 
-  constructor(options: ProcessOptions = {}) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw new TypeError('The "options" argument must be an object');
-    }
-    for (const key of Object.keys(options)) {
-      if (!knownOptions.has(key)) {
-        throw new TypeError(`Unknown option "${key}": Process accepts target, args, name and daemon`);
-      }
-    }
-    const { target = null, args = [], name, daemon } = options;
-    if (constructingMain) {
+  constructor(options?: ProcessOptions);
+  /** @internal _makeMain()'s and _fromSnapshot()'s. */
+  constructor(revival: Revival<null>);
+  constructor(options: ProcessOptions | Revival<null> = {}) {
+    if (options === asCurrent) {
       this.#target = null;
       this.#args = [];
       this.#name = 'MainProcess';
@@ -110,6 +105,15 @@ export class Process {
       this.#isCurrent = true;
       return;
     }
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError('The "options" argument must be an object');
+    }
+    for (const key of Object.keys(options)) {
+      if (!knownOptions.has(key)) {
+        throw new TypeError(`Unknown option "${key}": Process accepts target, args, name and daemon`);
+      }
+    }
+    const { target = null, args = [], name, daemon } = options as ProcessOptions;
     if (target !== null && typeof target !== 'function') {
       throw new TypeError('The "target" option must be a function');
     }
@@ -333,13 +337,7 @@ export class Process {
   /** Rebuilds a process object in the child from _snapshot() (the constructor of a subclass does not run). */
   static _fromSnapshot(snapshot: ProcessSnapshot): Process {
     const cls = (snapshot.cls ?? Process) as typeof Process;
-    constructingMain = true;
-    let child: Process;
-    try {
-      child = Reflect.construct(Process, [], cls) as Process;
-    } finally {
-      constructingMain = false;
-    }
+    const child = Reflect.construct(Process, [asCurrent], cls) as Process;
     child.#name = snapshot.name;
     child.#daemon = snapshot.daemon;
     child.#identity = [...snapshot.identity];
@@ -366,12 +364,7 @@ export class Process {
 
   /** The main process's own object ('MainProcess'). */
   static _makeMain(): Process {
-    constructingMain = true;
-    try {
-      return new Process();
-    } finally {
-      constructingMain = false;
-    }
+    return new Process(asCurrent);
   }
 }
 

@@ -10,12 +10,25 @@
 // to read one frame that has begun to arrive, so a consumer killed while it
 // waits in get() holds nothing, and the others go on receiving. Frames are
 // read exactly (connection.ts): no reader buffers bytes of another's item.
-import { COALESCE_LIMIT, Connection, finishFrame, finishFrameSync, frameHeader, isPartial, startFrame } from './connection/connection';
+import {
+  COALESCE_LIMIT,
+  Connection,
+  finishFrame,
+  finishFrameSync,
+  frameHeader,
+  isPartial,
+  LARGEST_MESSAGE,
+  leftOutOfStep,
+  messageSizeLimit,
+  startFrame,
+  type Oversize,
+} from './connection/connection';
 import { whenReady } from './connection/readiness';
 import { EOFError, Empty, Full, ProcessError } from './errors';
 import { atExit } from './exit';
 import { native } from './native';
-import { dumpsParts, loads, loadsWhenReady, register, type DumpedParts } from './reduction';
+import { Revival } from './revival';
+import { dumpsParts, loads, loadsWhenReady, register, type DumpedParts, type LoadOptions } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
 import { kUntil, RETRY } from './synchronize/condition';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
@@ -277,15 +290,44 @@ interface Channel {
   wlock: Lock;
 }
 
-function newChannel(): Channel {
+export interface QueueOptions {
+  /** The longest item a reader accepts, serialized, in bytes (Connection's maxMessageSize). */
+  maxMessageSize?: number;
+}
+
+function checkQueueOptions(options: unknown): QueueOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  return options as QueueOptions;
+}
+
+function newChannel(options: QueueOptions): Channel {
+  const limit = messageSizeLimit(options.maxMessageSize, LARGEST_MESSAGE);
   const [a, b] = native.socketPair();
   return {
-    reader: new Connection(a, { writable: false }),
+    reader: new Connection(a, { writable: false, maxMessageSize: limit.maxLength }),
     writer: new Connection(b, { readable: false }),
     rlock: new Lock(),
     wlock: new Lock(),
   };
 }
+
+// A queue whose stream went out of step in this process (an item over
+// maxMessageSize, a bad header): every later read here fails at once.
+const brokenChannels = new WeakMap<Connection, string>();
+
+function frameLimit(channel: Channel): Oversize {
+  const broken = brokenChannels.get(channel.reader);
+  if (broken !== undefined) throw new ProcessError(`the queue is broken: ${broken}`);
+  return { maxLength: channel.reader.maxMessageSize, what: 'maxMessageSize' };
+}
+
+function noteFailure(channel: Channel, error: unknown): unknown {
+  if (leftOutOfStep(error) && !brokenChannels.has(channel.reader)) brokenChannels.set(channel.reader, (error as Error).message);
+  return error;
+}
+
+/** Frames of a queue carry descriptors its items' objects own; the others are closed. */
+const OWNED: LoadOptions = { ownsFds: true };
 
 /** A received item; in an async get() the value may be a promise (its message names a module import() must load). */
 type Received = { value: unknown };
@@ -318,14 +360,15 @@ const EMPTY = Symbol('empty');
 
 function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Received> | typeof EMPTY | undefined {
   const fd = channel.reader.fileno();
+  const limit = frameLimit(channel);
   if (nothingThere(fd, hint)) return EMPTY;
   if (!channel.rlock.acquireSync({ block: false })) return undefined;
   let started;
   try {
-    started = startFrame(fd);
+    started = startFrame(fd, limit);
   } catch (error) {
     channel.rlock.release();
-    throw error;
+    throw noteFailure(channel, error);
   }
   if (started === null || started === 'eof') {
     channel.rlock.release();
@@ -336,11 +379,12 @@ function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Receiv
   hint.maybeEmpty = false;
   if (!isPartial(started)) {
     channel.rlock.release();
-    return { value: loadsWhenReady(started.data, started.fds) };
+    return { value: loadsWhenReady(started.data, started.fds, OWNED) };
   }
-  return finishFrame(fd, started)
+  return finishFrame(fd, started, limit)
+    .catch((error: unknown) => Promise.reject(noteFailure(channel, error)))
     .finally(() => channel.rlock.release())
-    .then((frame) => ({ value: loadsWhenReady(frame.data, frame.fds) }));
+    .then((frame) => ({ value: loadsWhenReady(frame.data, frame.fds, OWNED) }));
 }
 
 /** Resolves after `ms` (0: the next turn of the loop); rejects with the signal's reason. */
@@ -397,13 +441,16 @@ async function receive(
     busy = 0;
     let frame;
     try {
-      const started = startFrame(fd);
+      const limit = frameLimit(channel);
+      const started = startFrame(fd, limit);
       if (started === 'eof') throw new EOFError('every writer of the queue is closed');
-      frame = started === null ? null : isPartial(started) ? await finishFrame(fd, started) : started;
+      frame = started === null ? null : isPartial(started) ? await finishFrame(fd, started, limit) : started;
+    } catch (error) {
+      throw noteFailure(channel, error);
     } finally {
       channel.rlock.release();
     }
-    if (frame !== null) return { value: loadsWhenReady(frame.data, frame.fds) };
+    if (frame !== null) return { value: loadsWhenReady(frame.data, frame.fds, OWNED) };
     // Someone else took it: wait for data without the lock.
     hint.maybeEmpty = true;
     if (!block) return undefined;
@@ -421,13 +468,16 @@ function receiveSync(channel: Channel, block: boolean, timeout: number | null): 
     if (!channel.rlock.acquireSync({ timeout: block ? left() : 0 })) return undefined;
     let frame;
     try {
-      const started = startFrame(fd);
+      const limit = frameLimit(channel);
+      const started = startFrame(fd, limit);
       if (started === 'eof') throw new EOFError('every writer of the queue is closed');
-      frame = started === null ? null : isPartial(started) ? finishFrameSync(fd, started) : started;
+      frame = started === null ? null : isPartial(started) ? finishFrameSync(fd, started, limit) : started;
+    } catch (error) {
+      throw noteFailure(channel, error);
     } finally {
       channel.rlock.release();
     }
-    if (frame !== null) return { value: loads(frame.data, frame.fds) };
+    if (frame !== null) return { value: loads(frame.data, frame.fds, OWNED) };
     if (!block || left() === 0) return undefined;
   }
 }
@@ -436,8 +486,6 @@ interface QueueParts extends Channel {
   maxsize: number;
   slots: BoundedSemaphore;
 }
-
-let revivingQueue: QueueParts | null = null;
 
 export class Queue<T = unknown> {
   readonly #channel: Channel;
@@ -448,17 +496,19 @@ export class Queue<T = unknown> {
   #closed = false;
   readonly #readHint: ReadHint = { maybeEmpty: true };
 
-  constructor(maxsize: number = 0) {
-    const parts = revivingQueue;
-    revivingQueue = null;
-    if (parts !== null) {
+  constructor(maxsize?: number, options?: QueueOptions);
+  /** @internal The reducers': around an existing channel. */
+  constructor(revival: Revival<QueueParts>);
+  constructor(maxsize: number | Revival<QueueParts> = 0, options: QueueOptions = {}) {
+    if (maxsize instanceof Revival) {
+      const { parts } = maxsize;
       this.#channel = parts;
       this.#maxsize = parts.maxsize;
       this.#slots = parts.slots;
       return;
     }
     this.#maxsize = checkMaxsize(maxsize);
-    this.#channel = newChannel();
+    this.#channel = newChannel(checkQueueOptions(options));
     this.#slots = new BoundedSemaphore(this.#maxsize);
   }
 
@@ -587,10 +637,7 @@ export class Queue<T = unknown> {
   static {
     register<Queue, QueueParts>('multiprocessing.Queue', Queue, {
       reduce: (q) => q.parts,
-      revive: (parts) => {
-        revivingQueue = parts;
-        return new Queue();
-      },
+      revive: (parts) => new Queue(new Revival(parts)),
     });
   }
 }
@@ -600,17 +647,17 @@ interface JoinableParts extends QueueParts {
   cond: Condition;
 }
 
-let revivingJoinable: JoinableParts | null = null;
-
 export class JoinableQueue<T = unknown> extends Queue<T> {
   readonly #unfinished: Semaphore;
   readonly #cond: Condition;
 
-  constructor(maxsize: number = 0) {
-    const parts = revivingJoinable;
-    revivingJoinable = null;
-    if (parts !== null) revivingQueue = parts;
-    super(maxsize);
+  constructor(maxsize?: number, options?: QueueOptions);
+  /** @internal The reducer's: around existing parts. */
+  constructor(revival: Revival<JoinableParts>);
+  constructor(maxsize: number | Revival<JoinableParts> = 0, options: QueueOptions = {}) {
+    const parts = maxsize instanceof Revival ? maxsize.parts : undefined;
+    if (maxsize instanceof Revival) super(maxsize);
+    else super(maxsize, options);
     this.#unfinished = parts?.unfinished ?? new Semaphore(0);
     this.#cond = parts?.cond ?? new Condition();
   }
@@ -641,25 +688,21 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   static {
     register<JoinableQueue, JoinableParts>('multiprocessing.JoinableQueue', JoinableQueue, {
       reduce: (q) => ({ ...q.parts, unfinished: q.#unfinished, cond: q.#cond }),
-      revive: (parts) => {
-        revivingJoinable = parts;
-        return new JoinableQueue();
-      },
+      revive: (parts) => new JoinableQueue(new Revival(parts)),
     });
   }
 }
-
-let revivingSimple: Channel | null = null;
 
 export class SimpleQueue<T = unknown> {
   readonly #channel: Channel;
   #closed = false;
   readonly #readHint: ReadHint = { maybeEmpty: true };
 
-  constructor() {
-    const parts = revivingSimple;
-    revivingSimple = null;
-    this.#channel = parts ?? newChannel();
+  constructor(options?: QueueOptions);
+  /** @internal The reducer's: around an existing channel. */
+  constructor(revival: Revival<Channel>);
+  constructor(options: QueueOptions | Revival<Channel> = {}) {
+    this.#channel = options instanceof Revival ? options.parts : newChannel(checkQueueOptions(options));
   }
 
   /** Writes the item now (blocking the thread while the pipe is full), under the write lock. */
@@ -695,10 +738,7 @@ export class SimpleQueue<T = unknown> {
   static {
     register<SimpleQueue, Channel>('multiprocessing.SimpleQueue', SimpleQueue, {
       reduce: (q) => q.#channel,
-      revive: (parts) => {
-        revivingSimple = parts;
-        return new SimpleQueue();
-      },
+      revive: (parts) => new SimpleQueue(new Revival(parts)),
     });
   }
 }

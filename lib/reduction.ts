@@ -4,6 +4,7 @@
 // objects through registered reducers that may carry file descriptors.
 import * as v8 from 'node:v8';
 
+import { native } from './native';
 import { OutOfBandSerializer, outOfBandParts, readOutOfBand } from './out_of_band';
 
 import { SerializationError } from './errors';
@@ -477,13 +478,18 @@ class Reader implements ReviveContext {
     readonly fds: readonly number[],
     readonly loaded: ReadonlyMap<string, Function>,
     /** False for data from a peer that did not prove it holds the authkey: no reference is resolved. */
-    readonly trusted = true,
+    readonly trusted: boolean,
+    /** Indexes of the descriptors a reducer took: each is taken once, by one owner. */
+    readonly claimed: Set<number>,
   ) {}
 
   fd(index: number): number {
-    const fd = this.fds[index];
-    if (fd === undefined) throw new SerializationError(`the message carries no descriptor number ${index}`);
-    return fd;
+    if (!Number.isInteger(index) || index < 0 || index >= this.fds.length) {
+      throw new SerializationError(`the message carries no descriptor number ${String(index)}`);
+    }
+    if (this.claimed.has(index)) throw new SerializationError(`descriptor number ${index} of the message is claimed twice`);
+    this.claimed.add(index);
+    return this.fds[index];
   }
 
   revive(value: unknown): unknown {
@@ -598,6 +604,15 @@ interface Decoded {
 }
 
 function decode(data: Uint8Array): Decoded {
+  try {
+    return decodeTagged(data);
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    throw new SerializationError(`a malformed message: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function decodeTagged(data: Uint8Array): Decoded {
   if (data.length < 1) throw new SerializationError('empty message');
   const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const tag = buffer[0];
@@ -605,6 +620,7 @@ function decode(data: Uint8Array): Decoded {
   if (tag === OUT_OF_BAND_PLAIN || tag === OUT_OF_BAND_MARKED || tag === OUT_OF_BAND_MARKED_REFS) {
     return { value: readOutOfBand(buffer), marked: tag !== OUT_OF_BAND_PLAIN, references: tag === OUT_OF_BAND_MARKED_REFS };
   }
+  if (tag !== PLAIN && tag !== MARKED && tag !== MARKED_REFS) throw new SerializationError(`a message with the unknown tag ${tag}`);
   return { value: v8.deserialize(buffer.subarray(1)), marked: tag !== PLAIN, references: tag === MARKED_REFS };
 }
 
@@ -615,6 +631,11 @@ export interface LoadOptions {
    * the package's objects is a SerializationError before anything loads.
    */
   trusted?: boolean;
+  /**
+   * The descriptors are the receiver's to own: those that no revived
+   * object took are closed, whether loading succeeds or fails.
+   */
+  ownsFds?: boolean;
 }
 
 /**
@@ -624,10 +645,14 @@ export interface LoadOptions {
  * async form (SerializationError).
  */
 export function loads(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): unknown {
-  const { value, marked } = decode(data);
-  if (!marked) return value;
-  if (options.trusted === false) return reviveUntrusted(value, fds);
-  return new Reader(fds, noneLoaded).revive(value);
+  const claimed = new Set<number>();
+  try {
+    const { value, marked } = decode(data);
+    if (!marked) return value;
+    return reviveSync(value, fds, options.trusted !== false, claimed);
+  } finally {
+    if (options.ownsFds === true) closeUnclaimed(fds, claimed);
+  }
 }
 
 /** Deserializes, importing with import() the modules that references name and nothing else can load. */
@@ -640,17 +665,42 @@ export async function loadsAsync(data: Uint8Array, fds: readonly number[] = [], 
  * names functions or classes may have to wait for import().
  */
 export function loadsWhenReady(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): unknown {
-  const decoded = decode(data);
-  if (!decoded.marked) return decoded.value;
-  // The sender's tag is a hint for trusted peers only.
-  if (options.trusted === false) return reviveUntrusted(decoded.value, fds);
-  if (!decoded.references) return new Reader(fds, noneLoaded).revive(decoded.value);
-  return reviveWithImports(decoded.value, fds);
+  const claimed = new Set<number>();
+  let result: unknown;
+  try {
+    const decoded = decode(data);
+    if (!decoded.marked) {
+      result = decoded.value;
+    } else if (options.trusted === false || !decoded.references) {
+      // The sender's tag is a hint for trusted peers only.
+      result = reviveSync(decoded.value, fds, options.trusted !== false, claimed);
+    } else {
+      result = reviveWithImports(decoded.value, fds, claimed);
+    }
+  } catch (error) {
+    if (options.ownsFds === true) closeUnclaimed(fds, claimed);
+    throw error;
+  }
+  if (options.ownsFds !== true) return result;
+  if (result instanceof Promise) return result.finally(() => closeUnclaimed(fds, claimed));
+  closeUnclaimed(fds, claimed);
+  return result;
 }
 
-function reviveUntrusted(value: unknown, fds: readonly number[]): unknown {
-  refuseNonData(value);
-  return new Reader(fds, noneLoaded, false).revive(value);
+function reviveSync(value: unknown, fds: readonly number[], trusted: boolean, claimed: Set<number>): unknown {
+  if (!trusted) refuseNonData(value);
+  return new Reader(fds, noneLoaded, trusted, claimed).revive(value);
+}
+
+function closeUnclaimed(fds: readonly number[], claimed: ReadonlySet<number>): void {
+  for (let index = 0; index < fds.length; index++) {
+    if (claimed.has(index)) continue;
+    try {
+      native.closeFd(fds[index]);
+    } catch {
+      // already closed: nothing to own
+    }
+  }
 }
 
 /**
@@ -701,7 +751,7 @@ function describeUntrustedMarker(marker: object): string {
   return 'an unknown marker';
 }
 
-async function reviveWithImports(value: unknown, fds: readonly number[]): Promise<unknown> {
+async function reviveWithImports(value: unknown, fds: readonly number[], claimed: Set<number>): Promise<unknown> {
   const references = new Map<string, FunctionReference>();
   collectReferences(value, references, new Set());
   const loaded = new Map<string, Function>();
@@ -712,7 +762,7 @@ async function reviveWithImports(value: unknown, fds: readonly number[]): Promis
       throw new SerializationError(`cannot load ${describeReference(ref)}: ${(error as Error).message}`, { cause: error });
     }
   }
-  return new Reader(fds, loaded).revive(value);
+  return new Reader(fds, loaded, true, claimed).revive(value);
 }
 
 const noneLoaded: ReadonlyMap<string, Function> = new Map();

@@ -1,6 +1,7 @@
 // Value, Array, RawValue and RawArray (CPython's sharedctypes.py): typed
 // numbers in the shared heap (heap.ts), with an optional lock that every
 // access of the synchronized wrappers takes, as Python's do.
+import { SerializationError } from './errors';
 import { allocate, freeWhenCollected, reduceBlock, reviveBlock, type Block, type BlockState } from './heap';
 import { register as registerReducer, registerForInstances, registerInstance, type ReduceContext, type ReviveContext } from './reduction';
 import { Lock, RLock } from './synchronize';
@@ -430,6 +431,10 @@ function reduceArray(array: SharedTypedArray, context: ReduceContext): ArrayStat
 
 function reviveArray(state: ArrayState, context: ReviveContext): SharedTypedArray {
   const block = reviveBlock(state.block, context);
+  const ctor = Object.prototype.hasOwnProperty.call(typedArrayOf, state.typecode) ? typedArrayOf[state.typecode] : undefined;
+  if (ctor === undefined || !Number.isSafeInteger(state.length) || state.length < 0 || state.length * ctor.BYTES_PER_ELEMENT > block.size) {
+    throw new SerializationError('a shared array whose type or length does not fit its block');
+  }
   const array = viewOf(state.typecode, block, state.length);
   blocks.set(array, { typecode: state.typecode, block });
   registerInstance(array, RAW_ARRAY_ID);

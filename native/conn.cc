@@ -122,13 +122,11 @@ Napi::Value SendSome(const Napi::CallbackInfo& info) {
   }
 }
 
-// recvSome(fd, buffer, offset, length, fdsOut | null) → bytes read (0 at
-// end-of-file), or -1 if nothing is there now. Received descriptors are
-// pushed onto fdsOut (or closed when it is null).
 // recvmsg with room for descriptors, without waiting, retried on EINTR:
 // bytes read, 0 at end-of-file (ECONNRESET included: the peer is gone), -1
 // when nothing is there now. Descriptors that came are close-on-exec and
-// appended to *received; *truncated says some did not fit.
+// appended to *received; *truncated says some did not fit (MSG_CTRUNC):
+// then every one that came is closed and none is appended.
 ssize_t RecvWithRights(Napi::Env env, int fd, uint8_t* data, size_t length, std::vector<int>* received, bool* truncated) {
   iovec iov{data, length};
   msghdr msg{};
@@ -146,16 +144,25 @@ ssize_t RecvWithRights(Napi::Env env, int fd, uint8_t* data, size_t length, std:
     if (errno == ECONNRESET) return 0;
     throw ErrnoError(env, errno, "recvmsg");
   }
+  *truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
   for (int got : rights::Received(&msg)) {
+    // More than fit: the message is broken, and none of it is kept.
+    if (*truncated) {
+      close(got);
+      continue;
+    }
 #if !defined(MSG_CMSG_CLOEXEC)
     SetCloexec(got);
 #endif
     received->push_back(got);
   }
-  *truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
   return n;
 }
 
+// recvSome(fd, buffer, offset, length, fdsOut | null) → bytes read (0 at
+// end-of-file), or -1 if nothing is there now. Received descriptors are
+// pushed onto fdsOut (or closed when it is null); EMSGSIZE when more came
+// than fit (all of them closed).
 Napi::Value RecvSome(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgInt(info, 0, "fd");
@@ -166,13 +173,13 @@ Napi::Value RecvSome(const Napi::CallbackInfo& info) {
   bool truncated = false;
   ssize_t n = RecvWithRights(env, fd, data, length, &received, &truncated);
   if (n < 0) return Napi::Number::New(env, -1);
+  if (truncated) throw ErrnoError(env, EMSGSIZE, "recvmsg");
   if (wantFds) {
     Napi::Array out = info[4].As<Napi::Array>();
     for (int got : received) out.Set(out.Length(), Napi::Number::New(env, got));
   } else {
     for (int got : received) close(got);
   }
-  if (truncated) throw ErrnoError(env, EMSGSIZE, "recvmsg");
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
@@ -198,8 +205,8 @@ Napi::Value RecvFrame(const Napi::CallbackInfo& info) {
   ssize_t n = RecvWithRights(env, fd, head, 4, &received, &truncated);
   if (n < 0) return env.Null();
   if (n == 0) return Napi::Boolean::New(env, false);
-  for (int got : received) fdsOut.Set(fdsOut.Length(), Napi::Number::New(env, got));
   if (truncated) throw ErrnoError(env, EMSGSIZE, "recvmsg");
+  for (int got : received) fdsOut.Set(fdsOut.Length(), Napi::Number::New(env, got));
   // The rest without a control buffer; -1 when nothing more is there now.
   auto more = [&](uint8_t* to, size_t want) -> ssize_t {
     for (;;) {

@@ -9,6 +9,8 @@
 // waits in an outbox that drains as the socket becomes writable, is written
 // synchronously at exit, and holds at most HIGH_WATER bytes before send()
 // blocks as Python's does.
+import { constants as bufferConstants } from 'node:buffer';
+
 import { BufferTooShort, EOFError, ProcessError } from '../errors';
 import { atExit } from '../exit';
 import { native } from '../native';
@@ -179,28 +181,89 @@ function readExactSync(fd: number, into: Uint8Array, offset: number, n: number, 
   return true;
 }
 
-function frameLength(head: Buffer, readMore: (into: Buffer) => boolean | Promise<boolean>): number | Promise<number> {
+// Errors after which the stream is out of step (a header was read and its
+// frame was not): the connection is marked broken, no later read is tried.
+const outOfStep = new WeakSet<Error>();
+
+function breaking<E extends Error>(error: E): E {
+  outOfStep.add(error);
+  return error;
+}
+
+/** Whether the read that threw `error` left the stream out of step. */
+export function leftOutOfStep(error: unknown): boolean {
+  return error instanceof Error && outOfStep.has(error);
+}
+
+function frameLength(head: Buffer, limit: Oversize, readMore: (into: Buffer) => boolean | Promise<boolean>): number | Promise<number> {
   const short = head.readInt32BE(0);
   if (short !== -1) {
-    if (short < 0) throw new ProcessError(`bad message length ${short}`);
+    if (short < 0) throw breaking(new ProcessError(`bad message length ${short}`));
+    if (short > limit.maxLength) throw tooLong(short, limit);
     return short;
   }
   const long = Buffer.allocUnsafe(8);
   const finish = (ok: boolean): number => {
     if (!ok) throw closedMidMessage();
     const n = long.readBigUInt64BE(0);
-    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProcessError(`bad message length ${n}`);
+    // Long headers are for 2 GiB and more only: a shorter one is no sender of ours.
+    if (n < BigInt(LONG_FRAME)) throw breaking(new ProcessError(`bad message length ${n} in a long header`));
+    if (n > BigInt(limit.maxLength)) throw tooLong(n, limit);
     return Number(n);
   };
   const r = readMore(long);
   return typeof r === 'boolean' ? finish(r) : r.then(finish);
 }
 
-/** The longest frame a reader accepts (longer ones are refused unread). */
-type Oversize = { maxLength: number };
+/** The longest frame a reader accepts (longer ones are refused unread); `what` names the limit. */
+export interface Oversize {
+  maxLength: number;
+  what: 'maxLength' | 'maxMessageSize';
+}
 
-function tooLong(length: number, maxLength: number): BufferTooShort {
-  return new BufferTooShort(`the message is ${length} bytes, longer than maxLength ${maxLength}`);
+/** Node's largest Buffer: no longer message can be received at all. */
+export const LARGEST_MESSAGE = bufferConstants.MAX_LENGTH;
+/** maxMessageSize of a connection whose peer did not authenticate (docs/SECURITY.md). */
+export const UNAUTHENTICATED_MESSAGE_SIZE = 64 << 20;
+
+/** The limit `value` (a maxMessageSize option) sets, checked. */
+export function messageSizeLimit(value: unknown, fallback: number, parameter = 'options.maxMessageSize'): Oversize {
+  if (value === undefined || value === null) return { maxLength: fallback, what: 'maxMessageSize' };
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`The "${parameter}" property must be a positive integer; received ${String(value)}`);
+  }
+  return { maxLength: Math.min(value, LARGEST_MESSAGE), what: 'maxMessageSize' };
+}
+
+function tooLong(length: number | bigint, limit: Oversize): Error {
+  if (limit.what === 'maxLength') {
+    return breaking(new BufferTooShort(`the message is ${length} bytes, longer than maxLength ${limit.maxLength}`));
+  }
+  return breaking(
+    new ProcessError(
+      `the message is ${length} bytes, more than maxMessageSize ${limit.maxLength}: refused unread, and the ` +
+        'connection is broken',
+    ),
+  );
+}
+
+function tooManyDescriptors(error: unknown): unknown {
+  if ((error as { code?: string }).code !== 'EMSGSIZE') return error;
+  return breaking(
+    new ProcessError('more than 64 descriptors came with one message: all were closed, and the connection is broken', {
+      cause: error,
+    }),
+  );
+}
+
+function closeAll(fds: readonly number[]): void {
+  for (const fd of fds) {
+    try {
+      native.closeFd(fd);
+    } catch {
+      // already closed
+    }
+  }
 }
 
 /** A frame whose first bytes are here and whose rest is still coming. */
@@ -218,9 +281,15 @@ interface PartialFrame {
  * whole frame, the beginning of one (to finish with finishFrame()), null
  * when no byte of a frame is there, 'eof' at end-of-file.
  */
-export function startFrame(fd: number, limit?: Oversize): Frame | PartialFrame | null | 'eof' {
+export function startFrame(fd: number, limit: Oversize): Frame | PartialFrame | null | 'eof' {
   const fds: number[] = [];
-  const got = native.recvFrame(fd, fds, limit === undefined ? -1 : limit.maxLength);
+  let got;
+  try {
+    got = native.recvFrame(fd, fds, limit.maxLength);
+  } catch (error) {
+    closeAll(fds);
+    throw tooManyDescriptors(error);
+  }
   if (got === null) return null;
   if (got === false) return 'eof';
   if (Buffer.isBuffer(got)) return { data: got, fds };
@@ -232,33 +301,41 @@ export function isPartial(frame: Frame | PartialFrame): frame is PartialFrame {
 }
 
 /** Reads the rest of a frame startFrame() began, waiting without blocking the event loop. */
-export async function finishFrame(fd: number, partial: PartialFrame, limit?: Oversize): Promise<Frame> {
+export async function finishFrame(fd: number, partial: PartialFrame, limit: Oversize): Promise<Frame> {
   const { head, fds } = partial;
-  if (partial.headGot < 4 && !(await readExact(fd, head, partial.headGot, 4 - partial.headGot, fds))) throw closedMidMessage();
-  let data = partial.data;
-  if (data === null) {
-    const length = await frameLength(head, (into) => readExact(fd, into, 0, 8, fds));
-    if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
-    data = Buffer.allocUnsafe(length);
+  try {
+    if (partial.headGot < 4 && !(await readExact(fd, head, partial.headGot, 4 - partial.headGot, fds))) throw closedMidMessage();
+    let data = partial.data;
+    if (data === null) {
+      const length = await frameLength(head, limit, (into) => readExact(fd, into, 0, 8, fds));
+      data = Buffer.allocUnsafe(length);
+    }
+    const left = data.byteLength - partial.dataGot;
+    if (left > 0 && !(await readExact(fd, data, partial.dataGot, left, fds))) throw closedMidMessage();
+    return { data, fds };
+  } catch (error) {
+    closeAll(fds);
+    throw tooManyDescriptors(error);
   }
-  const left = data.byteLength - partial.dataGot;
-  if (left > 0 && !(await readExact(fd, data, partial.dataGot, left, fds))) throw closedMidMessage();
-  return { data, fds };
 }
 
 /** finishFrame(), blocking the thread. */
-export function finishFrameSync(fd: number, partial: PartialFrame, limit?: Oversize): Frame {
+export function finishFrameSync(fd: number, partial: PartialFrame, limit: Oversize): Frame {
   const { head, fds } = partial;
-  if (partial.headGot < 4 && !readExactSync(fd, head, partial.headGot, 4 - partial.headGot, fds)) throw closedMidMessage();
-  let data = partial.data;
-  if (data === null) {
-    const length = frameLength(head, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
-    if (limit !== undefined && length > limit.maxLength) throw tooLong(length, limit.maxLength);
-    data = Buffer.allocUnsafe(length);
+  try {
+    if (partial.headGot < 4 && !readExactSync(fd, head, partial.headGot, 4 - partial.headGot, fds)) throw closedMidMessage();
+    let data = partial.data;
+    if (data === null) {
+      const length = frameLength(head, limit, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
+      data = Buffer.allocUnsafe(length);
+    }
+    const left = data.byteLength - partial.dataGot;
+    if (left > 0 && !readExactSync(fd, data, partial.dataGot, left, fds)) throw closedMidMessage();
+    return { data, fds };
+  } catch (error) {
+    closeAll(fds);
+    throw tooManyDescriptors(error);
   }
-  const left = data.byteLength - partial.dataGot;
-  if (left > 0 && !readExactSync(fd, data, partial.dataGot, left, fds)) throw closedMidMessage();
-  return { data, fds };
 }
 
 // ---------------------------------------------------------------------------
@@ -305,6 +382,12 @@ export interface ConnectionOptions {
    * that did not prove it holds the authkey (docs/SECURITY.md).
    */
   trusted?: boolean;
+  /**
+   * The longest message this end accepts, in bytes, checked before memory
+   * is reserved; a longer one is refused and the connection is broken.
+   * Default: Node's largest Buffer (4 GiB), 64 MiB when not trusted.
+   */
+  maxMessageSize?: number;
 }
 
 export class Connection {
@@ -312,6 +395,7 @@ export class Connection {
   readonly #readable: boolean;
   readonly #writable: boolean;
   readonly #load: LoadOptions;
+  readonly #messageLimit: Oversize;
   readonly #outbox: Outbox;
   /** The async read in progress: reads are taken one at a time, in call order. */
   #reading: Promise<unknown> = Promise.resolve();
@@ -327,7 +411,8 @@ export class Connection {
     const { readable = true, writable = true, trusted = true } = options;
     if (!readable && !writable) throw new TypeError('at least one of readable and writable must be true');
     if (typeof trusted !== 'boolean') throw new TypeError('The "options.trusted" property must be a boolean');
-    this.#load = { trusted };
+    this.#messageLimit = messageSizeLimit(options.maxMessageSize, trusted ? LARGEST_MESSAGE : UNAUTHENTICATED_MESSAGE_SIZE);
+    this.#load = { trusted, ownsFds: true };
     this.#fd = fd;
     this.#readable = readable;
     this.#writable = writable;
@@ -372,15 +457,20 @@ export class Connection {
     this.#sendFrame([bytes], bytes.byteLength, [], true);
   }
 
+  /** The longest message this end accepts (options.maxMessageSize). */
+  get maxMessageSize(): number {
+    return this.#messageLimit.maxLength;
+  }
+
   /** The next object; rejects with EOFError when the other end is closed and nothing is left. */
   recv(): Promise<unknown> {
     // A message already here, and no read before it: taken now.
     if (this.#readsPending === 0 && this.#fd >= 0 && this.#readable && this.#unreadable === null) {
       let started;
       try {
-        started = startFrame(this.#fd);
+        started = startFrame(this.#fd, this.#messageLimit);
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(this.#failed(error));
       }
       if (started === 'eof') return Promise.reject(new EOFError('the other end of the connection is closed'));
       if (started !== null) {
@@ -391,7 +481,10 @@ export class Connection {
             return Promise.reject(error);
           }
         }
-        return this.#queueRead(() => finishFrame(this.#fd, started)).then((frame) => loadsWhenReady(frame.data, frame.fds, this.#load));
+        const limit = this.#messageLimit;
+        return this.#queueRead(() => finishFrame(this.#fd, started, limit).catch((error: unknown) => Promise.reject(this.#failed(error)))).then(
+          (frame) => loadsWhenReady(frame.data, frame.fds, this.#load),
+        );
       }
       // Nothing there yet: wait before reading again (a read now would only
       // find nothing a second time).
@@ -408,11 +501,11 @@ export class Connection {
   /** The next message's bytes; BufferTooShort (and no longer readable) if it is longer than maxLength. */
   async recvBytes(maxLength?: number): Promise<Buffer> {
     const limit = checkMaxLength(maxLength);
-    return (await this.#nextFrame(limit)).data;
+    return bytesOnly(await this.#nextFrame(limit));
   }
 
   recvBytesSync(maxLength?: number): Buffer {
-    return this.#nextFrameSync(checkMaxLength(maxLength)).data;
+    return bytesOnly(this.#nextFrameSync(checkMaxLength(maxLength)));
   }
 
   /**
@@ -423,7 +516,7 @@ export class Connection {
   async recvBytesInto(buf: ArrayBufferView, offset: number = 0): Promise<number> {
     if (!ArrayBuffer.isView(buf)) throw new TypeError('The "buf" argument must be an ArrayBufferView');
     const target = asBytes(buf, offset, undefined);
-    const { data } = await this.#nextFrame();
+    const data = bytesOnly(await this.#nextFrame());
     if (data.byteLength > target.byteLength) {
       const error = new BufferTooShort(`the message is ${data.byteLength} bytes; ${target.byteLength} fit in the buffer`);
       (error as BufferTooShort & { received: Buffer }).received = data;
@@ -527,13 +620,25 @@ export class Connection {
     if (!outbox.draining) void drain(outbox);
   }
 
-  #nextFrame(limit?: Oversize, knownEmpty = false): Promise<Frame> {
+  /** The tighter of a read's maxLength and this connection's maxMessageSize. */
+  #limit(maxLength: Oversize | undefined): Oversize {
+    return maxLength !== undefined && maxLength.maxLength <= this.#messageLimit.maxLength ? maxLength : this.#messageLimit;
+  }
+
+  /** Marks the connection broken when `error` left the stream out of step; returns it. */
+  #failed(error: unknown): unknown {
+    if (leftOutOfStep(error) && this.#unreadable === null) this.#unreadable = (error as Error).message;
+    return error;
+  }
+
+  #nextFrame(maxLength?: Oversize, knownEmpty = false): Promise<Frame> {
     try {
       this.#checkReadable();
     } catch (error) {
       return Promise.reject(error);
     }
     const fd = this.#fd;
+    const limit = this.#limit(maxLength);
     return this.#queueRead(async () => {
       try {
         // Read what is there; when nothing is, wait for readiness first (a
@@ -547,8 +652,7 @@ export class Connection {
           return isPartial(started) ? await finishFrame(fd, started, limit) : started;
         }
       } catch (error) {
-        if (error instanceof BufferTooShort && limit !== undefined) this.#unreadable = error.message;
-        throw error;
+        throw this.#failed(error);
       }
     });
   }
@@ -563,11 +667,12 @@ export class Connection {
     return result;
   }
 
-  #nextFrameSync(limit?: Oversize): Frame {
+  #nextFrameSync(maxLength?: Oversize): Frame {
     this.#checkReadable();
     if (this.#readsPending > 0) {
       throw new ProcessError('an async recv() on this connection is in progress; a sync read now would take its message');
     }
+    const limit = this.#limit(maxLength);
     try {
       for (;;) {
         const started = startFrame(this.#fd, limit);
@@ -576,8 +681,7 @@ export class Connection {
         native.pollFd(this.#fd, false, null);
       }
     } catch (error) {
-      if (error instanceof BufferTooShort && limit !== undefined) this.#unreadable = error.message;
-      throw error;
+      throw this.#failed(error);
     }
   }
 
@@ -598,16 +702,26 @@ export class Connection {
 
   static {
     // A connection handed on keeps its trust: an unauthenticated peer stays one in a child.
-    register<Connection, { fd: number; readable: boolean; writable: boolean; trusted: boolean }>('multiprocessing.Connection', Connection, {
-      reduce: (conn, context) => ({
-        fd: context.addFd(conn.fileno()),
-        readable: conn.#readable,
-        writable: conn.#writable,
-        trusted: conn.trusted,
-      }),
-      revive: (state, context) =>
-        new Connection(context.fd(state.fd), { readable: state.readable, writable: state.writable, trusted: state.trusted !== false }),
-    });
+    register<Connection, { fd: number; readable: boolean; writable: boolean; trusted: boolean; maxMessageSize: number }>(
+      'multiprocessing.Connection',
+      Connection,
+      {
+        reduce: (conn, context) => ({
+          fd: context.addFd(conn.fileno()),
+          readable: conn.#readable,
+          writable: conn.#writable,
+          trusted: conn.trusted,
+          maxMessageSize: conn.#messageLimit.maxLength,
+        }),
+        revive: (state, context) =>
+          new Connection(context.fd(state.fd), {
+            readable: state.readable,
+            writable: state.writable,
+            trusted: state.trusted !== false,
+            maxMessageSize: state.maxMessageSize,
+          }),
+      },
+    );
   }
 }
 
@@ -616,13 +730,27 @@ function checkMaxLength(maxLength: unknown): Oversize | undefined {
   if (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 0) {
     throw new RangeError(`The "maxLength" argument must be a non-negative integer; received ${String(maxLength)}`);
   }
-  return { maxLength };
+  return { maxLength, what: 'maxLength' };
+}
+
+/** A frame read as bytes: descriptors that came with it have no owner, and are closed. */
+function bytesOnly(frame: Frame): Buffer {
+  closeAll(frame.fds);
+  return frame.data;
+}
+
+export interface PipeOptions {
+  /** The longest message either end accepts, in bytes (ConnectionOptions.maxMessageSize). */
+  maxMessageSize?: number;
 }
 
 /** Python's Pipe(duplex): two connected Connections; duplex false gives [read-only, write-only]. */
-export function Pipe(duplex: boolean = true): [Connection, Connection] {
+export function Pipe(duplex: boolean = true, options: PipeOptions = {}): [Connection, Connection] {
   if (typeof duplex !== 'boolean') throw new TypeError('The "duplex" argument must be a boolean');
+  if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  const { maxMessageSize } = options;
+  messageSizeLimit(maxMessageSize, LARGEST_MESSAGE);
   const [a, b] = native.socketPair();
-  if (duplex) return [new Connection(a), new Connection(b)];
-  return [new Connection(a, { writable: false }), new Connection(b, { readable: false })];
+  if (duplex) return [new Connection(a, { maxMessageSize }), new Connection(b, { maxMessageSize })];
+  return [new Connection(a, { writable: false, maxMessageSize }), new Connection(b, { readable: false, maxMessageSize })];
 }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { AuthenticationError, BufferTooShort, ProcessError } from '../errors';
 import { native } from '../native';
 import { privateTempDir } from '../temp_dir';
-import { Connection } from './connection';
+import { Connection, LARGEST_MESSAGE, messageSizeLimit } from './connection';
 import { forgetDescriptor, whenReady } from './readiness';
 
 export type Family = 'AF_UNIX' | 'AF_INET';
@@ -21,11 +21,21 @@ export interface ListenerOptions {
   family?: Family;
   backlog?: number;
   authkey?: Uint8Array | string | null;
+  /** The longest message an accepted connection takes (ConnectionOptions.maxMessageSize). */
+  maxMessageSize?: number;
 }
 
 export interface ClientOptions {
   family?: Family;
   authkey?: Uint8Array | string | null;
+  /** The longest message the connection takes (ConnectionOptions.maxMessageSize). */
+  maxMessageSize?: number;
+}
+
+/** Checks maxMessageSize now: bad input fails before anything is bound or connected. */
+function checkedMessageSize(options: { maxMessageSize?: number }): number | undefined {
+  messageSizeLimit(options.maxMessageSize, LARGEST_MESSAGE);
+  return options.maxMessageSize;
 }
 
 const CHALLENGE = Buffer.from('#CHALLENGE#');
@@ -162,6 +172,7 @@ export class Listener {
   readonly #family: Family;
   readonly #address: Address;
   readonly #authkey: Buffer | null;
+  readonly #maxMessageSize: number | undefined;
   #fd: number;
 
   /** Binds and listens at once: `address` is readable (port 0 gives the real port). */
@@ -169,6 +180,7 @@ export class Listener {
     if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
     this.#family = familyOf(address ?? undefined, options.family);
     this.#authkey = authkeyBytes(options.authkey);
+    this.#maxMessageSize = checkedMessageSize(options);
     const backlog = options.backlog ?? 1;
     if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`The "options.backlog" property must be a non-negative integer`);
     if (this.#family === 'AF_UNIX') {
@@ -201,7 +213,7 @@ export class Listener {
       const fd = native.acceptNow(this.#fd);
       if (fd >= 0) {
         const authkey = this.#authkey;
-        const conn = new Connection(fd, { trusted: authkey !== null });
+        const conn = new Connection(fd, { trusted: authkey !== null, maxMessageSize: this.#maxMessageSize });
         if (authkey === null) return conn;
         return closeOnFailure(conn, async () => {
           await deliverChallenge(conn, authkey);
@@ -235,14 +247,15 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
   if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
   const family = familyOf(address, options.family);
   const authkey = authkeyBytes(options.authkey);
+  const connectionOptions = { trusted: authkey !== null, maxMessageSize: checkedMessageSize(options) };
   let conn: Connection;
   if (family === 'AF_UNIX') {
     if (typeof address !== 'string') throw new TypeError('The "address" argument must be a socket path for AF_UNIX');
-    conn = new Connection(native.unixConnect(address), { trusted: authkey !== null });
+    conn = new Connection(native.unixConnect(address), connectionOptions);
   } else {
     const [host, port] = checkInetAddress(address);
     const fd = native.tcpConnectStart(numericHost(host), port);
-    conn = new Connection(fd, { trusted: authkey !== null });
+    conn = new Connection(fd, connectionOptions);
     await closeOnFailure(conn, async () => {
       await whenReady(fd, 'write');
       native.connectResult(fd);

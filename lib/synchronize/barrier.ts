@@ -3,6 +3,7 @@
 // two semaphores used as shared counters (read with getValue() under the
 // condition's lock).
 import { BrokenBarrierError } from '../errors';
+import { Revival } from '../revival';
 import { register } from '../reduction';
 import { checkTimeout } from '../util';
 import { Condition, kUntil, RETRY, waitArguments, type WaitOptions } from './condition';
@@ -31,7 +32,6 @@ interface BarrierParts {
   count: Semaphore;
 }
 
-let revivingParts: BarrierParts | null = null;
 
 function setCounter(counter: Semaphore, value: number): void {
   while (counter.acquireSync({ block: false }));
@@ -46,10 +46,12 @@ export class Barrier {
   readonly #state: Semaphore;
   readonly #count: Semaphore;
 
-  constructor(parties: number, options: BarrierOptions = {}) {
-    const parts = revivingParts;
-    revivingParts = null;
-    if (parts !== null) {
+  constructor(parties: number, options?: BarrierOptions);
+  /** @internal The reducer's: around existing parts. */
+  constructor(revival: Revival<BarrierParts>);
+  constructor(parties: number | Revival<BarrierParts>, options: BarrierOptions = {}) {
+    if (parties instanceof Revival) {
+      const { parts } = parties;
       ({ parties: this.#parties, action: this.#action, timeout: this.#timeout } = parts);
       this.#cond = parts.cond;
       this.#state = parts.state;
@@ -250,10 +252,7 @@ export class Barrier {
         state: b.#state,
         count: b.#count,
       }),
-      revive: (parts) => {
-        revivingParts = parts;
-        return new Barrier(parts.parties);
-      },
+      revive: (parts) => new Barrier(new Revival(parts)),
     });
   }
 }

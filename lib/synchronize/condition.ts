@@ -13,6 +13,7 @@
 // and every acquire is matched by one release. Event, Barrier and
 // JoinableQueue use [kUntil], which never holds the lock across an await.
 import { ProcessError } from '../errors';
+import { Revival } from '../revival';
 import { register } from '../reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
@@ -47,8 +48,6 @@ interface ConditionParts {
   wait: Semaphore;
 }
 
-let revivingParts: ConditionParts | null = null;
-
 const wokeNow = Promise.resolve(true);
 const timedOutNow = Promise.resolve(false);
 
@@ -77,10 +76,12 @@ export class Condition {
   #parked = new Set<Parked>();
   #parkedPid = 0;
 
-  constructor(lock?: Lock | RLock | null) {
-    const parts = revivingParts;
-    revivingParts = null;
-    if (parts !== null) {
+  constructor(lock?: Lock | RLock | null);
+  /** @internal The reducer's: around existing parts. */
+  constructor(revival: Revival<ConditionParts>);
+  constructor(lock?: Lock | RLock | null | Revival<ConditionParts>) {
+    if (lock instanceof Revival) {
+      const { parts } = lock;
       this.#lock = parts.lock;
       this.#sleeping = parts.sleeping;
       this.#woken = parts.woken;
@@ -352,10 +353,7 @@ export class Condition {
   static {
     register<Condition, ConditionParts>('multiprocessing.Condition', Condition, {
       reduce: (c) => ({ lock: c.#lock, sleeping: c.#sleeping, woken: c.#woken, wait: c.#wait }),
-      revive: (parts) => {
-        revivingParts = parts;
-        return new Condition();
-      },
+      revive: (parts) => new Condition(new Revival(parts)),
     });
   }
 }

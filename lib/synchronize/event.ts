@@ -1,6 +1,7 @@
 // Event between processes (CPython's synchronize.Event): a flag semaphore
 // guarded by a condition.
 import { register } from '../reduction';
+import { Revival } from '../revival';
 import { Condition, kUntil, RETRY, waitArguments, type WaitOptions } from './condition';
 import { RLock, Semaphore } from './locks';
 
@@ -9,15 +10,15 @@ interface EventParts {
   flag: Semaphore;
 }
 
-let revivingParts: EventParts | null = null;
-
 export class Event {
   readonly #cond: Condition;
   readonly #flag: Semaphore;
 
-  constructor() {
-    const parts = revivingParts;
-    revivingParts = null;
+  constructor();
+  /** @internal The reducer's: around existing parts. */
+  constructor(revival: Revival<EventParts>);
+  constructor(revival?: Revival<EventParts>) {
+    const parts = revival?.parts;
     // An RLock (CPython: a Lock) so that isSet()/set()/clear() called while an
     // async wait() of this same process holds the lock between its promise
     // and its continuation cannot deadlock this thread.
@@ -70,10 +71,7 @@ export class Event {
   static {
     register<Event, EventParts>('multiprocessing.Event', Event, {
       reduce: (e) => ({ cond: e.#cond, flag: e.#flag }),
-      revive: (parts) => {
-        revivingParts = parts;
-        return new Event();
-      },
+      revive: (parts) => new Event(new Revival(parts)),
     });
   }
 }

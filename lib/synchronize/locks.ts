@@ -2,12 +2,12 @@
 // synchronize.py), and how they cross process boundaries.
 import { ProcessError } from '../errors';
 import { register } from '../reduction';
+import { Revival } from '../revival';
 import {
   checkCount,
   kState,
   kValue,
   RECURSIVE_MUTEX,
-  reviveSemLock,
   SEM_VALUE_MAX,
   SEMAPHORE,
   SemLock,
@@ -16,8 +16,11 @@ import {
 
 /** A non-recursive lock shared between processes: any process may release it. */
 export class Lock extends SemLock {
-  constructor() {
-    super(SEMAPHORE, 1, 1);
+  constructor();
+  /** @internal The reducer's: around an existing semaphore. */
+  constructor(revival: Revival<SemLockState>);
+  constructor(revival?: Revival<SemLockState>) {
+    super(SEMAPHORE, 1, 1, revival);
   }
 
   /** Whether some process holds the lock now. */
@@ -28,18 +31,30 @@ export class Lock extends SemLock {
 
 /** A recursive lock: its owner (process and thread) may take it again, and only the owner releases it. */
 export class RLock extends SemLock {
-  constructor() {
-    super(RECURSIVE_MUTEX, 1, 1);
+  constructor();
+  /** @internal The reducer's: around an existing semaphore. */
+  constructor(revival: Revival<SemLockState>);
+  constructor(revival?: Revival<SemLockState>) {
+    super(RECURSIVE_MUTEX, 1, 1, revival);
   }
 }
 
-let nextIsBounded = false;
+/** BoundedSemaphore's initial value, as Semaphore's constructor receives it. */
+class Bounded {
+  constructor(readonly value: unknown) {}
+}
 
 export class Semaphore extends SemLock {
-  constructor(value: number = 1) {
-    const bounded = nextIsBounded;
-    nextIsBounded = false;
-    const initial = checkCount(value, 'value');
+  constructor(value?: number);
+  /** @internal The reducer's (around an existing semaphore) and BoundedSemaphore's. */
+  constructor(value: Revival<SemLockState> | Bounded);
+  constructor(value: number | Revival<SemLockState> | Bounded = 1) {
+    if (value instanceof Revival) {
+      super(SEMAPHORE, 0, 0, value);
+      return;
+    }
+    const bounded = value instanceof Bounded;
+    const initial = checkCount(bounded ? value.value : value, 'value');
     super(SEMAPHORE, initial, bounded ? initial : SEM_VALUE_MAX);
   }
 
@@ -58,9 +73,11 @@ export class Semaphore extends SemLock {
 
 /** A semaphore that may not be released above its initial value. */
 export class BoundedSemaphore extends Semaphore {
-  constructor(value: number = 1) {
-    nextIsBounded = true;
-    super(value);
+  constructor(value?: number);
+  /** @internal The reducer's: around an existing semaphore. */
+  constructor(revival: Revival<SemLockState>);
+  constructor(value: number | Revival<SemLockState> = 1) {
+    super(value instanceof Revival ? value : new Bounded(value));
   }
 
   override release(n: number = 1): void {
@@ -82,6 +99,6 @@ function checkReleaseCount(n: unknown): void {
 for (const cls of [Lock, RLock, Semaphore, BoundedSemaphore] as const) {
   register<SemLock, SemLockState>(`multiprocessing.${cls.name}`, cls, {
     reduce: (lock) => lock[kState](),
-    revive: (state) => reviveSemLock(cls as new () => SemLock, state),
+    revive: (state) => new cls(new Revival(state)),
   });
 }

@@ -3,6 +3,7 @@
 // and BoundedSemaphore. Uncontended acquire/release run in JavaScript with
 // Atomics on the semaphore's own words where glibc's layout allows
 // (native/semlock.cc); everything that may block goes to the native layer.
+import { Revival } from '../revival';
 import { ProcessError } from '../errors';
 import { atExit } from '../exit';
 import { native, type NativeSemLock } from '../native';
@@ -87,17 +88,6 @@ registerAtFork({
 
 // ---------------------------------------------------------------------------
 
-let revivingState: SemLockState | null = null;
-
-/** Builds an instance of `cls` around an existing semaphore (the reducers' revive). */
-export function reviveSemLock<T extends SemLock>(cls: new () => T, state: SemLockState): T {
-  revivingState = state;
-  try {
-    return new cls();
-  } finally {
-    revivingState = null;
-  }
-}
 
 export function checkCount(value: unknown, name: string): number {
   if (typeof value !== 'number') throw new TypeError(`The "${name}" argument must be a number; received ${typeof value}`);
@@ -127,10 +117,10 @@ export abstract class SemLock {
   /** The process #count belongs to: a fork child starts with none held. */
   #ownerPid = 0;
 
-  protected constructor(kind: number, value: number, maxvalue: number) {
-    const state = revivingState;
-    revivingState = null;
-    if (state !== null) {
+  /** `revival`: around an existing semaphore (the reducers' revive), whatever the other arguments say. */
+  protected constructor(kind: number, value: number, maxvalue: number, revival?: Revival<SemLockState>) {
+    const state = revival?.parts;
+    if (state !== undefined) {
       this.#handle = new native.SemLock(0, state.name);
       this.#kind = state.kind;
       this.#maxvalue = state.maxvalue;
