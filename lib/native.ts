@@ -84,7 +84,7 @@ export interface NativeBinding {
   /** mmap(MAP_SHARED) of `size` bytes at `offset`; unmapped with its backing store. */
   mapShared(fd: number, size: number, offset?: number): ArrayBuffer;
   /** Detaches the ArrayBuffer of mapShared(): every view reads as empty. */
-  unmapShared(buffer: ArrayBuffer): void;
+  releaseShared(buffer: ArrayBuffer): void;
   /** A close-on-exec descriptor of `size` bytes of nameless shareable memory. */
   anonymousShared(size: number): number;
   fdSize(fd: number): number;

@@ -142,15 +142,18 @@ export class SharedMemory {
   }
 
   /**
-   * Unmaps this process's view. Buffers taken from `buf` read as empty
-   * afterwards instead of reaching unmapped memory. The segment stays for
-   * other processes until unlink(). Closing twice does nothing.
+   * Lets go of this process's view of the segment at once. Buffers taken
+   * from `buf` before, and native work still using one (zlib, crypto, fs
+   * on the threadpool), then see private zero pages instead of the segment:
+   * nothing reaches unmapped memory, and the address range is given back
+   * when the last of them is collected. The segment stays for other
+   * processes until unlink(). Closing twice does nothing.
    */
   close(): void {
     const mapping = this.#mapping;
     if (mapping === null) return;
     this.#mapping = null;
-    native.unmapShared(mapping.arrayBuffer);
+    native.releaseShared(mapping.arrayBuffer);
   }
 
   /** Removes the name (once, by one process); mappings stay valid until closed. */

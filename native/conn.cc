@@ -449,7 +449,13 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     }
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
     uv_loop_t* loop;
-    napi_get_uv_event_loop(env, &loop);
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "napi_get_uv_event_loop failed");
+    // uv_poll_init sets O_NONBLOCK on the open file description, which
+    // other processes may share (a queue's socket, a descriptor a Python
+    // or C reader also holds): their blocking reads would get EAGAIN. Our
+    // own reads never depend on it (MSG_DONTWAIT), so the flags go back.
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) throw ErrnoError(env, errno, "fcntl");
     poll_ = new uv_poll_t;
     int err = uv_poll_init(loop, poll_, fd);
     if (err != 0) {
@@ -458,6 +464,11 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
       throw ErrnoError(env, -err, "uv_poll_init");
     }
     poll_->data = this;
+    if ((flags & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, flags) != 0) {
+      int saved = errno;
+      CloseHandle();
+      throw ErrnoError(env, saved, "fcntl");
+    }
   }
 
   ~IoWatcher() override { CloseHandle(); }

@@ -118,14 +118,22 @@ Napi::Value ShmUnlink(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// One mapping handed to JavaScript. Its ArrayBuffer's finalizer unmaps it
-// unless unmapShared() did so already; the registry finds it from the
-// ArrayBuffer's address, and forgets it at unmapShared() (the address may be
-// mapped again before the finalizer runs).
+// One mapping handed to JavaScript. Its address range belongs to its
+// ArrayBuffer until the finalizer unmaps it: releaseShared() only swaps the
+// shared pages for private anonymous ones, so the range is never reused
+// while a view, or native work on the threadpool (zlib, crypto, fs), may
+// still reach it. The registry finds a mapping from its ArrayBuffer's
+// address.
+#if defined(MAP_NORESERVE)
+constexpr int kNoReserve = MAP_NORESERVE;
+#else
+constexpr int kNoReserve = 0;
+#endif
+
 struct Mapping {
   void* addr;
   size_t length;
-  bool unmapped;
+  bool released;
 };
 
 std::mutex g_mappingsMutex;
@@ -137,11 +145,10 @@ std::unordered_map<void*, Mapping*>& Mappings() {
 void FinalizeMapping(Napi::Env, void*, Mapping* mapping) {
   {
     std::lock_guard<std::mutex> lock(g_mappingsMutex);
-    if (!mapping->unmapped) {
-      munmap(mapping->addr, mapping->length);
-      auto found = Mappings().find(mapping->addr);
-      if (found != Mappings().end() && found->second == mapping) Mappings().erase(found);
-    }
+    // Nothing to tell anyone if this fails: the range is only address space now.
+    (void)munmap(mapping->addr, mapping->length);
+    auto found = Mappings().find(mapping->addr);
+    if (found != Mappings().end() && found->second == mapping) Mappings().erase(found);
   }
   delete mapping;
 }
@@ -169,26 +176,26 @@ Napi::Value MapShared(const Napi::CallbackInfo& info) {
   }
 }
 
-// unmapShared(arrayBuffer): unmaps now and detaches the ArrayBuffer, so that
-// every view reads as empty and none can reach the unmapped memory.
-Napi::Value UnmapShared(const Napi::CallbackInfo& info) {
+// releaseShared(arrayBuffer): lets go of the shared pages now, atomically
+// replacing them with private zero pages (MAP_FIXED) instead of unmapping:
+// a view kept by JavaScript, or a threadpool job still reading it, finds
+// zeros rather than unmapped memory (SIGSEGV). The ArrayBuffer is not
+// detached (that could free the range under such a job); its finalizer
+// unmaps the range. Releasing twice does nothing.
+Napi::Value ReleaseShared(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsArrayBuffer()) {
     throw Napi::TypeError::New(info.Env(), "The \"buffer\" argument must be an ArrayBuffer");
   }
   Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
   if (buffer.IsDetached() || buffer.ByteLength() == 0) return info.Env().Undefined();
-  {
-    std::lock_guard<std::mutex> lock(g_mappingsMutex);
-    auto found = Mappings().find(buffer.Data());
-    if (found != Mappings().end()) {
-      Mapping* mapping = found->second;
-      Mappings().erase(found);
-      if (munmap(mapping->addr, mapping->length) != 0) ThrowErrno(info.Env(), "munmap");
-      mapping->unmapped = true;
-    }
-  }
-  // No JavaScript runs between the munmap and this; the finalizer may run within it.
-  buffer.Detach();
+  std::lock_guard<std::mutex> lock(g_mappingsMutex);
+  auto found = Mappings().find(buffer.Data());
+  if (found == Mappings().end() || found->second->released) return info.Env().Undefined();
+  Mapping* mapping = found->second;
+  void* replaced = mmap(mapping->addr, mapping->length, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | kNoReserve, -1, 0);
+  if (replaced == MAP_FAILED) ThrowErrno(info.Env(), "mmap");
+  mapping->released = true;
   return info.Env().Undefined();
 }
 
@@ -246,7 +253,7 @@ void InitShm(Napi::Env env, Napi::Object exports) {
   exports.Set("shmOpen", Napi::Function::New(env, ShmOpen, "shmOpen"));
   exports.Set("shmUnlink", Napi::Function::New(env, ShmUnlink, "shmUnlink"));
   exports.Set("mapShared", Napi::Function::New(env, MapShared, "mapShared"));
-  exports.Set("unmapShared", Napi::Function::New(env, UnmapShared, "unmapShared"));
+  exports.Set("releaseShared", Napi::Function::New(env, ReleaseShared, "releaseShared"));
   exports.Set("anonymousShared", Napi::Function::New(env, AnonymousShared, "anonymousShared"));
   exports.Set("fdSize", Napi::Function::New(env, FdSize, "fdSize"));
   exports.Set("pageSize", PageSize(env));
