@@ -16,14 +16,34 @@ import { captureNodeInternals } from './node_internals';
 import { readFrame } from '../popen/frame';
 import { becomeChild, readPreparation } from './preparation';
 
-const AUTHKEY_LENGTH = 32;
 const MAX_FDS = 64;
-/** How long a client may take to send its request before the server drops it. */
+/** How long a client may take over its whole request before the server drops it. */
 const REQUEST_TIMEOUT_MS = 10000;
+/** Longer authkeys are refused unread (Python's are 32 bytes; any length up to this works). */
+const MAX_AUTHKEY_LENGTH = 4096;
+/** One read takes at most this much: a big request arrives in several turns of the loop. */
+const READ_CHUNK = 1 << 20;
+/** Room for a whole usual request (authkey, header, preparation data) in one read. */
+const FIRST_READ = 16 << 10;
 
 interface Child {
   pid: number;
   connection: number;
+}
+
+/**
+ * A request being read: [u32 authkey length][authkey][u32 data length][data],
+ * little-endian, descriptors with the first byte. Requests are read a bit
+ * at a time from the one poll loop, so a client that stalls holds up only
+ * itself, and only until its deadline.
+ */
+interface Pending {
+  deadline: number;
+  bytes: Buffer;
+  got: number;
+  fds: number[];
+  /** The authkey has been checked: the data length is trusted. */
+  authenticated: boolean;
 }
 
 function readConfig(): ServerConfig {
@@ -56,14 +76,29 @@ async function preload(config: ServerConfig): Promise<void> {
 
 function serve(config: ServerConfig): never {
   const children = new Map<number, Child>(); // by sentinel
-  const expected = config.authkey;
+  const pending = new Map<number, Pending>(); // by connection
   const myUid = native.getuid();
+  native.setNonBlocking(LISTENER_FD);
   for (;;) {
-    const ready = native.pollFds([LISTENER_FD, ALIVE_FD, ...children.keys()], null);
+    const now = Date.now();
+    let timeout: number | null = null;
+    for (const [connection, request] of pending) {
+      if (request.deadline <= now) {
+        debug('forkserver: request timed out');
+        drop(pending, connection);
+      } else {
+        timeout = Math.min(timeout ?? Infinity, request.deadline - now);
+      }
+    }
+    const ready = native.pollFds([LISTENER_FD, ALIVE_FD, ...children.keys(), ...pending.keys()], timeout);
     for (const fd of ready) {
       if (fd === ALIVE_FD) shutDown(config);
       if (fd === LISTENER_FD) {
-        acceptOne(children, expected, myUid);
+        acceptAll(pending, myUid);
+        continue;
+      }
+      if (pending.has(fd)) {
+        readMore(fd, pending, children, config.authkey);
         continue;
       }
       const child = children.get(fd);
@@ -83,52 +118,100 @@ function serve(config: ServerConfig): never {
   }
 }
 
-function acceptOne(children: Map<number, Child>, expected: Buffer, myUid: number): void {
-  let connection: number;
+function acceptAll(pending: Map<number, Pending>, myUid: number): void {
+  for (;;) {
+    let connection: number;
+    try {
+      connection = native.acceptNow(LISTENER_FD);
+    } catch {
+      return;
+    }
+    if (connection < 0) return;
+    try {
+      if (native.peerCredentials(connection).uid !== myUid) throw new Error('peer is another user');
+    } catch (error) {
+      debug('forkserver: connection refused: %s', String(error));
+      native.closeFd(connection);
+      continue;
+    }
+    pending.set(connection, { deadline: Date.now() + REQUEST_TIMEOUT_MS, bytes: Buffer.alloc(FIRST_READ), got: 0, fds: [], authenticated: false });
+  }
+}
+
+function drop(pending: Map<number, Pending>, connection: number): void {
+  const request = pending.get(connection);
+  pending.delete(connection);
+  for (const fd of request?.fds ?? []) native.closeFd(fd);
+  native.closeFd(connection);
+}
+
+/** Reads what one readable connection has; forks once its request is whole. */
+function readMore(connection: number, pending: Map<number, Pending>, children: Map<number, Child>, expected: Buffer): void {
+  const request = pending.get(connection) as Pending;
+  let done: { data: Buffer; fds: number[] } | null;
   try {
-    connection = native.accept(LISTENER_FD);
-  } catch {
+    const first = request.got === 0;
+    const room = request.bytes.length - request.got;
+    const message = native.recvMessage(connection, Math.min(room, READ_CHUNK), first ? MAX_FDS : 0);
+    if (first) request.fds = message.fds;
+    if (message.data.length === 0) throw new Error('the client closed the connection mid-request');
+    message.data.copy(request.bytes, request.got);
+    request.got += message.data.length;
+    done = advance(request, expected);
+  } catch (error) {
+    debug('forkserver: request refused: %s', String(error));
+    drop(pending, connection);
     return;
   }
-  let received: number[] = [];
+  if (done === null) return;
+  pending.delete(connection);
   try {
-    if (native.peerCredentials(connection).uid !== myUid) throw new Error('peer is another user');
-    const request = readRequest(connection, expected);
-    received = request.fds;
-    const pid = forkChild(request.data, request.fds, children, connection);
+    const pid = forkChild(done.data, done.fds, children, connection);
     const reply = Buffer.allocUnsafe(4);
     reply.writeInt32LE(pid);
     native.sendMessage(connection, reply, []);
     if (pid > 0) return;
   } catch (error) {
-    // A refused or broken request: drop the connection, fork nothing.
-    debug('forkserver: request refused: %s', String(error));
+    debug('forkserver: request failed: %s', String(error));
   } finally {
-    for (const fd of received) native.closeFd(fd);
+    for (const fd of done.fds) native.closeFd(fd);
   }
   native.closeFd(connection);
 }
 
-function readRequest(connection: number, expected: Buffer): { data: Buffer; fds: number[] } {
-  if (native.pollFds([connection], REQUEST_TIMEOUT_MS).length === 0) throw new Error('request timed out');
-  const first = native.recvMessage(connection, 65536, MAX_FDS);
-  const fds = first.fds;
-  try {
-    let head = first.data;
-    if (head.length < AUTHKEY_LENGTH + 4) {
-      head = Buffer.concat([head, native.readExact(connection, AUTHKEY_LENGTH + 4 - head.length)]);
-    }
-    if (head.length < AUTHKEY_LENGTH + 4) throw new Error('short request');
-    if (!timingSafeEqual(head.subarray(0, AUTHKEY_LENGTH), expected)) throw new Error('wrong authkey');
-    const length = head.readUInt32LE(AUTHKEY_LENGTH);
-    let data = head.subarray(AUTHKEY_LENGTH + 4);
-    if (data.length < length) data = Buffer.concat([data, native.readExact(connection, length - data.length)]);
-    if (data.length !== length) throw new Error('short request');
-    return { data, fds };
-  } catch (error) {
-    for (const fd of fds) native.closeFd(fd);
-    throw error;
+/**
+ * Makes room for what the request still needs as its headers arrive,
+ * checking the authkey as soon as it is whole, before any room is made for
+ * the data. The request once it is complete, else null.
+ */
+function advance(request: Pending, expected: Buffer): { data: Buffer; fds: number[] } | null {
+  const { bytes, got } = request;
+  if (got < 4) return null;
+  const keyLength = bytes.readUInt32LE(0);
+  if (keyLength > MAX_AUTHKEY_LENGTH) throw new Error(`an authkey of ${keyLength} bytes`);
+  const headers = 4 + keyLength + 4;
+  if (got < headers) {
+    if (bytes.length < headers) request.bytes = grow(bytes, headers);
+    return null;
   }
+  if (!request.authenticated) {
+    const key = bytes.subarray(4, 4 + keyLength);
+    if (key.length !== expected.length || !timingSafeEqual(key, expected)) throw new Error('wrong authkey');
+    request.authenticated = true;
+  }
+  const total = headers + bytes.readUInt32LE(4 + keyLength);
+  if (got > total) throw new Error('bytes after the request');
+  if (got < total) {
+    if (bytes.length < total) request.bytes = grow(bytes, total);
+    return null;
+  }
+  return { data: bytes.subarray(headers, total), fds: request.fds };
+}
+
+function grow(bytes: Buffer, length: number): Buffer {
+  const grown = Buffer.alloc(length);
+  bytes.copy(grown);
+  return grown;
 }
 
 /** Forks a child for one request; returns its pid (or -errno). */

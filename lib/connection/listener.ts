@@ -149,6 +149,9 @@ function isLoopback(host: string): boolean {
 
 let warnedUnauthenticated = false;
 
+/** The reason a Listener's wait is cut short when a handshake ends. */
+const outcomeArrived = Symbol('outcome arrived');
+
 function warnUnauthenticated(host: string, port: number): void {
   if (warnedUnauthenticated) return;
   warnedUnauthenticated = true;
@@ -159,6 +162,9 @@ function warnUnauthenticated(host: string, port: number): void {
   );
 }
 
+/** How long a peer may take over the whole authentication, either side. */
+const HANDSHAKE_TIMEOUT_MS = 10000;
+
 async function closeOnFailure<T>(conn: Connection, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -167,6 +173,24 @@ async function closeOnFailure<T>(conn: Connection, work: () => Promise<T>): Prom
     throw error;
   }
 }
+
+/** Runs the handshake `work` on `conn` within HANDSHAKE_TIMEOUT_MS; a peer that stalls is dropped. */
+async function authenticate(conn: Connection, work: () => Promise<void>): Promise<Connection> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new AuthenticationError(`the peer did not complete authentication within ${HANDSHAKE_TIMEOUT_MS / 1000} s`));
+    }, HANDSHAKE_TIMEOUT_MS);
+  });
+  try {
+    return await closeOnFailure(conn, () => Promise.race([work(), deadline]).then(() => conn));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What one accepted connection came to: authenticated, or refused (accept() rejects with it). */
+type Outcome = { conn: Connection } | { error: unknown };
 
 export class Listener {
   readonly #family: Family;
@@ -206,22 +230,72 @@ export class Listener {
     return this.#family;
   }
 
-  /** The next connection, authenticated when the listener has an authkey (AuthenticationError otherwise). */
+  /** Handshakes in progress; connections (or refusals) ready for accept(), in the order they completed. */
+  readonly #authenticating = new Set<Connection>();
+  readonly #outcomes: Outcome[] = [];
+  #outcomeArrived: (() => void) | null = null;
+
+  /**
+   * The next connection, authenticated when the listener has an authkey
+   * (AuthenticationError for a peer that fails or stalls). Handshakes run
+   * side by side: a slow or silent peer holds up no other.
+   */
   async accept(options: { signal?: AbortSignal } = {}): Promise<Connection> {
     for (;;) {
+      const outcome = this.#outcomes.shift();
+      if (outcome !== undefined) {
+        if ('error' in outcome) throw outcome.error;
+        return outcome.conn;
+      }
       if (this.#fd < 0) throw new ProcessError('the listener is closed');
       const fd = native.acceptNow(this.#fd);
       if (fd >= 0) {
         const authkey = this.#authkey;
         const conn = new Connection(fd, { trusted: authkey !== null, maxMessageSize: this.#maxMessageSize });
         if (authkey === null) return conn;
-        return closeOnFailure(conn, async () => {
-          await deliverChallenge(conn, authkey);
-          await answerChallenge(conn, authkey);
-          return conn;
-        });
+        this.#authenticate(conn, authkey);
+        continue;
       }
-      await whenReady(this.#fd, 'read', null, options.signal);
+      await this.#nextEvent(options.signal);
+    }
+  }
+
+  #authenticate(conn: Connection, authkey: Buffer): void {
+    this.#authenticating.add(conn);
+    const handshake = authenticate(conn, async () => {
+      await deliverChallenge(conn, authkey);
+      await answerChallenge(conn, authkey);
+    });
+    handshake.then(
+      (done) => this.#settle(conn, { conn: done }),
+      (error: unknown) => this.#settle(conn, { error }),
+    );
+  }
+
+  #settle(conn: Connection, outcome: Outcome): void {
+    if (!this.#authenticating.delete(conn)) return;
+    if (this.#fd < 0) {
+      conn.close();
+      return;
+    }
+    this.#outcomes.push(outcome);
+    this.#outcomeArrived?.();
+  }
+
+  /** Waits until a connection is waiting to be accepted or a handshake ends. */
+  async #nextEvent(signal: AbortSignal | undefined): Promise<void> {
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#outcomeArrived = () => stop.abort(outcomeArrived);
+    try {
+      signal?.throwIfAborted();
+      await whenReady(this.#fd, 'read', null, stop.signal);
+    } catch (error) {
+      if (error !== outcomeArrived) throw error;
+    } finally {
+      this.#outcomeArrived = null;
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -230,6 +304,10 @@ export class Listener {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
+    for (const conn of this.#authenticating) conn.close();
+    this.#authenticating.clear();
+    for (const outcome of this.#outcomes.splice(0)) if ('conn' in outcome) outcome.conn.close();
+    this.#outcomeArrived?.();
     forgetDescriptor(fd);
     native.closeFd(fd);
     if (this.#family === 'AF_UNIX' && typeof this.#address === 'string' && !this.#address.startsWith('\0')) {
@@ -262,9 +340,8 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
     });
   }
   if (authkey === null) return conn;
-  return closeOnFailure(conn, async () => {
+  return authenticate(conn, async () => {
     await answerChallenge(conn, authkey);
     await deliverChallenge(conn, authkey);
-    return conn;
   });
 }

@@ -16,15 +16,34 @@ const UNKNOWN_EXIT_CODE = 255;
 /** The server closed the connection before it answered. */
 class ServerGone extends ProcessError {}
 
+/**
+ * How long start() waits for the server's answer. The server reads every
+ * request from one poll loop and forks in milliseconds, so only a server
+ * that is wedged takes this long; it is then replaced.
+ */
+const REPLY_TIMEOUT_MS = 30000;
+
+/** [u32 authkey length][authkey][u32 data length][data], little-endian (bootstrap/forkserver_main.ts). */
+function requestBytes(authkey: Buffer, data: Buffer): Buffer {
+  const bytes = Buffer.allocUnsafe(4 + authkey.length + 4 + data.length);
+  bytes.writeUInt32LE(authkey.length, 0);
+  authkey.copy(bytes, 4);
+  bytes.writeUInt32LE(data.length, 4 + authkey.length);
+  data.copy(bytes, 8 + authkey.length);
+  return bytes;
+}
+
 /** Sends one request; returns the pid of the child the server forked. */
 function request(connection: number, data: Buffer, fds: number[]): number {
-  const header = Buffer.allocUnsafe(4);
-  header.writeUInt32LE(data.length);
   let reply: Buffer;
   try {
-    native.sendMessage(connection, Buffer.concat([currentProcess().authkey, header, data]), fds);
+    native.sendMessage(connection, requestBytes(currentProcess().authkey, data), fds);
+    if (native.pollFds([connection], REPLY_TIMEOUT_MS).length === 0) {
+      throw new ServerGone(`the forkserver did not answer within ${REPLY_TIMEOUT_MS / 1000} s`);
+    }
     reply = native.readExact(connection, 4);
   } catch (error) {
+    if (error instanceof ServerGone) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       throw new ServerGone('the forkserver closed the connection without starting the process', { cause: error });

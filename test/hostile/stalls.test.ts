@@ -1,0 +1,137 @@
+// Peers that stall cannot stall the forkserver or a Listener: requests and
+// handshakes are read side by side, each within a deadline; the forkserver
+// takes an authkey of any length.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { forkserverSocketPath } from '../../lib/forkserver';
+import * as mp from '../../lib/index';
+import { native } from '../../lib/native';
+import { exitWith } from '../fixtures/targets';
+
+const PEER = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'hostile_peer.py');
+const WAIT_MS = 20000;
+
+function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A Python peer in `mode` connected to `address`; resolves once it has sent what it sends. */
+async function stallingPeer(mode: string, address: string): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn('python3', [PEER, mode, address], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('done')) resolve();
+      });
+      child.on('error', reject);
+      child.on('close', () => reject(new Error(`the peer exited early: ${output}`)));
+    }),
+    'the peer',
+  );
+  return { child, output: () => output };
+}
+
+async function startAndJoin(method: mp.StartMethod): Promise<number> {
+  const ctx = mp.getContext(method);
+  const child = new ctx.Process({ target: exitWith, args: [7] });
+  const started = Date.now();
+  child.start();
+  const took = Date.now() - started;
+  await child.join(WAIT_MS);
+  assert.equal(child.exitCode, 7);
+  child.close();
+  return took;
+}
+
+describe('hostile input: peers that stall', function () {
+  this.timeout(60000);
+
+  it('the forkserver takes an authkey of any length (16, 32, 64, 300 bytes)', async () => {
+    const me = mp.currentProcess();
+    const original = me.authkey;
+    try {
+      for (const length of [16, 32, 64, 300]) {
+        me.authkey = randomBytes(length);
+        await startAndJoin('forkserver');
+      }
+    } finally {
+      me.authkey = original;
+    }
+  });
+
+  it('a client that sends one byte and stops stalls neither the forkserver nor start()', async () => {
+    await startAndJoin('forkserver');
+    const socket = forkserverSocketPath();
+    assert.ok(socket !== null);
+    const peer = await stallingPeer('one-byte', socket);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const took = await startAndJoin('forkserver');
+        assert.ok(took < 5000, `start() took ${took} ms while a client stalled`);
+      }
+      // The server drops the stalled client at its deadline.
+      await withTimeout(new Promise<void>((resolve) => peer.child.on('close', () => resolve())), 'the server to drop the client');
+      assert.match(peer.output(), /closed/);
+    } finally {
+      peer.child.kill('SIGKILL');
+    }
+  });
+
+  it('a silent client does not stall Listener.accept(); it is refused at its deadline', async () => {
+    const listener = new mp.connection.Listener(null, { authkey: 'secret' });
+    const peer = await stallingPeer('silent', listener.address as string);
+    try {
+      const accepting = listener.accept();
+      const client = await mp.connection.Client(listener.address, { authkey: 'secret' });
+      const started = Date.now();
+      const server = await withTimeout(accepting, 'accept', 5000);
+      assert.ok(Date.now() - started < 5000);
+      server.send('hello');
+      assert.equal(await withTimeout(client.recv(), 'recv'), 'hello');
+      server.close();
+      client.close();
+      await assert.rejects(withTimeout(listener.accept(), 'the silent peer to be refused'), {
+        name: 'AuthenticationError',
+        message: /did not complete authentication/,
+      });
+    } finally {
+      peer.child.kill('SIGKILL');
+      listener.close();
+    }
+  });
+
+  it('a Client facing a server that never answers gives up at its deadline', async () => {
+    const placeholder = new mp.connection.Listener();
+    const address = path.join(path.dirname(placeholder.address as string), 'mute');
+    placeholder.close();
+    const mute = native.unixListen(address, 4);
+    try {
+      await assert.rejects(withTimeout(mp.connection.Client(address, { authkey: 'k' }), 'Client'), { name: 'AuthenticationError' });
+    } finally {
+      native.closeFd(mute);
+      fs.rmSync(address, { force: true });
+    }
+  });
+
+  it('a pending accept() rejects when the listener is closed, and nothing stays open', async () => {
+    const listener = new mp.connection.Listener(null, { authkey: 'k' });
+    const peer = await stallingPeer('silent', listener.address as string);
+    try {
+      const accepting = listener.accept();
+      setImmediate(() => listener.close());
+      await assert.rejects(withTimeout(accepting, 'accept'), { name: 'ProcessError', message: /closed/ });
+    } finally {
+      peer.child.kill('SIGKILL');
+    }
+  });
+});
