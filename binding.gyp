@@ -16,7 +16,8 @@
         "native/reflect.cc",
         "native/rights.cc",
         "native/semlock.cc",
-        "native/shm.cc"
+        "native/shm.cc",
+        "native/threadpool_pause.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -4,6 +4,11 @@ namespace mp {
 
 namespace {
 
+void QueueInit(uv__queue* q) {
+  q->next = q;
+  q->prev = q;
+}
+
 void QueueRemove(uv__queue* q) {
   if (q->next == q) return;
   q->prev->next = q->next;
@@ -40,6 +45,17 @@ int AdoptLoopInChild(uv_loop_t* loop) {
   // Requests in flight at fork time (threadpool work, writes on detached
   // watchers) never complete in the child; they must not keep it alive.
   loop->active_reqs.count = 0;
+  // Work the pool finished for the parent but the parent's loop had not
+  // yet called back is the parent's: its callbacks must not run here (they
+  // would find active_reqs at 0 and abort). A pool thread may have held
+  // the queue's mutex at fork time, so it starts afresh too.
+  if (uv_mutex_init(&loop->wq_mutex) != 0) return UV_ENOMEM;
+  QueueInit(&loop->wq);
+  // An async handle sent in the parent but not yet run there stays
+  // "pending" in the copy, and uv_async_send() skips the wake-up of a
+  // pending handle: the child's own threadpool completions (wq_async) and
+  // platform tasks would wait for some unrelated event (seconds) to be seen.
+  loop->wq_async.pending = 0;
 
   int err = uv_loop_fork(loop);
   if (err != 0) return err;
@@ -47,6 +63,7 @@ int AdoptLoopInChild(uv_loop_t* loop) {
   uv_walk(
       loop,
       [](uv_handle_t* handle, void*) {
+        if (handle->type == UV_ASYNC) reinterpret_cast<uv_async_t*>(handle)->pending = 0;
         if (uv_is_closing(handle)) return;
         // Node keeps the loop alive for setImmediate() by starting and
         // stopping an idle handle that stays ref'd (ToggleImmediateRef);

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "child_platform.h"
 #include "errors.h"
 #include "forkability.h"
+#include "threadpool_pause.h"
 
 namespace mp {
 
@@ -39,6 +41,11 @@ uv_loop_t* g_loop = nullptr;
 // GC flags under a live heap is not safe in general (a child that turned
 // off parallel marking never joined cppgc's concurrent markers, which V8's
 // CHECK in ~MarkerBase caught as SIGTRAP).
+// How long fork() waits for the threadpool's current work (queued before it)
+// to finish; past it, it forks anyway (a job that never ends, such as a
+// blocking read of a pipe with fs.read, must not stop every start()).
+constexpr int kThreadpoolPauseMs = 5000;
+
 constexpr const char kChildV8Flags[] =
     "--single-threaded-gc --no-concurrent-marking --no-concurrent-sweeping "
     "--no-parallel-scavenge --no-parallel-marking --no-parallel-compaction "
@@ -169,6 +176,13 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
 #endif
 
   DrainPlatform(isolate);
+  // No pool thread may be inside crypto, zlib or getaddrinfo (holding their
+  // locks) when the child is copied; the work queued so far finishes first.
+  // Every threadpool job of this loop is an active request until its
+  // callback has run: with none, there is nothing to wait for (work of
+  // worker_threads' loops, which share the pool, is not seen).
+  std::optional<ThreadpoolPause> pause;
+  if (g_loop->active_reqs.count > 0) pause.emplace(g_loop, kThreadpoolPauseMs);
   forkability::Plan plan;
   int err = forkability::Prepare(&plan);
   if (err != 0) {
@@ -183,6 +197,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
   forkability::Restore(plan);
 
   if (pid == 0) {
+    if (pause) pause->AbandonInChild();
     close(reserve);
     if (pipeFds[0] >= 0) close(pipeFds[0]);  // the child keeps the write end
     SetUpChild(isolate, dieWithParent, parentPid);
