@@ -518,6 +518,7 @@ class Reader implements ReviveContext {
   }
 
   #function(ref: FunctionReference): Function {
+    if (!isReference(ref)) throw new SerializationError('a malformed function reference in a message');
     const loaded = this.loaded.get(referenceKey(ref));
     if (loaded !== undefined) return loaded;
     try {
@@ -530,11 +531,17 @@ class Reader implements ReviveContext {
           { cause: error },
         );
       }
-      throw error;
+      if (error instanceof SerializationError) throw error;
+      throw new SerializationError(`cannot load ${describeReference(ref)}: ${(error as Error).message}`, { cause: error });
     }
   }
 
   #reviveMarker(marker: Marker): unknown {
+    const { props, fields, id } = marker as { props?: unknown; fields?: unknown; id?: unknown };
+    const kind = marker[MARK];
+    if ((kind === 'err' && !isRecord(props)) || (kind === 'obj' && !isRecord(fields)) || (kind === 'red' && typeof id !== 'string')) {
+      throw new SerializationError(`a malformed '${kind}' marker in a message`);
+    }
     switch (marker[MARK]) {
       case 'fn': {
         const fn = this.#function(marker.ref);
@@ -555,7 +562,13 @@ class Reader implements ReviveContext {
         if (entry === undefined) {
           throw new SerializationError(`no reducer named "${marker.id}" is registered in this process`);
         }
-        const revived = entry.reducer.revive(this.revive(marker.state), this);
+        let revived: object;
+        try {
+          revived = entry.reducer.revive(this.revive(marker.state), this);
+        } catch (error) {
+          if (error instanceof SerializationError) throw error;
+          throw new SerializationError(`cannot revive a ${marker.id}: ${(error as Error).message}`, { cause: error });
+        }
         this.#memo.set(marker, revived);
         return revived;
       }
@@ -591,6 +604,20 @@ class Reader implements ReviveContext {
 }
 
 const standardErrorKeys = new Set(['name', 'message', 'stack', 'cause']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isReference(value: unknown): value is FunctionReference {
+  if (!isRecord(value)) return false;
+  return (
+    typeof value.module === 'string' &&
+    (value.name === null || typeof value.name === 'string') &&
+    Number.isInteger(value.line) &&
+    Number.isInteger(value.column)
+  );
+}
 
 function referenceKey(ref: FunctionReference): string {
   return `${ref.module}\u0000${ref.name ?? ''}`;
@@ -771,8 +798,8 @@ function collectReferences(value: unknown, into: Map<string, FunctionReference>,
   if (value === null || typeof value !== 'object' || seen.has(value) || isLeafObject(value)) return;
   seen.add(value);
   if (isMarker(value) && (value[MARK] === 'fn' || value[MARK] === 'obj' || value[MARK] === 'err')) {
-    const ref = (value as { ref: FunctionReference | null }).ref;
-    if (ref !== null) into.set(referenceKey(ref), ref);
+    const ref: unknown = (value as { ref?: unknown }).ref;
+    if (isReference(ref)) into.set(referenceKey(ref), ref);
   }
   const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
   for (const child of children) collectReferences(child, into, seen);

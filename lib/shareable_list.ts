@@ -102,6 +102,13 @@ export class ShareableList {
         }
         this.#offsets = [];
         for (let i = 0; i <= this.#length; i++) this.#offsets.push(Number(this.#readInt64(view, 8 + i * 8)));
+        // Another process wrote the layout: every item must lie inside the segment before any is read.
+        const n = this.#length;
+        const ordered = this.#offsets.every((offset, i) => Number.isSafeInteger(offset) && offset >= (i === 0 ? 0 : this.#offsets[i - 1]));
+        if (!ordered || this.#offsets[0] !== 0 || 8 + 8 * (n + 1) + this.#offsets[n] + 8 * n + n > view.length) {
+          this.#shm.close();
+          throw new RangeError(`The shared memory segment '${name}' does not hold a ShareableList (its layout reaches beyond it)`);
+        }
         return;
       }
     }

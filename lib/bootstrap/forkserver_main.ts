@@ -2,7 +2,6 @@
 // main module and the preload list once, then forks one child per request.
 // It runs a blocking loop: nothing else happens in this process, and its
 // children fork from a quiet, single-threaded V8.
-import { timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 
@@ -14,36 +13,18 @@ import { debug } from '../util';
 import { runForkedChild } from './fork_child';
 import { captureNodeInternals } from './node_internals';
 import { readFrame } from '../popen/frame';
+import { advance, newRequest, type Pending } from '../forkserver_request';
 import { becomeChild, readPreparation } from './preparation';
 
 const MAX_FDS = 64;
 /** How long a client may take over its whole request before the server drops it. */
 const REQUEST_TIMEOUT_MS = 10000;
-/** Longer authkeys are refused unread (Python's are 32 bytes; any length up to this works). */
-const MAX_AUTHKEY_LENGTH = 4096;
 /** One read takes at most this much: a big request arrives in several turns of the loop. */
 const READ_CHUNK = 1 << 20;
-/** Room for a whole usual request (authkey, header, preparation data) in one read. */
-const FIRST_READ = 16 << 10;
 
 interface Child {
   pid: number;
   connection: number;
-}
-
-/**
- * A request being read: [u32 authkey length][authkey][u32 data length][data],
- * little-endian, descriptors with the first byte. Requests are read a bit
- * at a time from the one poll loop, so a client that stalls holds up only
- * itself, and only until its deadline.
- */
-interface Pending {
-  deadline: number;
-  bytes: Buffer;
-  got: number;
-  fds: number[];
-  /** The authkey has been checked: the data length is trusted. */
-  authenticated: boolean;
 }
 
 function readConfig(): ServerConfig {
@@ -134,7 +115,7 @@ function acceptAll(pending: Map<number, Pending>, myUid: number): void {
       native.closeFd(connection);
       continue;
     }
-    pending.set(connection, { deadline: Date.now() + REQUEST_TIMEOUT_MS, bytes: Buffer.alloc(FIRST_READ), got: 0, fds: [], authenticated: false });
+    pending.set(connection, newRequest(Date.now() + REQUEST_TIMEOUT_MS));
   }
 }
 
@@ -177,41 +158,6 @@ function readMore(connection: number, pending: Map<number, Pending>, children: M
     for (const fd of done.fds) native.closeFd(fd);
   }
   native.closeFd(connection);
-}
-
-/**
- * Makes room for what the request still needs as its headers arrive,
- * checking the authkey as soon as it is whole, before any room is made for
- * the data. The request once it is complete, else null.
- */
-function advance(request: Pending, expected: Buffer): { data: Buffer; fds: number[] } | null {
-  const { bytes, got } = request;
-  if (got < 4) return null;
-  const keyLength = bytes.readUInt32LE(0);
-  if (keyLength > MAX_AUTHKEY_LENGTH) throw new Error(`an authkey of ${keyLength} bytes`);
-  const headers = 4 + keyLength + 4;
-  if (got < headers) {
-    if (bytes.length < headers) request.bytes = grow(bytes, headers);
-    return null;
-  }
-  if (!request.authenticated) {
-    const key = bytes.subarray(4, 4 + keyLength);
-    if (key.length !== expected.length || !timingSafeEqual(key, expected)) throw new Error('wrong authkey');
-    request.authenticated = true;
-  }
-  const total = headers + bytes.readUInt32LE(4 + keyLength);
-  if (got > total) throw new Error('bytes after the request');
-  if (got < total) {
-    if (bytes.length < total) request.bytes = grow(bytes, total);
-    return null;
-  }
-  return { data: bytes.subarray(headers, total), fds: request.fds };
-}
-
-function grow(bytes: Buffer, length: number): Buffer {
-  const grown = Buffer.alloc(length);
-  bytes.copy(grown);
-  return grown;
 }
 
 /** Forks a child for one request; returns its pid (or -errno). */

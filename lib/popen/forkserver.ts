@@ -5,6 +5,7 @@
 import { prepare } from '../bootstrap/preparation';
 import { ProcessError, processErrorFrom } from '../errors';
 import { connectToForkserver, forkserverFailed } from '../forkserver';
+import { encodeRequest } from '../forkserver_request';
 import { native } from '../native';
 import type { Process } from '../process';
 import { currentProcess } from '../process';
@@ -23,21 +24,11 @@ class ServerGone extends ProcessError {}
  */
 const REPLY_TIMEOUT_MS = 30000;
 
-/** [u32 authkey length][authkey][u32 data length][data], little-endian (bootstrap/forkserver_main.ts). */
-function requestBytes(authkey: Buffer, data: Buffer): Buffer {
-  const bytes = Buffer.allocUnsafe(4 + authkey.length + 4 + data.length);
-  bytes.writeUInt32LE(authkey.length, 0);
-  authkey.copy(bytes, 4);
-  bytes.writeUInt32LE(data.length, 4 + authkey.length);
-  data.copy(bytes, 8 + authkey.length);
-  return bytes;
-}
-
 /** Sends one request; returns the pid of the child the server forked. */
 function request(connection: number, data: Buffer, fds: number[]): number {
   let reply: Buffer;
   try {
-    native.sendMessage(connection, requestBytes(currentProcess().authkey, data), fds);
+    native.sendMessage(connection, encodeRequest(currentProcess().authkey, data), fds);
     if (native.pollFds([connection], REPLY_TIMEOUT_MS).length === 0) {
       throw new ServerGone(`the forkserver did not answer within ${REPLY_TIMEOUT_MS / 1000} s`);
     }
