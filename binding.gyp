@@ -9,6 +9,7 @@
         "native/child_platform.cc",
         "native/conn.cc",
         "native/errors.cc",
+        "native/fd.cc",
         "native/fork.cc",
         "native/forkability.cc",
         "native/ipc.cc",

@@ -5,7 +5,6 @@
 // it alive exactly as long as some process maps or holds it: nothing is left
 // in /dev/shm, however the processes die.
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 
 import { SerializationError } from './errors';
 import { native } from './native';
@@ -166,7 +165,7 @@ export function reviveBlock(state: BlockState, context: ReviveContext): Block {
     native.closeFd(fd);
   } else {
     try {
-      const held = fs.fstatSync(fd).size;
+      const held = native.fdSize(fd);
       if (arenaSize > held) {
         throw new SerializationError(`a shared block claims an arena of ${arenaSize} bytes; its descriptor holds ${held}`);
       }

@@ -6,13 +6,6 @@ export interface ForkResult {
   sentinel?: number;
 }
 
-export interface ForkStats {
-  prepares: number;
-  smapsScans: number;
-  lastPrepareNs: number;
-  lastRestoreRanges: number;
-}
-
 export interface FunctionOrigin {
   url: string;
   line: number;
@@ -97,7 +90,6 @@ export interface NativeBinding {
   pipe(): [number, number];
   unixListen(path: string, backlog: number): number;
   unixConnect(path: string): number;
-  accept(fd: number): number;
   sendMessage(fd: number, data: Uint8Array, fds: number[]): void;
   recvMessage(fd: number, maxBytes: number, maxFds: number): { data: Buffer; fds: number[] };
   readExact(fd: number, length: number): Buffer;
@@ -105,13 +97,10 @@ export interface NativeBinding {
   pollFds(fds: number[], timeoutMs: number | null): number[];
   dup(fd: number): number;
   setInheritable(fd: number, inheritable: boolean): void;
-  setBlocking(fd: number, blocking: boolean): void;
   getuid(): number;
   fork(options: { dieWithParent: boolean }): ForkResult;
   runLoopOnce(): boolean;
   performMicrotaskCheckpoint(): void;
-  forkStats(): ForkStats;
-  canRunNestedMicrotasks: boolean;
   nodeModuleVersion: number;
   waitpid(pid: number, nohang: boolean): number | null;
   kill(pid: number, signal: number): boolean;
@@ -127,6 +116,10 @@ export interface NativeBinding {
 const packageRoot = path.resolve(__dirname, '..', '..');
 
 function load(): NativeBinding {
+  // A sanitizer build (npm run test:asan) is named by path; children inherit the variable.
+  const override = process.env.MULTIPROCESSING_ADDON;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (override !== undefined && override !== '') return require(path.resolve(override)) as NativeBinding;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
   return nodeGypBuild(packageRoot);

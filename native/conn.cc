@@ -18,6 +18,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "fd.h"
 #include "rights.h"
 
 namespace mp {
@@ -40,37 +41,6 @@ constexpr int kRecvFlags = MSG_DONTWAIT;
 using rights::Control;
 using rights::kMaxFds;
 
-[[maybe_unused]] void SetCloexec(int fd) { fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC); }
-
-void NoSigpipe(int fd) {
-#if defined(SO_NOSIGPIPE)
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#else
-  (void)fd;
-#endif
-}
-
-Napi::Uint8Array ArgBytes(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || !info[i].IsTypedArray() ||
-      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw Napi::TypeError::New(info.Env(), "The \"buffer\" argument must be a Uint8Array");
-  }
-  return info[i].As<Napi::Uint8Array>();
-}
-
-// The byte range [offset, offset + length) of argument i, checked.
-uint8_t* ArgRange(const Napi::CallbackInfo& info, size_t i, size_t* length) {
-  Napi::Uint8Array bytes = ArgBytes(info, i);
-  double offset = info[i + 1].As<Napi::Number>().DoubleValue();
-  double count = info[i + 2].As<Napi::Number>().DoubleValue();
-  if (!(offset >= 0) || !(count >= 0) || offset + count > static_cast<double>(bytes.ByteLength())) {
-    throw Napi::RangeError::New(info.Env(), "offset and length must lie within the buffer");
-  }
-  *length = static_cast<size_t>(count);
-  return bytes.Data() + static_cast<size_t>(offset);
-}
-
 // socketPair() → [fd, fd]: a connected AF_UNIX stream pair, close-on-exec.
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -79,14 +49,17 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw ErrnoError(env, errno, "socketpair");
 #else
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) throw ErrnoError(env, errno, "socketpair");
-  SetCloexec(fds[0]);
-  SetCloexec(fds[1]);
 #endif
-  NoSigpipe(fds[0]);
-  NoSigpipe(fds[1]);
+  UniqueFd a(fds[0]), b(fds[1]);
+#if !defined(SOCK_CLOEXEC)
+  SetCloexec(env, a.get());
+  SetCloexec(env, b.get());
+#endif
+  NoSigpipe(env, a.get());
+  NoSigpipe(env, b.get());
   Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, Napi::Number::New(env, fds[0]));
-  result.Set(1u, Napi::Number::New(env, fds[1]));
+  result.Set(0u, Napi::Number::New(env, a.release()));
+  result.Set(1u, Napi::Number::New(env, b.release()));
   return result;
 }
 
@@ -151,10 +124,10 @@ ssize_t RecvWithRights(Napi::Env env, int fd, uint8_t* data, size_t length, std:
       close(got);
       continue;
     }
-#if !defined(MSG_CMSG_CLOEXEC)
-    SetCloexec(got);
-#endif
     received->push_back(got);
+#if !defined(MSG_CMSG_CLOEXEC)
+    SetCloexec(env, got);
+#endif
   }
   return n;
 }
@@ -298,16 +271,23 @@ bool ParseAddress(const std::string& host, int port, sockaddr_storage* out, sock
   return false;
 }
 
-int TcpSocket(Napi::Env env, int family) {
+UniqueFd TcpSocket(Napi::Env env, int family) {
 #if defined(SOCK_CLOEXEC)
-  int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  UniqueFd s(socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
 #else
-  int s = socket(family, SOCK_STREAM, 0);
-  if (s >= 0) SetCloexec(s);
+  UniqueFd s(socket(family, SOCK_STREAM, 0));
 #endif
-  if (s < 0) throw ErrnoError(env, errno, "socket");
-  NoSigpipe(s);
+  if (s.get() < 0) throw ErrnoError(env, errno, "socket");
+#if !defined(SOCK_CLOEXEC)
+  SetCloexec(env, s.get());
+#endif
+  NoSigpipe(env, s.get());
   return s;
+}
+
+void SetIntOption(Napi::Env env, int fd, int level, int name) {
+  int one = 1;
+  if (setsockopt(fd, level, name, &one, sizeof one) != 0) throw ErrnoError(env, errno, "setsockopt");
 }
 
 void ArgHostPort(const Napi::CallbackInfo& info, sockaddr_storage* addr, socklen_t* len) {
@@ -328,27 +308,18 @@ Napi::Value TcpListen(const Napi::CallbackInfo& info) {
   socklen_t len;
   ArgHostPort(info, &addr, &len);
   int backlog = ArgInt(info, 2, "backlog");
-  int s = TcpSocket(env, addr.ss_family);
-  int one = 1;
-  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(s, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
-    int err = errno;
-    close(s);
-    throw ErrnoError(env, err, "bind");
-  }
-  if (listen(s, backlog) != 0) {
-    int err = errno;
-    close(s);
-    throw ErrnoError(env, err, "listen");
-  }
-  fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+  UniqueFd s = TcpSocket(env, addr.ss_family);
+  SetIntOption(env, s.get(), SOL_SOCKET, SO_REUSEADDR);
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) throw ErrnoError(env, errno, "bind");
+  if (listen(s.get(), backlog) != 0) throw ErrnoError(env, errno, "listen");
+  SetNonBlocking(env, s.get(), true);
   sockaddr_storage bound;
   socklen_t boundLen = sizeof bound;
-  getsockname(s, reinterpret_cast<sockaddr*>(&bound), &boundLen);
+  if (getsockname(s.get(), reinterpret_cast<sockaddr*>(&bound), &boundLen) != 0) throw ErrnoError(env, errno, "getsockname");
   int port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                               : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("fd", Napi::Number::New(env, s));
+  result.Set("fd", Napi::Number::New(env, s.release()));
   result.Set("port", Napi::Number::New(env, port));
   return result;
 }
@@ -360,22 +331,16 @@ Napi::Value TcpConnectStart(const Napi::CallbackInfo& info) {
   sockaddr_storage addr;
   socklen_t len;
   ArgHostPort(info, &addr, &len);
-  int s = TcpSocket(env, addr.ss_family);
-  int flags = fcntl(s, F_GETFL);
-  fcntl(s, F_SETFL, flags | O_NONBLOCK);
+  UniqueFd s = TcpSocket(env, addr.ss_family);
+  SetNonBlocking(env, s.get(), true);
   int rc;
   do {
-    rc = connect(s, reinterpret_cast<sockaddr*>(&addr), len);
+    rc = connect(s.get(), reinterpret_cast<sockaddr*>(&addr), len);
   } while (rc != 0 && errno == EINTR);
-  if (rc != 0 && errno != EINPROGRESS) {
-    int err = errno;
-    close(s);
-    throw ErrnoError(env, err, "connect");
-  }
-  fcntl(s, F_SETFL, flags);  // blocking again: the connection's mode, as Python's
-  int one = 1;
-  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return Napi::Number::New(env, s);
+  if (rc != 0 && errno != EINPROGRESS) throw ErrnoError(env, errno, "connect");
+  SetNonBlocking(env, s.get(), false);  // blocking again: the connection's mode, as Python's
+  SetIntOption(env, s.get(), IPPROTO_TCP, TCP_NODELAY);
+  return Napi::Number::New(env, s.release());
 }
 
 // connectResult(fd): throws the connect() error, if any (SO_ERROR).
@@ -396,22 +361,22 @@ Napi::Value AcceptNow(const Napi::CallbackInfo& info) {
   int fd = ArgInt(info, 0, "fd");
   for (;;) {
 #if defined(__linux__)
-    int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    UniqueFd c(accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
 #else
-    int c = accept(fd, nullptr, nullptr);
-    if (c >= 0) SetCloexec(c);
+    UniqueFd c(accept(fd, nullptr, nullptr));
 #endif
-    if (c >= 0) {
-      NoSigpipe(c);
-      // An accepted socket may inherit O_NONBLOCK on some systems.
-      fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK);
+    if (c.get() >= 0) {
+#if !defined(__linux__)
+      SetCloexec(env, c.get());
+#endif
+      NoSigpipe(env, c.get());
+      // An accepted socket may inherit O_NONBLOCK on some systems; it is ours alone yet.
+      SetNonBlocking(env, c.get(), false);
       sockaddr_storage addr;
       socklen_t len = sizeof addr;
-      if (getsockname(c, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.ss_family != AF_UNIX) {
-        int one = 1;
-        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      }
-      return Napi::Number::New(env, c);
+      if (getsockname(c.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) throw ErrnoError(env, errno, "getsockname");
+      if (addr.ss_family != AF_UNIX) SetIntOption(env, c.get(), IPPROTO_TCP, TCP_NODELAY);
+      return Napi::Number::New(env, c.release());
     }
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
@@ -420,9 +385,8 @@ Napi::Value AcceptNow(const Napi::CallbackInfo& info) {
 }
 
 // setNonBlocking(fd): for listening sockets this package owns alone.
-Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
-  int fd = ArgInt(info, 0, "fd");
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) throw ErrnoError(info.Env(), errno, "fcntl");
+Napi::Value SetNonBlockingJs(const Napi::CallbackInfo& info) {
+  SetNonBlocking(info.Env(), ArgInt(info, 0, "fd"), true);
   return info.Env().Undefined();
 }
 
@@ -532,6 +496,9 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     if (events_ != 0) Unref();
     events_ = 0;
     CloseHandle();
+    // The callback closes over the JS object that owns this watcher: held
+    // by a persistent reference, the pair could never be collected.
+    callback_.Reset();
     return info.Env().Undefined();
   }
 
@@ -553,7 +520,7 @@ void InitConn(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpConnectStart", Napi::Function::New(env, TcpConnectStart, "tcpConnectStart"));
   exports.Set("connectResult", Napi::Function::New(env, ConnectResult, "connectResult"));
   exports.Set("acceptNow", Napi::Function::New(env, AcceptNow, "acceptNow"));
-  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
+  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlockingJs, "setNonBlocking"));
   exports.Set("IoWatcher", IoWatcher::Define(env));
 }
 

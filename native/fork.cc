@@ -25,6 +25,7 @@
 #include "child_loop.h"
 #include "child_platform.h"
 #include "errors.h"
+#include "fd.h"
 #include "forkability.h"
 #include "threadpool_pause.h"
 
@@ -57,17 +58,6 @@ constexpr const char kChildV8Flags[] =
     "--no-concurrent-cache-deserialization --no-wasm-tier-up "
     "--no-wasm-dynamic-tiering --no-wasm-async-compilation "
     "--wasm-num-compilation-tasks=0 --no-stress-concurrent-allocation";
-
-int PidfdOpen(pid_t pid) {
-#if defined(__linux__) && defined(SYS_pidfd_open)
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  return fd;  // O_CLOEXEC is implied
-#else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
 
 [[noreturn]] void ChildFatal(const char* what, int err) {
   char buf[256];
@@ -172,7 +162,11 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
     close(reserve);
     ThrowErrno(env, e, "pipe");
   }
-  fcntl(pipeFds[0], F_SETFD, FD_CLOEXEC);
+  if (fcntl(pipeFds[0], F_SETFD, FD_CLOEXEC) != 0) {
+    int e = errno;
+    close(reserve), close(pipeFds[0]), close(pipeFds[1]);
+    ThrowErrno(env, e, "fcntl");
+  }
 #endif
 
   DrainPlatform(isolate);
@@ -249,17 +243,6 @@ Napi::Value PerformMicrotaskCheckpoint(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ForkStats(const Napi::CallbackInfo& info) {
-  const forkability::Stats& s = forkability::GetStats();
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("prepares", Napi::Number::New(info.Env(), static_cast<double>(s.prepares)));
-  o.Set("smapsScans", Napi::Number::New(info.Env(), static_cast<double>(s.smapsScans)));
-  o.Set("lastPrepareNs", Napi::Number::New(info.Env(), static_cast<double>(s.lastPrepareNs)));
-  o.Set("lastRestoreRanges",
-        Napi::Number::New(info.Env(), static_cast<double>(s.lastRestoreRanges)));
-  return o;
-}
-
 }  // namespace
 
 void InitFork(Napi::Env env, Napi::Object exports) {
@@ -271,8 +254,6 @@ void InitFork(Napi::Env env, Napi::Object exports) {
   exports.Set("runLoopOnce", Napi::Function::New(env, RunLoopOnceJs, "runLoopOnce"));
   exports.Set("performMicrotaskCheckpoint",
               Napi::Function::New(env, PerformMicrotaskCheckpoint, "performMicrotaskCheckpoint"));
-  exports.Set("forkStats", Napi::Function::New(env, ForkStats, "forkStats"));
-  exports.Set("canRunNestedMicrotasks", Napi::Boolean::New(env, g_runMicrotasks != nullptr));
   exports.Set("nodeModuleVersion", Napi::Number::New(env, NODE_MODULE_VERSION));
 }
 

@@ -18,7 +18,6 @@ namespace forkability {
 
 namespace {
 
-Stats g_stats;
 
 #if defined(__linux__)
 
@@ -32,12 +31,6 @@ std::vector<Interval> g_dontfork;
 bool g_scanned = false;
 // Private anonymous bytes outside g_dontfork right after the last scan.
 size_t g_otherBaseline = 0;
-
-uint64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + ts.tv_nsec;
-}
 
 int ReadWholeFile(const char* path, std::string* out) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -127,7 +120,6 @@ int ScanSmaps() {
   std::string text;
   int err = ReadWholeFile("/proc/self/smaps", &text);
   if (err != 0) return err;
-  ++g_stats.smapsScans;
   g_dontfork.clear();
   Vma current{};
   bool pending = false;
@@ -157,8 +149,6 @@ int ScanSmaps() {
 int Prepare(Plan* plan) {
   plan->restore.clear();
 #if defined(__linux__)
-  uint64_t t0 = NowNs();
-  ++g_stats.prepares;
   std::string maps;
   int err = ReadWholeFile("/proc/self/maps", &maps);
   if (err != 0) return err;
@@ -206,8 +196,6 @@ int Prepare(Plan* plan) {
     }
   }
   flush();
-  g_stats.lastRestoreRanges = plan->restore.size();
-  g_stats.lastPrepareNs = NowNs() - t0;
 #else
   (void)plan;
 #endif
@@ -222,7 +210,6 @@ void Restore(const Plan& plan) {
 #endif
 }
 
-const Stats& GetStats() { return g_stats; }
 
 }  // namespace forkability
 }  // namespace mp

@@ -27,18 +27,10 @@ struct Plan {
   std::vector<Range> restore;  // ranges to set MADV_DONTFORK again
 };
 
-struct Stats {
-  uint64_t prepares = 0;
-  uint64_t smapsScans = 0;
-  uint64_t lastPrepareNs = 0;
-  uint64_t lastRestoreRanges = 0;
-};
-
 // Makes every range the child needs forkable. Returns 0 or an errno value.
 int Prepare(Plan* plan);
 // Marks the planned ranges MADV_DONTFORK again (parent and child alike).
 void Restore(const Plan& plan);
-const Stats& GetStats();
 
 }  // namespace forkability
 }  // namespace mp

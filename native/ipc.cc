@@ -28,6 +28,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "fd.h"
 #include "rights.h"
 
 namespace mp {
@@ -46,54 +47,6 @@ constexpr int kRecvFlags = MSG_CMSG_CLOEXEC;
 #else
 constexpr int kRecvFlags = 0;  // FD_CLOEXEC is set after recvmsg
 #endif
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&&) = delete;
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-[[noreturn]] void ThrowType(Napi::Env env, const std::string& name, const char* what) {
-  throw Napi::TypeError::New(env, "The \"" + name + "\" " + what);
-}
-
-[[noreturn]] void ThrowRange(Napi::Env env, const std::string& name, const std::string& what) {
-  throw Napi::RangeError::New(env, "The \"" + name + "\" argument must " + what);
-}
-
-size_t ArgLength(const Napi::CallbackInfo& info, size_t i, const char* name, size_t min, size_t max) {
-  ArgInt(info, i, name);
-  double d = info[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= min && d <= max) || d != std::floor(d)) {
-    ThrowRange(info.Env(), name, "be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return static_cast<size_t>(d);
-}
-
-std::vector<int> ArgFds(const Napi::CallbackInfo& info, size_t i, const char* name, size_t max) {
-  if (info.Length() <= i || !info[i].IsArray()) ThrowType(info.Env(), name, "argument must be an array of numbers");
-  Napi::Array array = info[i].As<Napi::Array>();
-  if (array.Length() > max) ThrowRange(info.Env(), name, "have at most " + std::to_string(max) + " entries");
-  std::vector<int> fds;
-  for (uint32_t k = 0; k < array.Length(); ++k) {
-    Napi::Value v = array.Get(k);
-    if (!v.IsNumber()) ThrowType(info.Env(), name, "argument must be an array of numbers");
-    fds.push_back(v.As<Napi::Number>().Int32Value());
-  }
-  return fds;
-}
 
 void WaitFor(Napi::Env env, int fd, short events) {
   pollfd p{fd, events, 0};
@@ -119,18 +72,6 @@ void Check(Napi::Env env, int err, const char* call) {
   if (err != 0) ThrowErrno(env, err, call);
 }
 
-[[maybe_unused]] void SetCloexec(Napi::Env env, int fd) {
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) ThrowErrno(env, "fcntl");
-}
-
-void NoSigpipe(Napi::Env env, int fd) {
-#if defined(SO_NOSIGPIPE)
-  int on = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0) ThrowErrno(env, "setsockopt");
-#endif
-}
-
 void CloexecPipe(Napi::Env env, UniqueFd* r, UniqueFd* w) {
   int p[2];
 #if defined(__linux__)
@@ -140,15 +81,6 @@ void CloexecPipe(Napi::Env env, UniqueFd* r, UniqueFd* w) {
   if (pipe(p) != 0) ThrowErrno(env, "pipe");
   r->reset(p[0]), w->reset(p[1]);
   SetCloexec(env, p[0]), SetCloexec(env, p[1]);
-#endif
-}
-
-int PidfdOpen(pid_t pid) {
-#if defined(__linux__) && defined(SYS_pidfd_open)
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // O_CLOEXEC is implied
-#else
-  (void)pid;
-  return errno = ENOSYS, -1;
 #endif
 }
 
@@ -414,19 +346,6 @@ Napi::Value UnixConnect(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, s.release());
 }
 
-Napi::Value Accept(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = ArgInt(info, 0, "fd");
-#if defined(__linux__)
-  UniqueFd conn(Retry(env, fd, POLLIN, "accept", [&] { return accept4(fd, nullptr, nullptr, SOCK_CLOEXEC); }));
-#else
-  UniqueFd conn(Retry(env, fd, POLLIN, "accept", [&] { return accept(fd, nullptr, nullptr); }));
-  SetCloexec(env, conn.get());
-#endif
-  NoSigpipe(env, conn.get());
-  return Napi::Number::New(env, conn.release());
-}
-
 using rights::Control;
 
 // sendMessage(fd, data, fds): all of data; the fds go with its first part.
@@ -575,10 +494,6 @@ Napi::Value SetInheritable(const Napi::CallbackInfo& info) {
   return SetFlag(info, "inheritable", F_GETFD, F_SETFD, FD_CLOEXEC);
 }
 
-Napi::Value SetBlocking(const Napi::CallbackInfo& info) {
-  return SetFlag(info, "blocking", F_GETFL, F_SETFL, O_NONBLOCK);
-}
-
 Napi::Value GetUid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), getuid());
 }
@@ -591,7 +506,6 @@ void InitIpc(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect, "unixConnect"));
-  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
   exports.Set("sendMessage", Napi::Function::New(env, SendMessage, "sendMessage"));
   exports.Set("recvMessage", Napi::Function::New(env, RecvMessage, "recvMessage"));
   exports.Set("readExact", Napi::Function::New(env, ReadExact, "readExact"));
@@ -599,7 +513,6 @@ void InitIpc(Napi::Env env, Napi::Object exports) {
   exports.Set("pollFds", Napi::Function::New(env, PollFds, "pollFds"));
   exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
   exports.Set("setInheritable", Napi::Function::New(env, SetInheritable, "setInheritable"));
-  exports.Set("setBlocking", Napi::Function::New(env, SetBlocking, "setBlocking"));
   exports.Set("getuid", Napi::Function::New(env, GetUid, "getuid"));
 }
 

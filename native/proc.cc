@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "fd.h"
 
 namespace mp {
 
@@ -118,15 +119,10 @@ Napi::Value GetPpid(const Napi::CallbackInfo& info) {
 
 // pidfdOpen(pid) → a descriptor readable once pid has ended, or -1 where
 // the kernel has no pidfd_open (or the process is already gone).
-Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
-  pid_t pid = ArgInt(info, 0, "pid");
-#if defined(__linux__) && defined(SYS_pidfd_open)
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+Napi::Value PidfdOpenJs(const Napi::CallbackInfo& info) {
+  int fd = PidfdOpen(ArgInt(info, 0, "pid"));
   if (fd >= 0) return Napi::Number::New(info.Env(), fd);
   if (errno != ENOSYS && errno != ESRCH) ThrowErrno(info.Env(), "pidfd_open");
-#else
-  (void)pid;
-#endif
   return Napi::Number::New(info.Env(), -1);
 }
 
@@ -141,7 +137,7 @@ void InitProc(Napi::Env env, Napi::Object exports) {
   exports.Set("exit", Napi::Function::New(env, Exit, "exit"));
   exports.Set("getpid", Napi::Function::New(env, GetPid, "getpid"));
   exports.Set("getppid", Napi::Function::New(env, GetPpid, "getppid"));
-  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpenJs, "pidfdOpen"));
 }
 
 }  // namespace mp

@@ -19,50 +19,13 @@
 
 #include "args.h"
 #include "errors.h"
+#include "fd.h"
 
 namespace mp {
 
 namespace {
 
 // Closes the descriptor unless released: every early exit leaves nothing open.
-class FdGuard {
- public:
-  explicit FdGuard(int fd) : fd_(fd) {}
-  ~FdGuard() {
-    if (fd_ >= 0) close(fd_);
-  }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
-std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsString()) {
-    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a string");
-  }
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
-// A size or offset: a non-negative integer that fits a double exactly.
-int64_t ArgSize(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
-  }
-  double d = info[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<int64_t>(d))) {
-    throw Napi::RangeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a non-negative integer");
-  }
-  return static_cast<int64_t>(d);
-}
-
 void FdSizeOf(Napi::Env env, int fd, int64_t* size) {
   struct stat st;
   if (fstat(fd, &st) != 0) ThrowErrno(env, "fstat");
@@ -83,7 +46,7 @@ Napi::Value ShmOpen(const Napi::CallbackInfo& info) {
     fd = shm_open(name.c_str(), flags, 0600);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) ThrowErrno(env, "shm_open");
-  FdGuard guard(fd);
+  UniqueFd guard(fd);
 #if !defined(__linux__)
   // shm_open has no O_CLOEXEC on every platform; spawned programs must not inherit it.
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) ThrowErrno(env, "fcntl");
@@ -170,7 +133,8 @@ Napi::Value MapShared(const Napi::CallbackInfo& info) {
     Mappings()[addr] = mapping;
     return buffer;
   } catch (...) {
-    munmap(addr, mapping->length);
+    // The JS error being thrown is the one to report; the range goes back either way.
+    (void)munmap(addr, mapping->length);
     delete mapping;
     throw;
   }
@@ -227,7 +191,7 @@ Napi::Value AnonymousShared(const Napi::CallbackInfo& info) {
       ThrowErrno(env, e, "fcntl");
     }
   }
-  FdGuard guard(fd);
+  UniqueFd guard(fd);
   int r;
   do {
     r = ftruncate(fd, static_cast<off_t>(size));

@@ -1,0 +1,52 @@
+#include "fd.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "errors.h"
+
+namespace mp {
+
+void UniqueFd::reset(int fd) {
+  // close() is not retried: the descriptor is gone whatever it returns.
+  if (fd_ >= 0) (void)close(fd_);
+  fd_ = fd;
+}
+
+void SetCloexec(Napi::Env env, int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) throw ErrnoError(env, errno, "fcntl");
+}
+
+void SetNonBlocking(Napi::Env env, int fd, bool on) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) throw ErrnoError(env, errno, "fcntl");
+  int wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (wanted != flags && fcntl(fd, F_SETFL, wanted) != 0) throw ErrnoError(env, errno, "fcntl");
+}
+
+void NoSigpipe(Napi::Env env, int fd) {
+#if defined(SO_NOSIGPIPE)
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0) throw ErrnoError(env, errno, "setsockopt");
+#else
+  (void)env;
+  (void)fd;
+#endif
+}
+
+int PidfdOpen(pid_t pid) {
+#if defined(__linux__) && defined(SYS_pidfd_open)
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // O_CLOEXEC is implied
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+}  // namespace mp
