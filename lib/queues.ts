@@ -235,7 +235,11 @@ class Feeder {
     } finally {
       this.running = false;
       this.#started = false;
-      if (this.frames.length === 0) this.#waitingBytes = 0;
+      if (this.frames.length === 0) {
+        this.#waitingBytes = 0;
+        // Nothing left for the exit flush: the queue may be collected.
+        activeFeeders.delete(this);
+      }
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
