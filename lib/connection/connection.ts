@@ -17,7 +17,7 @@ import { native } from '../native';
 import { dumpsParts, loads, loadsWhenReady, register, type LoadOptions } from '../reduction';
 import { Fifo } from '../fifo';
 import { checkTimeout, registerAtFork } from '../util';
-import { forgetDescriptor, whenReady } from './readiness';
+import { closeWhenCollected, forgetDescriptor, whenReady } from './readiness';
 
 const HIGH_WATER = 16 << 20;
 /** Payloads up to this size are copied behind their header and sent in one call. */
@@ -363,15 +363,6 @@ function checkPollTimeout(value: unknown): number | null {
   return value === undefined ? 0 : checkTimeout(value, 'timeoutMs');
 }
 
-const closeOnCollect = new FinalizationRegistry<{ fd: number; pid: number }>((held) => {
-  if (held.pid !== process.pid) return;
-  forgetDescriptor(held.fd);
-  try {
-    native.closeFd(held.fd);
-  } catch {
-    // already closed
-  }
-});
 
 export interface ConnectionOptions {
   readable?: boolean;
@@ -417,7 +408,7 @@ export class Connection {
     this.#readable = readable;
     this.#writable = writable;
     this.#outbox = new Outbox(fd);
-    closeOnCollect.register(this, { fd, pid: process.pid }, this.#token);
+    closeWhenCollected.register(this, { fd, pid: process.pid }, this.#token);
   }
 
   get closed(): boolean {
@@ -553,7 +544,7 @@ export class Connection {
       this.#outbox.clear();
       pendingOutboxes.delete(this.#outbox);
       this.#fd = -1;
-      closeOnCollect.unregister(this.#token);
+      closeWhenCollected.unregister(this.#token);
       forgetDescriptor(fd);
       native.closeFd(fd);
     }

@@ -137,3 +137,19 @@ export function forgetDescriptor(fd: number): void {
 // A fork child's loop has none of the parent's polls; the waiters are the
 // parent's promises.
 registerAtFork({ afterInChild: () => watched.clear() });
+
+/**
+ * Closes a descriptor when the object that owned it is collected without
+ * closing it (register(owner, { fd, pid: process.pid }, token)). In the
+ * process that opened it only: a fork child's copy of the number may name
+ * another descriptor there.
+ */
+export const closeWhenCollected = new FinalizationRegistry<{ fd: number; pid: number }>((held) => {
+  if (held.pid !== process.pid) return;
+  forgetDescriptor(held.fd);
+  try {
+    native.closeFd(held.fd);
+  } catch {
+    // already closed
+  }
+});

@@ -1,26 +1,13 @@
 // What every started child shares, whoever reaps it: a pid, a sentinel
 // descriptor readable once the child has ended, waiting on that sentinel
 // with and without the event loop, signals, and closing.
-import { forgetDescriptor } from '../connection/readiness';
+import { closeWhenCollected } from '../connection/readiness';
 import { native } from '../native';
 import type { Popen } from '../process';
 import { SentinelWaiter } from './sentinel';
 
 const SIGTERM = 15;
 const SIGKILL = 9;
-
-// A Process joined but never close()d: its sentinel goes with the object
-// (Python's Popen closes it in a finalizer too). In this process only: a
-// fork child's copy of the number may name another descriptor there.
-const closeSentinelOnCollect = new FinalizationRegistry<{ fd: number; pid: number }>((held) => {
-  if (held.pid !== process.pid) return;
-  forgetDescriptor(held.fd);
-  try {
-    native.closeFd(held.fd);
-  } catch {
-    // already closed
-  }
-});
 
 export abstract class ChildPopen implements Popen {
   readonly pid: number;
@@ -33,7 +20,9 @@ export abstract class ChildPopen implements Popen {
     this.pid = pid;
     this.sentinel = sentinel;
     this.#waiter = new SentinelWaiter(sentinel);
-    closeSentinelOnCollect.register(this, { fd: sentinel, pid: process.pid }, this);
+    // A Process joined but never close()d: its sentinel goes with the
+    // object (Python's Popen closes it in a finalizer too).
+    closeWhenCollected.register(this, { fd: sentinel, pid: process.pid }, this);
   }
 
   /**
@@ -70,7 +59,7 @@ export abstract class ChildPopen implements Popen {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    closeSentinelOnCollect.unregister(this);
+    closeWhenCollected.unregister(this);
     this.#waiter.close();
     native.closeFd(this.sentinel);
   }

@@ -215,11 +215,11 @@ describe('hostile input: references from unauthenticated peers', function () {
       else listeners.push(new mp.connection.Listener(['127.0.0.1', 0]), new mp.connection.Listener(['localhost', 0]),
         new mp.connection.Listener(['0.0.0.0', 0], { authkey: 'k' }));
       setImmediate(() => { for (const l of listeners) l.close(); console.log(JSON.stringify(warnings)); });`;
-    const open = await runNode(['-e', script, 'open']);
+    const open = await runNode(['--no-warnings', '-e', script, 'open']);
     const warnings = JSON.parse(open.stdout) as string[];
     assert.equal(warnings.length, 1, open.stdout);
     assert.match(warnings[0], /^MP_UNAUTHENTICATED_LISTENER: .*no authkey/);
-    const closed = await runNode(['-e', script, 'closed']);
+    const closed = await runNode(['--no-warnings', '-e', script, 'closed']);
     assert.deepEqual(JSON.parse(closed.stdout), []);
   });
 });
