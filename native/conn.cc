@@ -228,25 +228,8 @@ Napi::Value PollFd(const Napi::CallbackInfo& info) {
   int fd = ArgInt(info, 0, "fd");
   bool writable = info[1].ToBoolean().Value();
   double timeout = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
-  int64_t deadline = timeout < 0 ? -1 : MonotonicMs() + static_cast<int64_t>(timeout);
   pollfd p{fd, static_cast<short>(writable ? POLLOUT : POLLIN), 0};
-  for (;;) {
-    int wait = -1;
-    if (deadline >= 0) {
-      int64_t left = deadline - MonotonicMs();
-      wait = left <= 0 ? 0 : static_cast<int>(left > INT32_MAX ? INT32_MAX : left);
-    }
-    int n = poll(&p, 1, wait);
-    if (n > 0) {
-      if (p.revents & POLLNVAL) throw ErrnoError(env, EBADF, "poll");
-      return Napi::Boolean::New(env, true);
-    }
-    if (n == 0) {
-      if (deadline >= 0 && MonotonicMs() >= deadline) return Napi::Boolean::New(env, false);
-      continue;
-    }
-    if (errno != EINTR) throw ErrnoError(env, errno, "poll");
-  }
+  return Napi::Boolean::New(env, PollUntil(env, &p, 1, DeadlineAfter(timeout)) > 0);
 }
 
 // ---------------------------------------------------------------------------

@@ -5,8 +5,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cmath>
 
+#include "args.h"
 #include "errors.h"
 
 namespace mp {
@@ -37,6 +41,30 @@ void NoSigpipe(Napi::Env env, int fd) {
   (void)env;
   (void)fd;
 #endif
+}
+
+int PollUntil(Napi::Env env, pollfd* fds, size_t count, int64_t deadlineMs) {
+  for (;;) {
+    int wait = deadlineMs < 0 ? -1 : static_cast<int>(std::clamp<int64_t>(deadlineMs - MonotonicMs(), 0, INT_MAX));
+    int n = poll(fds, static_cast<nfds_t>(count), wait);
+    if (n > 0) {
+      for (size_t i = 0; i < count; ++i) {
+        if (fds[i].revents & POLLNVAL) throw ErrnoError(env, EBADF, "poll");
+      }
+      return n;
+    }
+    if (n == 0) {
+      if (deadlineMs >= 0 && MonotonicMs() >= deadlineMs) return 0;
+      continue;  // woken early (rounding): the deadline is not there yet
+    }
+    if (errno != EINTR) throw ErrnoError(env, errno, "poll");
+  }
+}
+
+int64_t DeadlineAfter(double timeoutMs) {
+  if (!(timeoutMs >= 0)) return -1;
+  if (timeoutMs > 9e15) return -1;
+  return MonotonicMs() + static_cast<int64_t>(std::ceil(timeoutMs));
 }
 
 int PidfdOpen(pid_t pid) {

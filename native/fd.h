@@ -4,7 +4,11 @@
 #pragma once
 
 #include <napi.h>
+#include <poll.h>
 #include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
 
 #include <utility>
 
@@ -38,6 +42,14 @@ void SetNonBlocking(Napi::Env env, int fd, bool on);
 // No SIGPIPE for writes to this socket where the system has SO_NOSIGPIPE
 // (elsewhere sends pass MSG_NOSIGNAL).
 void NoSigpipe(Napi::Env env, int fd);
+
+// poll() through EINTR until some descriptor has an event or the deadline
+// (MonotonicMs(); -1: none) passes. Returns how many have events, 0 when
+// the deadline passed; a descriptor that is not open is EBADF.
+int PollUntil(Napi::Env env, pollfd* fds, size_t count, int64_t deadlineMs);
+
+// The deadline `timeoutMs` from now: -1 for a negative timeout (for ever).
+int64_t DeadlineAfter(double timeoutMs);
 
 // pidfd_open(pid): a close-on-exec descriptor readable once pid has ended;
 // -1 with errno set (ENOSYS where the system has none).

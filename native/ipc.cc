@@ -50,9 +50,7 @@ constexpr int kRecvFlags = 0;  // FD_CLOEXEC is set after recvmsg
 
 void WaitFor(Napi::Env env, int fd, short events) {
   pollfd p{fd, events, 0};
-  while (poll(&p, 1, -1) < 0) {
-    if (errno != EINTR) ThrowErrno(env, "poll");
-  }
+  PollUntil(env, &p, 1, -1);
 }
 
 // Calls call() until it succeeds, through EINTR, and through EAGAIN (a
@@ -457,17 +455,12 @@ Napi::Value PollFds(const Napi::CallbackInfo& info) {
   if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) {
     double t = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
     if (std::isnan(t)) ThrowType(env, "timeoutMs", "argument must be a number or null");
-    if (t < 9e15) deadline = MonotonicMs() + (t <= 0 ? 0 : static_cast<int64_t>(std::ceil(t)));
+    deadline = DeadlineAfter(t <= 0 ? 0 : t);
   }
-  for (;;) {
-    int wait = deadline < 0 ? -1 : static_cast<int>(std::clamp<int64_t>(deadline - MonotonicMs(), 0, INT_MAX));
-    if (poll(polled.data(), polled.size(), wait) >= 0) break;
-    if (errno != EINTR) ThrowErrno(env, "poll");
-  }
+  PollUntil(env, polled.data(), polled.size(), deadline);
   Napi::Array ready = Napi::Array::New(env);
   uint32_t count = 0;
   for (const pollfd& p : polled) {
-    if (p.revents & POLLNVAL) ThrowErrno(env, EBADF, "poll");
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) ready.Set(count++, Napi::Number::New(env, p.fd));
   }
   return ready;

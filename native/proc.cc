@@ -49,24 +49,13 @@ Napi::Value Kill(const Napi::CallbackInfo& info) {
 Napi::Value PollReadable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgInt(info, 0, "fd");
-  int64_t timeout = -1;
+  int64_t deadline = -1;
   if (info.Length() > 1 && info[1].IsNumber()) {
     double t = info[1].As<Napi::Number>().DoubleValue();
-    timeout = t <= 0 ? 0 : static_cast<int64_t>(t + 0.999);
+    deadline = DeadlineAfter(t <= 0 ? 0 : t);
   }
-  int64_t deadline = timeout < 0 ? -1 : MonotonicMs() + timeout;
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    int wait = -1;
-    if (deadline >= 0) {
-      int64_t left = deadline - MonotonicMs();
-      wait = left < 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 1 << 30));
-    }
-    int r = poll(&p, 1, wait);
-    if (r > 0) return Napi::Boolean::New(env, true);
-    if (r == 0) return Napi::Boolean::New(env, false);
-    if (errno != EINTR) ThrowErrno(env, "poll");
-  }
+  pollfd p{fd, POLLIN, 0};
+  return Napi::Boolean::New(env, PollUntil(env, &p, 1, deadline) > 0);
 }
 
 // writeAll(fd, buffer): writes every byte, waiting when the descriptor is
@@ -90,7 +79,7 @@ Napi::Value WriteAll(const Napi::CallbackInfo& info) {
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       pollfd pf{fd, POLLOUT, 0};
-      if (poll(&pf, 1, -1) < 0 && errno != EINTR) ThrowErrno(env, "poll");
+      PollUntil(env, &pf, 1, -1);
       continue;
     }
     ThrowErrno(env, "write");
