@@ -229,7 +229,9 @@ Napi::Value PollFd(const Napi::CallbackInfo& info) {
   bool writable = info[1].ToBoolean().Value();
   double timeout = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
   pollfd p{fd, static_cast<short>(writable ? POLLOUT : POLLIN), 0};
-  return Napi::Boolean::New(env, PollUntil(env, &p, 1, DeadlineAfter(timeout)) > 0);
+  if (PollUntil(env, &p, 1, DeadlineAfter(timeout)) == 0) return Napi::Boolean::New(env, false);
+  if (p.revents & POLLNVAL) throw ErrnoError(env, EBADF, "poll");
+  return Napi::Boolean::New(env, true);
 }
 
 // ---------------------------------------------------------------------------

@@ -47,12 +47,7 @@ int PollUntil(Napi::Env env, pollfd* fds, size_t count, int64_t deadlineMs) {
   for (;;) {
     int wait = deadlineMs < 0 ? -1 : static_cast<int>(std::clamp<int64_t>(deadlineMs - MonotonicMs(), 0, INT_MAX));
     int n = poll(fds, static_cast<nfds_t>(count), wait);
-    if (n > 0) {
-      for (size_t i = 0; i < count; ++i) {
-        if (fds[i].revents & POLLNVAL) throw ErrnoError(env, EBADF, "poll");
-      }
-      return n;
-    }
+    if (n > 0) return n;
     if (n == 0) {
       if (deadlineMs >= 0 && MonotonicMs() >= deadlineMs) return 0;
       continue;  // woken early (rounding): the deadline is not there yet

@@ -44,8 +44,8 @@ void SetNonBlocking(Napi::Env env, int fd, bool on);
 void NoSigpipe(Napi::Env env, int fd);
 
 // poll() through EINTR until some descriptor has an event or the deadline
-// (MonotonicMs(); -1: none) passes. Returns how many have events, 0 when
-// the deadline passed; a descriptor that is not open is EBADF.
+// (MonotonicMs(); -1: none) passes. Returns how many have events (revents
+// set, POLLNVAL included: the caller decides), 0 when the deadline passed.
 int PollUntil(Napi::Env env, pollfd* fds, size_t count, int64_t deadlineMs);
 
 // The deadline `timeoutMs` from now: -1 for a negative timeout (for ever).

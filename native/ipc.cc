@@ -461,6 +461,7 @@ Napi::Value PollFds(const Napi::CallbackInfo& info) {
   Napi::Array ready = Napi::Array::New(env);
   uint32_t count = 0;
   for (const pollfd& p : polled) {
+    if (p.revents & POLLNVAL) ThrowErrno(env, EBADF, "poll");
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) ready.Set(count++, Napi::Number::New(env, p.fd));
   }
   return ready;
