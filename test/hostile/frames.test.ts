@@ -9,6 +9,7 @@ import * as path from 'node:path';
 
 import * as mp from '../../lib/index';
 import { sendSizes } from '../fixtures/hostile_targets';
+import { withTimeout as boundedWait } from '../support/helpers';
 
 const PEER = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'hostile_peer.py');
 const WAIT_MS = 15000;
@@ -26,12 +27,8 @@ function peerFds(): number {
   return count;
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return boundedWait(promise, what, ms);
 }
 
 interface Peer {

@@ -8,6 +8,7 @@ import * as v8 from 'node:v8';
 
 import * as mp from '../../lib/index';
 import { native } from '../../lib/native';
+import { withTimeout as boundedWait } from '../support/helpers';
 
 const MARK = '\u0000mp';
 const TAG_PLAIN = 0;
@@ -32,12 +33,8 @@ function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return boundedWait(promise, what, ms);
 }
 
 function crafted(tag: number, value: unknown): Buffer {

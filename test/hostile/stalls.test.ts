@@ -11,16 +11,13 @@ import { forkserverSocketPath } from '../../lib/forkserver';
 import * as mp from '../../lib/index';
 import { native } from '../../lib/native';
 import { exitWith } from '../fixtures/targets';
+import { withTimeout as boundedWait } from '../support/helpers';
 
 const PEER = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'hostile_peer.py');
 const WAIT_MS = 20000;
 
 function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return boundedWait(promise, what, ms);
 }
 
 /** A Python peer in `mode` connected to `address`; resolves once it has sent what it sends. */

@@ -13,7 +13,7 @@ import * as v8 from 'node:v8';
 
 import * as mp from '../../lib/index';
 import { reportTrust } from '../fixtures/hostile_targets';
-import { tempDir } from '../support/helpers';
+import { tempDir, withTimeout as boundedWait } from '../support/helpers';
 
 const MARK = '\u0000mp';
 const TAG_MARKED = 1;
@@ -25,12 +25,8 @@ function crafted(tag: number, value: unknown): Buffer {
   return Buffer.concat([Buffer.from([tag]), v8.serialize(value)]);
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), RECV_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function withTimeout<T>(promise: Promise<T>, what: string, ms = RECV_MS): Promise<T> {
+  return boundedWait(promise, what, ms);
 }
 
 /** A connected pair through a Listener; `authkey` on both sides or neither. */

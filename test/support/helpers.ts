@@ -99,3 +99,12 @@ export async function exitCodes(children: mp.Process[], joinMs: number): Promise
   for (const child of children) await child.join(joinMs);
   return children.map((c) => c.exitCode);
 }
+
+/** `promise`, or a rejection naming `what` once `ms` pass first: every wait in a test is bounded. */
+export function withTimeout<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
