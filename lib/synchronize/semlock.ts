@@ -3,11 +3,11 @@
 // and BoundedSemaphore. Uncontended acquire/release run in JavaScript with
 // Atomics on the semaphore's own words where glibc's layout allows
 // (native/semlock.cc); everything that may block goes to the native layer.
-import { Revival } from '../revival';
-import { ProcessError } from '../errors';
+import { ProcessError, SerializationError } from '../errors';
 import { atExit } from '../exit';
 import { native, type NativeSemLock } from '../native';
 import * as resourceTracker from '../resource_tracker';
+import { Revival } from '../revival';
 import { checkSignal, checkTimeout, registerAtFork, releaseOnce } from '../util';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
@@ -32,6 +32,18 @@ export interface SemLockState {
   name: string;
   kind: number;
   maxvalue: number;
+}
+
+function isSemLockState(value: unknown): value is SemLockState {
+  if (value === null || typeof value !== 'object') return false;
+  const { name, kind, maxvalue } = value as Record<string, unknown>;
+  return (
+    typeof name === 'string' &&
+    name.length > 1 &&
+    (kind === RECURSIVE_MUTEX || kind === SEMAPHORE) &&
+    Number.isInteger(maxvalue) &&
+    (maxvalue as number) >= 1
+  );
 }
 
 // Internal members, for Condition and the reducers (not public API).
@@ -121,6 +133,8 @@ export abstract class SemLock {
   protected constructor(kind: number, value: number, maxvalue: number, revival?: Revival<SemLockState>) {
     const state = revival?.parts;
     if (state !== undefined) {
+      // Only a name opens: without one the addon would create a semaphore nobody tracks.
+      if (!isSemLockState(state)) throw new SerializationError('a lock or semaphore with a malformed description');
       this.#handle = new native.SemLock(0, state.name);
       this.#kind = state.kind;
       this.#maxvalue = state.maxvalue;

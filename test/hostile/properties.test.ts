@@ -4,6 +4,7 @@
 // never crashes, never reserves more than the limit, and always ends in a
 // value or an error of the kinds the API documents, within a time bound.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 
 import fc from 'fast-check';
@@ -180,7 +181,9 @@ describe('hostile input: property tests of every decoder', function () {
     );
   });
 
-  it('revive markers: random marked values end in a value or a SerializationError, trusted or not, and load nothing', () => {
+  it('revive markers: random marked values end in a value or a SerializationError, trusted or not, load nothing and create nothing', () => {
+    const semaphores = (): string[] => fs.readdirSync('/dev/shm').filter((entry) => entry.startsWith('sem.'));
+    const before = semaphores();
     fc.assert(
       fc.property(markedValue.value, fc.boolean(), (value, trusted) => {
         const message = Buffer.concat([Buffer.from([1]), v8.serialize(value)]);
@@ -189,5 +192,6 @@ describe('hostile input: property tests of every decoder', function () {
       }),
       { numRuns: RUNS },
     );
+    assert.deepEqual(semaphores(), before, 'no semaphore was created by a revived description');
   });
 });

@@ -106,6 +106,24 @@ describe('hostile input: revive checks what a message claims', function () {
     }
   });
 
+  it('a lock whose description has no name is refused, and no semaphore is created for it', async () => {
+    const [reader, writer] = mp.Pipe();
+    const semaphores = (): string[] => fs.readdirSync('/dev/shm').filter((entry) => entry.startsWith('sem.'));
+    const before = semaphores();
+    try {
+      for (const state of [{}, { name: 7, kind: 1, maxvalue: 1 }, { name: '/x', kind: 9, maxvalue: 1 }, null]) {
+        for (const id of ['multiprocessing.Lock', 'multiprocessing.Semaphore']) {
+          writer.sendBytes(crafted(TAG_MARKED, { [MARK]: 'red', id, state }));
+          await assert.rejects(withTimeout(reader.recv(), 'recv'), { name: 'SerializationError' });
+        }
+      }
+      assert.deepEqual(semaphores(), before);
+    } finally {
+      reader.close();
+      writer.close();
+    }
+  });
+
   it('a message that names one descriptor twice is refused and owns nothing', async () => {
     const [reader, writer] = mp.Pipe();
     const [a, b] = native.socketPair();
