@@ -737,28 +737,34 @@ function closeUnclaimed(fds: readonly number[], claimed: ReadonlySet<number>): v
  * it revives as the built-in error of its name.
  */
 function refuseNonData(root: unknown): void {
+  forEachMarker(root, (marker) => {
+    if (marker[MARK] === 'err') return;
+    throw new SerializationError(
+      `refused ${describeUntrustedMarker(marker)} from a peer that did not authenticate with an authkey: ` +
+        'such a connection carries data only (give Listener and Client the same authkey to send functions, ' +
+        'classes and the package\'s objects)',
+    );
+  });
+}
+
+/**
+ * Calls `visit` for every marker in a decoded value, each object once.
+ * Iterative (a deep message cannot overflow the stack) and by keys, not
+ * indexes to length: a sparse array claims any length for free.
+ */
+function forEachMarker(root: unknown, visit: (marker: Marker) => void): void {
   const seen = new Set<object>();
   const pending: unknown[] = [root];
   while (pending.length > 0) {
     const value = pending.pop();
     if (value === null || typeof value !== 'object' || seen.has(value) || isLeafObject(value)) continue;
     seen.add(value);
-    if (isMarker(value)) {
-      const kind: unknown = value[MARK];
-      if (kind !== 'err') {
-        throw new SerializationError(
-          `refused ${describeUntrustedMarker(value)} from a peer that did not authenticate with an authkey: ` +
-            'such a connection carries data only (give Listener and Client the same authkey to send functions, ' +
-            'classes and the package\'s objects)',
-        );
-      }
-    }
+    if (isMarker(value)) visit(value);
     if (value instanceof Map) {
       for (const [key, item] of value) pending.push(key, item);
     } else if (value instanceof Set) {
       for (const item of value) pending.push(item);
     } else {
-      // Object.keys, not a loop to length: a sparse array claims any length for free.
       for (const key of Object.keys(value)) pending.push((value as Record<string, unknown>)[key]);
     }
   }
@@ -780,7 +786,7 @@ function describeUntrustedMarker(marker: object): string {
 
 async function reviveWithImports(value: unknown, fds: readonly number[], claimed: Set<number>): Promise<unknown> {
   const references = new Map<string, FunctionReference>();
-  collectReferences(value, references, new Set());
+  collectReferences(value, references);
   const loaded = new Map<string, Function>();
   for (const [key, ref] of references) {
     try {
@@ -794,13 +800,10 @@ async function reviveWithImports(value: unknown, fds: readonly number[], claimed
 
 const noneLoaded: ReadonlyMap<string, Function> = new Map();
 
-function collectReferences(value: unknown, into: Map<string, FunctionReference>, seen: Set<object>): void {
-  if (value === null || typeof value !== 'object' || seen.has(value) || isLeafObject(value)) return;
-  seen.add(value);
-  if (isMarker(value) && (value[MARK] === 'fn' || value[MARK] === 'obj' || value[MARK] === 'err')) {
-    const ref: unknown = (value as { ref?: unknown }).ref;
+function collectReferences(value: unknown, into: Map<string, FunctionReference>): void {
+  forEachMarker(value, (marker) => {
+    if (marker[MARK] !== 'fn' && marker[MARK] !== 'obj' && marker[MARK] !== 'err') return;
+    const ref: unknown = (marker as { ref?: unknown }).ref;
     if (isReference(ref)) into.set(referenceKey(ref), ref);
-  }
-  const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
-  for (const child of children) collectReferences(child, into, seen);
+  });
 }
