@@ -227,10 +227,10 @@ export const LARGEST_MESSAGE = bufferConstants.MAX_LENGTH;
 export const UNAUTHENTICATED_MESSAGE_SIZE = 64 << 20;
 
 /** The limit `value` (a maxMessageSize option) sets, checked. */
-export function messageSizeLimit(value: unknown, fallback: number, parameter = 'options.maxMessageSize'): Oversize {
+export function messageSizeLimit(value: unknown, fallback: number): Oversize {
   if (value === undefined || value === null) return { maxLength: fallback, what: 'maxMessageSize' };
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`The "${parameter}" property must be a positive integer; received ${String(value)}`);
+    throw new RangeError(`The "options.maxMessageSize" property must be a positive integer; received ${String(value)}`);
   }
   return { maxLength: Math.min(value, LARGEST_MESSAGE), what: 'maxMessageSize' };
 }
