@@ -9,22 +9,14 @@ import * as path from 'node:path';
 
 import * as mp from '../../lib/index';
 import { sendSizes } from '../fixtures/hostile_targets';
-import { withTimeout as boundedWait } from '../support/helpers';
+import { openDescriptorsTo, withTimeout as boundedWait } from '../support/helpers';
 
 const PEER = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'hostile_peer.py');
 const WAIT_MS = 15000;
 
 /** Descriptors open here on the files hostile_peer.py sends (other tests' descriptors come and go). */
 function peerFds(): number {
-  let count = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`).includes('/mp-hostile-fd-')) count++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return count;
+  return openDescriptorsTo((target) => target.includes('/mp-hostile-fd-'));
 }
 
 function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {

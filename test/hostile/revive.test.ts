@@ -8,7 +8,7 @@ import * as v8 from 'node:v8';
 
 import * as mp from '../../lib/index';
 import { native } from '../../lib/native';
-import { withTimeout as boundedWait } from '../support/helpers';
+import { openDescriptorsTo, withTimeout as boundedWait } from '../support/helpers';
 
 const MARK = '\u0000mp';
 const TAG_PLAIN = 0;
@@ -18,15 +18,7 @@ const WAIT_MS = 10000;
 
 /** Descriptors open here on memfd arenas (the package's heap has some for good; other descriptors come and go). */
 function arenaFds(): number {
-  let count = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('/memfd:multiprocessing-heap')) count++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return count;
+  return openDescriptorsTo((target) => target.startsWith('/memfd:multiprocessing-heap'));
 }
 
 function openFds(): number {

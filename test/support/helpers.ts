@@ -108,3 +108,16 @@ export function withTimeout<T>(promise: Promise<T>, what: string, ms: number): P
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** How many of this process's descriptors point at a path for which `matches` is true (see /proc/self/fd). */
+export function openDescriptorsTo(matches: (target: string) => boolean): number {
+  let count = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (matches(fs.readlinkSync(`/proc/self/fd/${fd}`))) count++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
+}
