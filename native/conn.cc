@@ -6,6 +6,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#if defined(__linux__)
+#include <sys/epoll.h>
+#endif
 #include <unistd.h>
 #include <uv.h>
 
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "args.h"
@@ -379,6 +383,23 @@ Napi::Value SetNonBlockingJs(const Napi::CallbackInfo& info) {
 // IoWatcher(fd, callback(error, readable, writable)): one libuv poll per
 // descriptor, whose interest (readable, writable, both) changes with
 // setEvents(); it keeps the loop alive only while it has any.
+//
+// uv_poll_init sets O_NONBLOCK on the open file description it is given,
+// and the descriptors watched here are shared with other processes (a
+// queue's socket, a connection a Python or C reader also holds): their
+// blocking reads would get EAGAIN. On Linux the descriptor is therefore
+// registered in a private epoll instance and libuv polls that instead, so
+// the shared description is never touched; our own reads and writes never
+// need O_NONBLOCK (MSG_DONTWAIT). Elsewhere the flags are put back right
+// after uv_poll_init.
+
+#if defined(__linux__)
+#define MP_PRIVATE_EPOLL 1
+#endif
+
+class IoWatcher;
+// Every live watcher, so that a fork child can let go of the parent's.
+std::unordered_set<IoWatcher*> g_watchers;
 
 class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
  public:
@@ -392,35 +413,67 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
   explicit IoWatcher(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<IoWatcher>(info), async_(info.Env(), "multiprocessing:io") {
     Napi::Env env = info.Env();
-    int fd = ArgInt(info, 0, "fd");
+    fd_ = ArgInt(info, 0, "fd");
     if (info.Length() < 2 || !info[1].IsFunction()) {
       throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
     }
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
     uv_loop_t* loop;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "napi_get_uv_event_loop failed");
-    // uv_poll_init sets O_NONBLOCK on the open file description, which
-    // other processes may share (a queue's socket, a descriptor a Python
-    // or C reader also holds): their blocking reads would get EAGAIN. Our
-    // own reads never depend on it (MSG_DONTWAIT), so the flags go back.
-    int flags = fcntl(fd, F_GETFL);
+#if defined(MP_PRIVATE_EPOLL)
+    UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+    if (epoll.get() < 0) throw ErrnoError(env, errno, "epoll_create1");
+    epoll_event ev{};
+    ev.events = 0;  // interest comes with setEvents()
+    ev.data.fd = fd_;
+    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd_, &ev) != 0) throw ErrnoError(env, errno, "epoll_ctl");
+    int polled = epoll.get();
+#else
+    int flags = fcntl(fd_, F_GETFL);
     if (flags < 0) throw ErrnoError(env, errno, "fcntl");
-    poll_ = new uv_poll_t;
-    int err = uv_poll_init(loop, poll_, fd);
+    int polled = fd_;
+#endif
+    auto* poll = new uv_poll_t;
+    int err = uv_poll_init(loop, poll, polled);
     if (err != 0) {
-      delete poll_;
-      poll_ = nullptr;
+      delete poll;
       throw ErrnoError(env, -err, "uv_poll_init");
     }
+    poll_ = poll;
     poll_->data = this;
-    if ((flags & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, flags) != 0) {
+#if defined(MP_PRIVATE_EPOLL)
+    epoll_ = epoll.release();
+#else
+    if ((flags & O_NONBLOCK) == 0 && fcntl(fd_, F_SETFL, flags) != 0) {
       int saved = errno;
       CloseHandle();
       throw ErrnoError(env, saved, "fcntl");
     }
+#endif
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    g_watchers.insert(this);
   }
 
-  ~IoWatcher() override { CloseHandle(); }
+  ~IoWatcher() override {
+    g_watchers.erase(this);
+    CloseHandle();
+  }
+
+  // In a fork child: the parent's watchers are not this process's. Their
+  // libuv handles were detached from the child's loop (AdoptLoopInChild);
+  // closing one could unregister a descriptor the child watches anew under
+  // the same number, so the handle is left as it is (a few bytes). The
+  // private epoll instance is shared with the parent: the child's copy of
+  // the descriptor is closed and never used.
+  void OrphanInChild() {
+    if (poll_ != nullptr) {
+      poll_->data = nullptr;
+      poll_ = nullptr;
+    }
+    CloseEpoll();
+    if (events_ != 0) Unref();
+    events_ = 0;
+    callback_.Reset();
+  }
 
  private:
   static void OnEvent(uv_poll_t* handle, int status, int events) {
@@ -428,9 +481,38 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     if (self == nullptr) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
+    bool readable;
+    bool writable;
+    if (status < 0) {
+      readable = writable = true;
+    } else {
+#if defined(MP_PRIVATE_EPOLL)
+      (void)events;
+      epoll_event ev{};
+      int n;
+      do {
+        n = epoll_wait(self->epoll_, &ev, 1, 0);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) {
+        status = -errno;
+        readable = writable = true;
+      } else if (n == 0) {
+        return;  // consumed by a read in between: nothing to report
+      } else if ((ev.events & (EPOLLERR | EPOLLHUP)) != 0) {
+        // As libuv reports them: every direction asked for, the next read
+        // or write says what happened.
+        readable = (self->events_ & UV_READABLE) != 0;
+        writable = (self->events_ & UV_WRITABLE) != 0;
+      } else {
+        readable = (ev.events & (EPOLLIN | EPOLLRDHUP)) != 0;
+        writable = (ev.events & EPOLLOUT) != 0;
+      }
+#else
+      readable = (events & (UV_READABLE | UV_DISCONNECT)) != 0;
+      writable = (events & UV_WRITABLE) != 0;
+#endif
+    }
     Napi::Value error = status < 0 ? Napi::Value(ErrnoError(env, -status, "poll").Value()) : env.Null();
-    bool readable = status < 0 || (events & (UV_READABLE | UV_DISCONNECT)) != 0;
-    bool writable = status < 0 || (events & UV_WRITABLE) != 0;
     try {
       self->callback_.MakeCallback(env.Global(),
                                    {error, Napi::Boolean::New(env, readable), Napi::Boolean::New(env, writable)},
@@ -449,7 +531,29 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     int events = (info[0].ToBoolean().Value() ? UV_READABLE | UV_DISCONNECT : 0) |
                  (info[1].ToBoolean().Value() ? UV_WRITABLE : 0);
     if (events == events_) return env.Undefined();
+#if defined(MP_PRIVATE_EPOLL)
+    // Interest changes in the private instance; libuv only ever waits for
+    // it to become readable. Stopping leaves the registration as it was
+    // (libuv no longer looks), so a ping-pong costs no epoll_ctl.
+    if (events != 0 && events != registered_) {
+      epoll_event ev{};
+      uint32_t wanted = 0;
+      if ((events & UV_READABLE) != 0) wanted |= EPOLLIN | EPOLLRDHUP;
+      if ((events & UV_WRITABLE) != 0) wanted |= EPOLLOUT;
+      ev.events = wanted;
+      ev.data.fd = fd_;
+      if (epoll_ctl(epoll_, EPOLL_CTL_MOD, fd_, &ev) != 0) throw ErrnoError(env, errno, "epoll_ctl");
+      registered_ = events;
+    }
+    int err = 0;
+    if (events == 0) {
+      err = uv_poll_stop(poll_);
+    } else if (events_ == 0) {
+      err = uv_poll_start(poll_, UV_READABLE, OnEvent);
+    }
+#else
     int err = events == 0 ? uv_poll_stop(poll_) : uv_poll_start(poll_, events, OnEvent);
+#endif
     if (err != 0) throw ErrnoError(env, -err, "uv_poll_start");
     if (events != 0 && events_ == 0) Ref();  // the JS object lives while the poll runs
     if (events == 0 && events_ != 0) Unref();
@@ -470,11 +574,22 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     return info.Env().Undefined();
   }
 
+  void CloseEpoll() {
+#if defined(MP_PRIVATE_EPOLL)
+    if (epoll_ >= 0) UniqueFd(epoll_).reset();
+    epoll_ = -1;
+#endif
+  }
+
+  // libuv may still touch the polled descriptor until the handle is closed
+  // (uv_close runs the stop at once): the epoll instance goes after it.
   void CloseHandle() {
-    if (poll_ == nullptr) return;
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
+    if (poll_ != nullptr) {
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    CloseEpoll();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -487,13 +602,24 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     return info.Env().Undefined();
   }
 
+  int fd_ = -1;
   uv_poll_t* poll_ = nullptr;
+#if defined(MP_PRIVATE_EPOLL)
+  int epoll_ = -1;
+  int registered_ = 0;
+#endif
   int events_ = 0;
   Napi::FunctionReference callback_;
   Napi::AsyncContext async_;
 };
 
 }  // namespace
+
+void OrphanIoWatchersInChild() {
+  std::unordered_set<IoWatcher*> inherited;
+  inherited.swap(g_watchers);
+  for (IoWatcher* watcher : inherited) watcher->OrphanInChild();
+}
 
 void InitConn(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));

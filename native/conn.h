@@ -9,4 +9,8 @@ namespace mp {
 
 void InitConn(Napi::Env env, Napi::Object exports);
 
+// In a fork child, before JavaScript runs again: the parent's IoWatchers
+// stop being used (their private epoll instances are the parent's).
+void OrphanIoWatchersInChild();
+
 }  // namespace mp

@@ -24,6 +24,7 @@
 
 #include "child_loop.h"
 #include "child_platform.h"
+#include "conn.h"
 #include "errors.h"
 #include "fd.h"
 #include "forkability.h"
@@ -133,6 +134,7 @@ void SetUpChild(v8::Isolate* isolate, bool dieWithParent, pid_t parentPid) {
 #endif
   int err = AdoptLoopInChild(g_loop);
   if (err != 0) ChildFatal("uv_loop_fork", -err);
+  OrphanIoWatchersInChild();
   ReplaceStdinWithEof();
   if (!child_platform::Install(CurrentPlatform(isolate))) {
     v8::V8::SetFlagsFromString(kChildV8Flags, sizeof(kChildV8Flags) - 1);

@@ -3,10 +3,16 @@
 // leaves its shared file flags alone; closing shared memory that native
 // work still reads does not crash the process.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
 
 import * as mp from '../../lib/index';
-import { runFixture } from '../support/helpers';
+import { native } from '../../lib/native';
+import { runFixture, withTimeout } from '../support/helpers';
+
+const SAMPLER = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'flag_sampler.py');
 
 const O_NONBLOCK = 0o4000;
 
@@ -44,6 +50,34 @@ describe('hostile input: long runs', function () {
       a.close();
       b.close();
       queue.close();
+    }
+  });
+
+  it('a process sharing the descriptor never sees it non-blocking while watchers come and go', async () => {
+    const [a, b] = mp.Pipe();
+    // The sampler holds the same open file description as a (descriptor 3).
+    const sampler = spawn('python3', [SAMPLER], { stdio: ['pipe', 'pipe', 'inherit', a.fileno()] });
+    try {
+      const lines = readline.createInterface({ input: sampler.stdout! });
+      const iterator = lines[Symbol.asyncIterator]();
+      assert.equal((await withTimeout(iterator.next(), 'the sampler to start', 10000)).value, 'ready');
+      // Every connection, queue and sentinel wait starts with a watcher on
+      // its descriptor; made here directly, a few thousand times, so that
+      // any moment the description's flags change would be seen.
+      for (let i = 0; i < 20000; i++) {
+        const watcher = new native.IoWatcher(a.fileno(), () => undefined);
+        watcher.setEvents(true, i % 2 === 0);
+        watcher.close();
+      }
+      sampler.stdin!.end('stop\n');
+      const line = (await withTimeout(iterator.next(), 'the sampler to report', 10000)).value as string;
+      const [samples, nonblocking] = line.split(' ').map(Number);
+      assert.ok(samples > 0, 'the sampler took no samples');
+      assert.equal(nonblocking, 0, `${nonblocking} of ${samples} samples saw O_NONBLOCK on the shared description`);
+    } finally {
+      sampler.kill();
+      a.close();
+      b.close();
     }
   });
 
