@@ -21,6 +21,14 @@ const MAX_FDS = 64;
 const REQUEST_TIMEOUT_MS = 10000;
 /** One read takes at most this much: a big request arrives in several turns of the loop. */
 const READ_CHUNK = 1 << 20;
+/**
+ * Requests read at once at most. A client that connects past this drops
+ * the oldest unfinished one, so a flood of silent connections can neither
+ * exhaust the server's descriptors nor keep a real request in the backlog.
+ */
+const MAX_PENDING = 128;
+/** After accept() failed for want of descriptors, the listener rests this long. */
+const ACCEPT_PAUSE_MS = 100;
 
 interface Child {
   pid: number;
@@ -60,9 +68,10 @@ function serve(config: ServerConfig): never {
   const pending = new Map<number, Pending>(); // by connection
   const myUid = native.getuid();
   native.setNonBlocking(LISTENER_FD);
+  let acceptPausedUntil = 0;
   for (;;) {
     const now = Date.now();
-    let timeout: number | null = null;
+    let timeout: number | null = acceptPausedUntil > now ? acceptPausedUntil - now : null;
     for (const [connection, request] of pending) {
       if (request.deadline <= now) {
         debug('forkserver: request timed out');
@@ -71,11 +80,12 @@ function serve(config: ServerConfig): never {
         timeout = Math.min(timeout ?? Infinity, request.deadline - now);
       }
     }
-    const ready = native.pollFds([LISTENER_FD, ALIVE_FD, ...children.keys(), ...pending.keys()], timeout);
+    const listening = acceptPausedUntil <= now ? [LISTENER_FD] : [];
+    const ready = native.pollFds([...listening, ALIVE_FD, ...children.keys(), ...pending.keys()], timeout);
     for (const fd of ready) {
       if (fd === ALIVE_FD) shutDown(config);
       if (fd === LISTENER_FD) {
-        acceptAll(pending, myUid);
+        if (!acceptAll(pending, children, config.authkey, myUid)) acceptPausedUntil = Date.now() + ACCEPT_PAUSE_MS;
         continue;
       }
       if (pending.has(fd)) {
@@ -99,15 +109,24 @@ function serve(config: ServerConfig): never {
   }
 }
 
-function acceptAll(pending: Map<number, Pending>, myUid: number): void {
+/**
+ * Accepts every waiting client, reading at once the request of each that
+ * has already sent one (a well-behaved client writes it whole right after
+ * connecting). False when accept() failed for want of descriptors.
+ */
+function acceptAll(pending: Map<number, Pending>, children: Map<number, Child>, authkey: Buffer, myUid: number): boolean {
   for (;;) {
     let connection: number;
     try {
       connection = native.acceptNow(LISTENER_FD);
-    } catch {
-      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'EMFILE' && code !== 'ENFILE') return true;
+      if (pending.size === 0) return false;
+      dropOldest(pending);
+      continue;
     }
-    if (connection < 0) return;
+    if (connection < 0) return true;
     try {
       if (native.peerCredentials(connection).uid !== myUid) throw new Error('peer is another user');
     } catch (error) {
@@ -115,8 +134,16 @@ function acceptAll(pending: Map<number, Pending>, myUid: number): void {
       native.closeFd(connection);
       continue;
     }
+    if (pending.size >= MAX_PENDING) dropOldest(pending);
     pending.set(connection, newRequest(Date.now() + REQUEST_TIMEOUT_MS));
+    if (native.pollFds([connection], 0).length > 0) readMore(connection, pending, children, authkey);
   }
+}
+
+function dropOldest(pending: Map<number, Pending>): void {
+  const [oldest] = pending.keys();
+  debug('forkserver: too many unfinished requests; dropping the oldest');
+  drop(pending, oldest);
 }
 
 function drop(pending: Map<number, Pending>, connection: number): void {
@@ -147,7 +174,7 @@ function readMore(connection: number, pending: Map<number, Pending>, children: M
   if (done === null) return;
   pending.delete(connection);
   try {
-    const pid = forkChild(done.data, done.fds, children, connection);
+    const pid = forkChild(done.data, done.fds, children, pending, connection);
     const reply = Buffer.allocUnsafe(4);
     reply.writeInt32LE(pid);
     native.sendMessage(connection, reply, []);
@@ -161,7 +188,13 @@ function readMore(connection: number, pending: Map<number, Pending>, children: M
 }
 
 /** Forks a child for one request; returns its pid (or -errno). */
-function forkChild(data: Buffer, fds: number[], children: Map<number, Child>, connection: number): number {
+function forkChild(
+  data: Buffer,
+  fds: number[],
+  children: Map<number, Child>,
+  pending: Map<number, Pending>,
+  connection: number,
+): number {
   const preparation = readPreparation(data);
   let result;
   try {
@@ -176,6 +209,10 @@ function forkChild(data: Buffer, fds: number[], children: Map<number, Child>, co
   }
   // The child: none of the server's descriptors but the ones it was sent.
   for (const fd of [LISTENER_FD, ALIVE_FD, connection]) native.closeFd(fd);
+  for (const [other, request] of pending) {
+    native.closeFd(other);
+    for (const fd of request.fds) native.closeFd(fd);
+  }
   for (const [sentinel, other] of children) {
     native.closeFd(sentinel);
     native.closeFd(other.connection);

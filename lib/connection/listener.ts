@@ -164,6 +164,12 @@ function warnUnauthenticated(host: string, port: number): void {
 
 /** How long a peer may take over the whole authentication, either side. */
 const HANDSHAKE_TIMEOUT_MS = 10000;
+/**
+ * Handshakes a Listener runs at once at most: past this the oldest is
+ * dropped (refused with AuthenticationError), so a flood of silent peers
+ * can neither exhaust this process's descriptors nor starve a real client.
+ */
+const MAX_HANDSHAKES = 128;
 
 async function closeOnFailure<T>(conn: Connection, work: () => Promise<T>): Promise<T> {
   try {
@@ -253,6 +259,7 @@ export class Listener {
         const authkey = this.#authkey;
         const conn = new Connection(fd, { trusted: authkey !== null, maxMessageSize: this.#maxMessageSize });
         if (authkey === null) return conn;
+        if (this.#authenticating.size >= MAX_HANDSHAKES) this.#dropOldestHandshake();
         this.#authenticate(conn, authkey);
         continue;
       }
@@ -270,6 +277,15 @@ export class Listener {
       (done) => this.#settle(conn, { conn: done }),
       (error: unknown) => this.#settle(conn, { error }),
     );
+  }
+
+  #dropOldestHandshake(): void {
+    const [oldest] = this.#authenticating;
+    this.#authenticating.delete(oldest);
+    oldest.close();
+    this.#outcomes.push({
+      error: new AuthenticationError(`the peer was dropped: more than ${MAX_HANDSHAKES} handshakes were in progress`),
+    });
   }
 
   #settle(conn: Connection, outcome: Outcome): void {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { forkserverSocketPath } from '../../lib/forkserver';
+import { forkserverPid, forkserverSocketPath } from '../../lib/forkserver';
 import * as mp from '../../lib/index';
 import { native } from '../../lib/native';
 import { exitWith } from '../fixtures/targets';
@@ -21,8 +21,8 @@ function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promis
 }
 
 /** A Python peer in `mode` connected to `address`; resolves once it has sent what it sends. */
-async function stallingPeer(mode: string, address: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn('python3', [PEER, mode, address], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function stallingPeer(mode: string, address: string, count = 1): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn('python3', [PEER, mode, address, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   await withTimeout(
     new Promise<void>((resolve, reject) => {
@@ -84,6 +84,28 @@ describe('hostile input: peers that stall', function () {
     }
   });
 
+  it('a flood of 600 silent connections neither delays start() nor exhausts the server', async () => {
+    await startAndJoin('forkserver');
+    const socket = forkserverSocketPath();
+    const server = forkserverPid();
+    assert.ok(socket !== null && server !== null);
+    const peer = await stallingPeer('flood', socket, 600);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const took = await startAndJoin('forkserver');
+        assert.ok(took < 5000, `start() took ${took} ms during the flood`);
+      }
+      assert.equal(forkserverPid(), server, 'the server was replaced');
+      const open = fs.readdirSync(`/proc/${server}/fd`).length;
+      assert.ok(open < 200, `the server holds ${open} descriptors`);
+      // Every silent connection is dropped: the oldest to make room, the rest at their deadline.
+      await withTimeout(new Promise<void>((resolve) => peer.child.on('close', () => resolve())), 'the server to drop the flood');
+      assert.match(peer.output(), /closed/);
+    } finally {
+      peer.child.kill('SIGKILL');
+    }
+  });
+
   it('a silent client does not stall Listener.accept(); it is refused at its deadline', async () => {
     const listener = new mp.connection.Listener(null, { authkey: 'secret' });
     const peer = await stallingPeer('silent', listener.address as string);
@@ -104,6 +126,40 @@ describe('hostile input: peers that stall', function () {
     } finally {
       peer.child.kill('SIGKILL');
       listener.close();
+    }
+  });
+
+  it('a flood of 400 silent peers neither starves a real Client nor exhausts the Listener', async () => {
+    const listener = new mp.connection.Listener(null, { authkey: 'secret', backlog: 1024 });
+    const before = fs.readdirSync('/proc/self/fd').length;
+    const peer = await stallingPeer('flood', listener.address as string, 400);
+    try {
+      const client = mp.connection.Client(listener.address, { authkey: 'secret' });
+      let most = 0;
+      let refused = 0;
+      const started = Date.now();
+      let accepted: mp.connection.Connection | undefined;
+      while (accepted === undefined) {
+        try {
+          accepted = await withTimeout(listener.accept(), 'accept');
+        } catch (error) {
+          assert.equal((error as Error).name, 'AuthenticationError');
+          refused++;
+        }
+        most = Math.max(most, fs.readdirSync('/proc/self/fd').length - before);
+      }
+      assert.ok(Date.now() - started < 5000, `the real client waited ${Date.now() - started} ms`);
+      assert.ok(refused >= 400 - 128, `only ${refused} silent peers were dropped`);
+      // 128 handshakes at most, each a connection and the private epoll instance that watches it.
+      assert.ok(most <= 2 * 128 + 8, `the listener held ${most} more descriptors`);
+      const conn = await withTimeout(client, 'Client');
+      conn.send('hello');
+      assert.equal(await withTimeout(accepted.recv(), 'recv'), 'hello');
+      conn.close();
+      accepted.close();
+    } finally {
+      listener.close();
+      peer.child.kill('SIGKILL');
     }
   });
 
