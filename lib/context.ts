@@ -32,7 +32,7 @@ import {
   WorkerLostError,
 } from './errors';
 import { JoinableQueue, Queue, SimpleQueue } from './queues';
-import { AsyncResult, Pool, type PoolOptions } from './pool';
+import { AsyncResult, Pool, type PoolOptions } from './pool/index';
 import * as reduction from './reduction_api';
 import { ShareableList } from './shareable_list';
 import { SharedMemory } from './shared_memory';

@@ -38,7 +38,7 @@ export { registerAtFork, type AtForkHooks } from './util';
 export * as connection from './connection';
 export { Connection, Pipe, wait, type PipeOptions, type Waitable } from './connection';
 export { JoinableQueue, Queue, SimpleQueue, type GetOptions, type PutOptions, type QueueOptions } from './queues';
-export { AsyncResult, Pool, type CallbackOptions, type MapOptions, type PoolOptions, type TaskOptions } from './pool';
+export { AsyncResult, Pool, type CallbackOptions, type MapOptions, type PoolOptions, type TaskOptions } from './pool/index';
 export { SharedMemory, type SharedMemoryOptions } from './shared_memory';
 export { ShareableList, type ShareableListOptions, type ShareableValue } from './shareable_list';
 export {

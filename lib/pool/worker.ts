@@ -1,34 +1,9 @@
 // What a Pool worker runs (CPython's pool.worker): the initializer once,
 // then batches of tasks read from its own connection to the pool, one
 // result per task, in order, until told to stop or its task budget is spent.
-import type { Connection } from './connection';
-import { isPromiseLike, registerAtFork } from './util';
-
-/** How the items of a task are passed: fn(...args) once, fn(item) each, fn(...item) each. */
-export const enum TaskMode {
-  Apply = 0,
-  Map = 1,
-  Starmap = 2,
-}
-
-/** [job id, function id, the function (first time on this worker) or null, mode, items]. */
-export type Task = [number, number, Function | null, TaskMode, unknown[]];
-/** A batch of tasks, run in order; null: stop. */
-export type TaskMessage = Task[] | null;
-/**
- * [job id, ok, result or error, resident set size in bytes (0 unless asked),
- * whether the result is a Float64Array standing for an array of numbers].
- */
-export type TaskResult = [number, boolean, unknown, number, boolean];
-export type ResultMessage = TaskResult[];
-
-export interface WorkerOptions {
-  initializer: Function | null;
-  initargs: unknown[];
-  maxtasks: number | null;
-  /** Report the resident set size after each task (maxMemoryPerChild). */
-  reportMemory: boolean;
-}
+import type { Connection } from '../connection';
+import { isPromiseLike, registerAtFork } from '../util';
+import { TaskMode, type ResultMessage, type TaskMessage, type TaskResult, type WorkerOptions } from './protocol';
 
 /** Results held back while more of a batch runs, at most this long. */
 const COALESCE_MS = 2;

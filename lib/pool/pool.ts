@@ -3,207 +3,33 @@
 // A worker that dies fails only that task (WorkerLostError) and is replaced;
 // a task's timeout counts from its start; an AbortSignal cancels a queued
 // task or kills the worker running it.
-import { Pipe, type Connection } from './connection';
-import type { Context } from './context';
-import { ProcessError, RemoteError, TimeoutError, WorkerLostError } from './errors';
-import { Fifo } from './fifo';
-import { poolWorker, TaskMode, type ResultMessage, type Task, type TaskMessage } from './pool_worker';
-import { cpuCount, type Process } from './process';
-import { checkSignal, checkTimeout } from './util';
-
-export interface PoolOptions {
-  processes?: number;
-  initializer?: Function | null;
-  initargs?: unknown[];
-  maxtasksperchild?: number | null;
-  /** Bytes of resident memory; a worker above it after a task is replaced. */
-  maxMemoryPerChild?: number | null;
-  context?: Context;
-}
-
-export interface TaskOptions {
-  /** Milliseconds from the moment a worker starts the task. */
-  timeout?: number | null;
-  signal?: AbortSignal;
-}
-
-export interface CallbackOptions<R> {
-  callback?: (result: R) => void;
-  errorCallback?: (error: Error) => void;
-}
-
-export interface MapOptions extends TaskOptions {
-  chunksize?: number;
-}
+import type { Context } from '../context';
+import { ProcessError, TimeoutError, WorkerLostError } from '../errors';
+import { Fifo } from '../fifo';
+import { cpuCount } from '../process';
+import { AsyncResult } from './async_result';
+import { ImapIterator, toAsyncIterator } from './imap';
+import { isGuarded, remoteFailure, type Job } from './job';
+import {
+  checkFunction,
+  checkMapOptions,
+  checkPositiveInteger,
+  checkTaskOptions,
+  type CallbackOptions,
+  type MapOptions,
+  type PoolOptions,
+  type TaskOptions,
+} from './options';
+import { TaskMode, type ResultMessage } from './protocol';
+import { WorkerSlot, type StopHow } from './worker_slot';
 
 type PoolState = 'run' | 'close' | 'terminate';
-
-// ------------------------------------------------------------ AsyncResult
-
-/** The result of an async submission (Python's AsyncResult / ApplyResult). */
-export class AsyncResult<R> {
-  #state: 'pending' | 'fulfilled' | 'rejected' = 'pending';
-  #value: R | undefined;
-  #error: Error | undefined;
-  #waiters: Array<() => void> = [];
-  readonly #callback: ((result: R) => void) | undefined;
-  readonly #errorCallback: ((error: Error) => void) | undefined;
-
-  /** @internal */
-  constructor(callbacks: CallbackOptions<R> = {}) {
-    this.#callback = callbacks.callback;
-    this.#errorCallback = callbacks.errorCallback;
-  }
-
-  ready(): boolean {
-    return this.#state !== 'pending';
-  }
-
-  /** Whether the task succeeded; throws ProcessError before it is ready. */
-  successful(): boolean {
-    if (this.#state === 'pending') throw new ProcessError('the result is not ready');
-    return this.#state === 'fulfilled';
-  }
-
-  /** Waits until ready or the timeout (milliseconds) passes; never throws the task's error. */
-  async wait(timeoutMs?: number | null): Promise<void> {
-    const timeout = checkTimeout(timeoutMs, 'timeoutMs');
-    if (this.ready()) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        resolve();
-      };
-      const timer = timeout === null ? undefined : setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== done);
-        resolve();
-      }, timeout);
-      this.#waiters.push(done);
-    });
-  }
-
-  /** The result; rethrows the task's error; TimeoutError when not ready within timeoutMs. */
-  async get(timeoutMs?: number | null): Promise<R> {
-    await this.wait(timeoutMs);
-    if (this.#state === 'pending') throw new TimeoutError(`the result was not ready within ${String(timeoutMs)} ms`);
-    if (this.#state === 'rejected') throw this.#error;
-    return this.#value as R;
-  }
-
-  /** @internal */
-  _resolve(value: R): void {
-    if (this.#state !== 'pending') return;
-    this.#state = 'fulfilled';
-    this.#value = value;
-    this.#settled();
-    if (this.#callback !== undefined) invokeCallback(this.#callback, value);
-  }
-
-  /** @internal */
-  _reject(error: Error): void {
-    if (this.#state !== 'pending') return;
-    this.#state = 'rejected';
-    this.#error = error;
-    this.#settled();
-    if (this.#errorCallback !== undefined) invokeCallback(this.#errorCallback, error);
-  }
-
-  #settled(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter();
-  }
-}
-
-function invokeCallback<T>(callback: (value: T) => void, value: T): void {
-  try {
-    callback(value);
-  } catch (error) {
-    // As an exception in Python's result-handler thread: reported, the pool goes on.
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
-}
-
-/** The task's error as the caller sees it: its own name and message, the child's stack in a RemoteError cause. */
-function remoteFailure(error: unknown): Error {
-  const failure = error instanceof Error ? error : new Error(String(error));
-  const remote = new RemoteError(`${failure.name}: ${failure.message}`);
-  remote.stack = failure.stack;
-  Object.defineProperty(failure, 'cause', { value: remote, configurable: true, writable: true, enumerable: false });
-  return failure;
-}
-
-// ------------------------------------------------------------ jobs and workers
-
-interface Job {
-  readonly id: number;
-  readonly fn: Function;
-  readonly mode: TaskMode;
-  readonly items: unknown[];
-  readonly timeout: number | null;
-  readonly signal: AbortSignal | undefined;
-  readonly settle: (ok: boolean, value: unknown) => void;
-  worker: Worker | null;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  onAbort: (() => void) | undefined;
-}
-
-interface Worker {
-  readonly process: Process;
-  readonly conn: Connection;
-  /** Jobs sent, in order; the first is running. */
-  readonly outstanding: Job[];
-  readonly sentFunctions: Set<number>;
-  sent: number;
-  /** No more jobs go to it: it stops after what it has. */
-  retiring: boolean;
-  /** The loop reading its results, while one runs. */
-  reading: Promise<void> | null;
-  gone: boolean;
-  /** When the head of `outstanding` started (performance.now()). */
-  headSince: number;
-}
 
 /** Jobs a worker may have (running and waiting in its connection): deeper when tasks are short. */
 const MIN_PIPELINE_DEPTH = 2;
 const MAX_PIPELINE_DEPTH = 64;
 /** About this much work (by the measured task time) waits in each worker. */
 const PIPELINE_MS = 2;
-
-function isGuarded(job: Job): boolean {
-  return job.timeout !== null || job.signal !== undefined;
-}
-
-const workerPrefix: Record<string, string> = { fork: 'ForkPoolWorker', spawn: 'SpawnPoolWorker', forkserver: 'ForkServerPoolWorker' };
-
-function checkPositiveInteger(value: unknown, name: string, allowNull: boolean): number | null {
-  if (value === undefined || (allowNull && value === null)) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`The "${name}" option must be a positive integer${allowNull ? ' or null' : ''}; received ${String(value)}`);
-  }
-  return value;
-}
-
-function checkFunction(fn: unknown, name = 'fn'): Function {
-  if (typeof fn !== 'function') throw new TypeError(`The "${name}" argument must be a function`);
-  return fn;
-}
-
-function checkTaskOptions(options: TaskOptions | undefined, name = 'options'): { timeout: number | null; signal: AbortSignal | undefined } {
-  if (options === undefined || options === null) return { timeout: null, signal: undefined };
-  if (typeof options !== 'object') throw new TypeError(`The "${name}" argument must be an object`);
-  return { timeout: checkTimeout(options.timeout, `${name}.timeout`), signal: checkSignal(options.signal, `${name}.signal`) };
-}
-
-let nextFunctionId = 1;
-const functionIds = new WeakMap<Function, number>();
-function functionId(fn: Function): number {
-  let id = functionIds.get(fn);
-  if (id === undefined) functionIds.set(fn, (id = nextFunctionId++));
-  return id;
-}
 
 export class Pool {
   readonly #context: Context;
@@ -212,7 +38,7 @@ export class Pool {
   readonly #initargs: unknown[];
   readonly #maxtasks: number | null;
   readonly #maxMemory: number | null;
-  readonly #workers = new Set<Worker>();
+  readonly #workers = new Set<WorkerSlot>();
   readonly #queue = new Fifo<Job>();
   #state: PoolState = 'run';
   #nextJobId = 1;
@@ -235,7 +61,7 @@ export class Pool {
     this.#maxtasks = checkPositiveInteger(opts.maxtasksperchild, 'maxtasksperchild', true);
     this.#maxMemory = checkPositiveInteger(opts.maxMemoryPerChild, 'maxMemoryPerChild', true);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    this.#context = opts.context ?? (require('./context') as typeof import('./context')).getContext();
+    this.#context = opts.context ?? (require('../context') as typeof import('../context')).getContext();
     for (let i = 0; i < this.#size; i++) this.#startWorker();
   }
 
@@ -325,7 +151,7 @@ export class Pool {
       for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) this.#finish(job, false, error);
       for (const worker of this.#workers) {
         for (const job of worker.outstanding.splice(0)) this.#finish(job, false, error);
-        worker.process.kill();
+        this.#stop(worker, 'kill');
       }
     }
     await this.#allExited();
@@ -398,15 +224,13 @@ export class Pool {
   }
 
   /** Fails `job` with `error`, puts the jobs queued behind it back, and kills the worker (which is replaced). */
-  #killWorkerFor(worker: Worker, job: Job, error: unknown): void {
+  #killWorkerFor(worker: WorkerSlot, job: Job, error: unknown): void {
     const index = worker.outstanding.indexOf(job);
     if (index < 0) return;
     const requeue = worker.outstanding.splice(0).filter((other) => other !== job);
     this.#finish(job, false, error);
     this.#requeue(requeue);
-    worker.retiring = true;
-    worker.process.kill();
-    void this.#awaitExit(worker);
+    this.#stop(worker, 'kill');
   }
 
   /** Puts jobs a worker will never run back at the front of the queue, in their order. */
@@ -421,23 +245,14 @@ export class Pool {
   }
 
   #startWorker(): void {
-    const [ours, theirs] = Pipe();
-    const process = new this.#context.Process({
-      target: poolWorker,
-      args: [
-        theirs,
-        { initializer: this.#initializer, initargs: this.#initargs, maxtasks: this.#maxtasks, reportMemory: this.#maxMemory !== null },
-      ],
-      daemon: true,
-    });
-    process.name = `${workerPrefix[this.#context.getStartMethod()]}-${process.name.replace(/^Process-/, '')}`;
-    try {
-      process.start();
-    } finally {
-      theirs.close();
-    }
-    const worker: Worker = { process, conn: ours, outstanding: [], sentFunctions: new Set(), sent: 0, retiring: false, reading: null, gone: false, headSince: 0 };
-    this.#workers.add(worker);
+    const options = { initializer: this.#initializer, initargs: this.#initargs, maxtasks: this.#maxtasks, reportMemory: this.#maxMemory !== null };
+    this.#workers.add(WorkerSlot.start(this.#context, options));
+  }
+
+  /** The one way a worker leaves: it takes no more jobs, stops as `how` says, and its exit is awaited. */
+  #stop(worker: WorkerSlot, how: StopHow): void {
+    worker.stop(how);
+    void this.#awaitExit(worker);
   }
 
   /**
@@ -448,7 +263,7 @@ export class Pool {
   #dispatch(): void {
     if (this.#queue.length === 0) return;
     const depth = this.#pipelineDepth();
-    const batches = new Map<Worker, Job[]>();
+    const batches = new Map<WorkerSlot, Job[]>();
     for (let level = 1; level <= depth && this.#queue.length > 0; level++) {
       let gave = false;
       for (const worker of this.#workers) {
@@ -459,7 +274,7 @@ export class Pool {
         if (queued >= level) continue;
         if (queued === 0 && worker.process.exitCode !== null) {
           // Died while idle: replaced, and no task is blamed on it.
-          void this.#awaitExit(worker);
+          this.#stop(worker, 'drain');
           continue;
         }
         if (this.#maxtasks !== null && worker.sent + batch.length >= this.#maxtasks) continue;
@@ -480,23 +295,15 @@ export class Pool {
     return Math.max(MIN_PIPELINE_DEPTH, Math.min(MAX_PIPELINE_DEPTH, Math.floor(PIPELINE_MS / Math.max(this.#serviceMs, 0.001))));
   }
 
-  #send(worker: Worker, jobs: Job[]): void {
-    const added: number[] = [];
-    const tasks: Task[] = jobs.map((job) => {
-      const fnId = functionId(job.fn);
-      const first = !worker.sentFunctions.has(fnId) && !added.includes(fnId);
-      if (first) added.push(fnId);
-      return [job.id, fnId, first ? job.fn : null, job.mode, job.items];
-    });
+  #send(worker: WorkerSlot, jobs: Job[]): void {
     try {
-      worker.conn.send(tasks satisfies TaskMessage);
+      worker.send(jobs);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EPIPE' || code === 'ECONNRESET') {
         // The worker died since it was last seen: the tasks go back, the worker is replaced.
         this.#requeue(jobs);
-        worker.retiring = true;
-        void this.#awaitExit(worker);
+        this.#stop(worker, 'drain');
         return;
       }
       if (jobs.length > 1) {
@@ -507,23 +314,17 @@ export class Pool {
       this.#finish(jobs[0], false, error);
       return;
     }
-    for (const fnId of added) worker.sentFunctions.add(fnId);
-    worker.sent += jobs.length;
-    for (const job of jobs) {
-      job.worker = worker;
-      worker.outstanding.push(job);
-    }
     if (worker.outstanding.length === jobs.length) this.#started(worker, jobs[0]);
     worker.reading ??= this.#read(worker);
   }
 
   /** The job at the head of its worker's line has started: its timeout counts from now. */
-  #started(worker: Worker, job: Job): void {
+  #started(worker: WorkerSlot, job: Job): void {
     worker.headSince = performance.now();
     if (job.timeout !== null) job.timer = setTimeout(() => this.#timedOut(job), job.timeout);
   }
 
-  async #read(worker: Worker): Promise<void> {
+  async #read(worker: WorkerSlot): Promise<void> {
     let lost = false;
     try {
       while (worker.outstanding.length > 0) {
@@ -546,28 +347,16 @@ export class Pool {
     else this.#dispatch();
   }
 
-  #afterTask(worker: Worker, rss: number): void {
+  #afterTask(worker: WorkerSlot, rss: number): void {
     if (worker.retiring) return;
     const spent = this.#maxtasks !== null && worker.sent >= this.#maxtasks && worker.outstanding.length === 0;
     const bloated = this.#maxMemory !== null && rss > this.#maxMemory;
-    if (spent || bloated) this.#retire(worker, bloated);
-  }
-
-  /** The worker takes no more tasks and exits once it has finished its own; a new one takes its place. */
-  #retire(worker: Worker, tellIt: boolean): void {
-    worker.retiring = true;
-    if (tellIt) {
-      try {
-        worker.conn.send(null);
-      } catch {
-        // already gone
-      }
-    }
-    void this.#awaitExit(worker);
+    // Spent: it exits by itself after its last task. Bloated: it is told to.
+    if (spent || bloated) this.#stop(worker, bloated ? 'tell' : 'drain');
   }
 
   /** Waits for a worker's exit, fails what it still had, and replaces it while the pool has work to do. */
-  async #awaitExit(worker: Worker): Promise<void> {
+  async #awaitExit(worker: WorkerSlot): Promise<void> {
     if (worker.gone) return;
     worker.gone = true;
     await worker.process.join();
@@ -596,16 +385,7 @@ export class Pool {
       this.#idleWaiters.push(() => this.#stopIdleWorkers());
       return;
     }
-    for (const worker of this.#workers) {
-      if (worker.retiring) continue;
-      worker.retiring = true;
-      try {
-        worker.conn.send(null);
-      } catch {
-        // already gone
-      }
-      void this.#awaitExit(worker);
-    }
+    for (const worker of this.#workers) if (!worker.retiring) this.#stop(worker, 'tell');
   }
 
   #notifyExit(): void {
@@ -617,31 +397,13 @@ export class Pool {
 
   async #allExited(): Promise<void> {
     if (this.#state === 'terminate') {
-      for (const worker of this.#workers) {
-        if (!worker.gone) {
-          worker.retiring = true;
-          worker.process.kill();
-          void this.#awaitExit(worker);
-        }
-      }
+      for (const worker of this.#workers) if (!worker.gone) this.#stop(worker, 'kill');
     }
     if (this.#workers.size === 0) return;
     await new Promise<void>((resolve) => this.#exitWaiters.push(resolve));
   }
 
   // ---------------------------------------------------------- map and imap
-
-  #chunksizeOf(chunksize: number | MapOptions | undefined, length: number | null): { size: number; timeout: number | null; signal: AbortSignal | undefined } {
-    const options: MapOptions = typeof chunksize === 'number' || chunksize === undefined ? { chunksize } : chunksize;
-    if (options === null || typeof options !== 'object') throw new TypeError('The "chunksize" argument must be a number or an options object');
-    const { timeout, signal } = checkTaskOptions(options, 'chunksize');
-    let size = checkPositiveInteger(options.chunksize, 'chunksize', true);
-    if (size === null) {
-      // Python's: divmod(len, 4 * processes), rounded up.
-      size = length === null ? 1 : Math.max(1, Math.ceil(length / (4 * this.#size)));
-    }
-    return { size, timeout, signal };
-  }
 
   #mapAsync<R>(
     fn: Function,
@@ -654,7 +416,7 @@ export class Pool {
     checkFunction(fn);
     const result = new AsyncResult<R[]>(callbacks);
     const submitAll = (items: unknown[]): void => {
-      const { size, timeout, signal } = this.#chunksizeOf(chunksize, items.length);
+      const { size, timeout, signal } = checkMapOptions(chunksize, items.length, this.#size);
       const results = new Array<R>(items.length);
       let left = Math.ceil(items.length / size);
       if (left === 0) {
@@ -705,125 +467,16 @@ export class Pool {
     this.#checkRunning();
     checkFunction(fn);
     const source = toAsyncIterator(iterable);
-    const { size, timeout, signal } = this.#chunksizeOf(chunksize, null);
-    // At most this many chunks are in the pool or finished but not yet taken: memory stays flat.
-    const window = 2 * this.#size + 1;
-    const pool = this;
-    type Settled = { ok: true; values: ArrayLike<R> } | { ok: false; error: Error };
-    const finished = new Map<number, Settled>();
-    let nextChunk = 0;
-    let nextToYield = 0;
-    let inFlight = 0;
-    let exhausted = false;
-    /** The input's own error, and the chunk it stands for: earlier chunks' results come first (CPython). */
-    let inputError: { chunk: number; error: Error } | null = null;
-    let stopped = false;
-    let wake: (() => void) | null = null;
-    const unorderedReady: Settled[] = [];
-    const buffered: R[] = [];
-
-    const fill = async (): Promise<void> => {
-      while (!exhausted && !stopped && inFlight + finished.size + unorderedReady.length < window) {
-        const items: unknown[] = [];
-        while (items.length < size) {
-          let next: IteratorResult<unknown>;
-          try {
-            next = await source.next();
-          } catch (error) {
-            // The chunk being read is not sent; its place in the results is the error's.
-            exhausted = true;
-            inputError = { chunk: nextChunk, error: error as Error };
-            if (!ordered) unorderedReady.push({ ok: false, error: inputError.error });
-            return;
-          }
-          if (next.done === true) {
-            exhausted = true;
-            break;
-          }
-          items.push(next.value);
-        }
-        if (items.length === 0) break;
-        const index = nextChunk++;
-        inFlight++;
-        pool.#submit(fn, TaskMode.Map, items, timeout, signal, (ok, value) => {
-          inFlight--;
-          const settled: Settled = ok ? { ok: true, values: value as ArrayLike<R> } : { ok: false, error: value as Error };
-          if (ordered) finished.set(index, settled);
-          else unorderedReady.push(settled);
-          wake?.();
-        });
-      }
-    };
-
-    const take = (): Settled | undefined => {
-      if (ordered) {
-        const settled = finished.get(nextToYield);
-        if (settled !== undefined) {
-          finished.delete(nextToYield);
-          nextToYield++;
-        } else if (inputError !== null && inputError.chunk === nextToYield) {
-          return { ok: false, error: inputError.error };
-        }
-        return settled;
-      }
-      return unorderedReady.shift();
-    };
-
-    const iterator: AsyncIterableIterator<R> = {
-      async next(): Promise<IteratorResult<R>> {
-        for (;;) {
-          if (buffered.length > 0) return { value: buffered.shift() as R, done: false };
-          if (stopped) return { value: undefined, done: true };
-          await fill();
-          const settled = take();
-          if (settled !== undefined) {
-            if (!settled.ok) {
-              stopped = true;
-              throw settled.error;
-            }
-            // A Float64Array when the worker sent numbers: copied item by item either way.
-            for (let i = 0; i < settled.values.length; i++) buffered.push(settled.values[i]);
-            continue;
-          }
-          if (exhausted && inFlight === 0 && finished.size === 0 && unorderedReady.length === 0) {
-            stopped = true;
-            return { value: undefined, done: true };
-          }
-          await new Promise<void>((resolve) => {
-            wake = () => {
-              wake = null;
-              resolve();
-            };
-          });
-        }
+    const { size, timeout, signal } = checkMapOptions(chunksize, null, this.#size);
+    return new ImapIterator<R>(source, {
+      chunkSize: size,
+      window: 2 * this.#size + 1,
+      ordered,
+      submit: (items, settle) => {
+        this.#submit(fn, TaskMode.Map, items, timeout, signal, settle);
       },
-      async return(): Promise<IteratorResult<R>> {
-        // Breaking out of the loop: no more input is read; what is running finishes unobserved.
-        stopped = true;
-        await source.return?.();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    });
   }
-}
-
-function toAsyncIterator(iterable: Iterable<unknown> | AsyncIterable<unknown>): AsyncIterator<unknown> {
-  if (iterable !== null && typeof iterable === 'object') {
-    if (Symbol.asyncIterator in iterable) return (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    if (Symbol.iterator in iterable) {
-      const it = (iterable as Iterable<unknown>)[Symbol.iterator]();
-      return {
-        next: async () => it.next(),
-        return: async () => it.return?.() ?? { value: undefined, done: true },
-      };
-    }
-  }
-  if (typeof iterable === 'string') return toAsyncIterator([...(iterable as string)]);
-  throw new TypeError('The "iterable" argument must be an iterable or an async iterable');
 }
 
 function signalName(signal: number): string {
