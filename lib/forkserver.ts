@@ -14,7 +14,7 @@ import { atExit } from './exit';
 import { native } from './native';
 import { spawnNode } from './popen/command';
 import * as resourceTracker from './resource_tracker';
-import { writeFrame } from './popen/frame';
+import { writePipeFrame } from './connection/framing';
 import { currentProcess } from './process';
 import { debug, registerAtFork } from './util';
 
@@ -135,7 +135,7 @@ function startServer(): RunningServer {
     const config: ServerConfig = { authkey: currentProcess().authkey, main: mainModule(), preload, socketDir };
     const data = v8.serialize(config);
     try {
-      writeFrame(configWrite, data);
+      writePipeFrame(configWrite, data);
     } catch {
       // A server that died at once is noticed by the first connection.
     }

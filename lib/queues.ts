@@ -10,30 +10,29 @@
 // to read one frame that has begun to arrive, so a consumer killed while it
 // waits in get() holds nothing, and the others go on receiving. Frames are
 // read exactly (connection.ts): no reader buffers bytes of another's item.
+import { Connection } from './connection';
 import {
-  COALESCE_LIMIT,
-  Connection,
-  finishFrame,
-  finishFrameSync,
-  frameHeader,
-  isPartial,
   LARGEST_MESSAGE,
   leftOutOfStep,
   messageSizeLimit,
-  startFrame,
+  Outbox,
+  readFrame,
+  readFrameSync,
+  trackPending,
+  untrackPending,
+  whenReady,
+  type Frame,
   type Oversize,
-} from './connection/connection';
-import { whenReady } from './connection/readiness';
+  type PendingWrites,
+} from './connection/transport';
 import { EOFError, Empty, Full, ProcessError } from './errors';
-import { atExit } from './exit';
 import { native } from './native';
 import { Revival } from './revival';
 import { dumpsParts, loads, loadsWhenReady, register, type DumpedParts, type LoadOptions } from './reduction';
 import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
 import { kUntil, RETRY } from './synchronize/condition';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
-import { Fifo } from './fifo';
-import { checkSignal, checkTimeout, registerAtFork } from './util';
+import { checkSignal, checkTimeout } from './util';
 
 export interface PutOptions {
   /** false: throw Full at once instead of waiting for a free slot. */
@@ -51,95 +50,35 @@ export interface GetOptions {
   signal?: AbortSignal;
 }
 
-/**
- * One write unit: a frame, or several small frames without descriptors
- * coalesced while they waited (one sendmsg for many items: a stream
- * socket charges each write's buffer overhead against its capacity, so
- * item-per-write would fill it after a few hundred small items).
- */
-interface OutFrame {
-  /** Until the first byte is sent: the pieces, joined into chunks then. */
-  parts: Uint8Array[];
-  bytes: number;
-  chunks: Uint8Array[] | null;
-  chunk: number;
-  offset: number;
-  /** Duplicates owned by the frame, closed once sent. */
-  fds: number[] | null;
-}
-
-/** How many bytes of small frames one write may carry. */
-const BATCH_LIMIT = 256 << 10;
 /** Waiting bytes that start the feeder at once rather than on the next turn. */
 const START_BYTES = 64 << 10;
 
-function frameOf({ parts, length, fds }: DumpedParts): OutFrame {
-  const head = frameHeader(length);
-  return {
-    parts: [head, ...parts],
-    bytes: head.byteLength + length,
-    chunks: null,
-    chunk: 0,
-    offset: 0,
-    fds: fds.length > 0 ? fds.map((fd) => native.dup(fd)) : null,
-  };
-}
-
-/** Appends `next` to `tail` if both are small, unstarted and carry no descriptors. */
-function coalesce(tail: OutFrame | undefined, next: OutFrame): boolean {
-  if (tail === undefined || tail.chunks !== null || tail.fds !== null || next.fds !== null) return false;
-  if (next.bytes > COALESCE_LIMIT || tail.bytes + next.bytes > BATCH_LIMIT) return false;
-  tail.parts.push(...next.parts);
-  tail.bytes += next.bytes;
-  return true;
-}
-
-/** Writes what the socket takes of `frame` now; true when it is all sent. */
-function pushFrame(fd: number, frame: OutFrame): boolean {
-  if (frame.chunks === null) {
-    frame.chunks = frame.bytes <= BATCH_LIMIT + COALESCE_LIMIT ? [Buffer.concat(frame.parts, frame.bytes)] : frame.parts;
-    frame.parts = [];
-  }
-  const chunks = frame.chunks;
-  while (frame.chunk < chunks.length) {
-    const bytes = chunks[frame.chunk];
-    const sent = native.sendSome(fd, bytes, frame.offset, bytes.byteLength - frame.offset, frame.fds);
-    if (sent < 0) return false;
-    if (frame.fds !== null) {
-      for (const fd of frame.fds) native.closeFd(fd);
-      frame.fds = null;
-    }
-    frame.offset += sent;
-    if (frame.offset === bytes.byteLength) {
-      frame.chunk++;
-      frame.offset = 0;
-    }
-  }
-  return true;
-}
-
 // ---------------------------------------------------------------------------
-// The feeder: this process's items not yet written (Python's feeder thread).
+// The feeder: this process's items not yet written (Python's feeder thread),
+// in an outbox written under the queue's write lock, whole frames at a time.
 
-class Feeder {
-  readonly frames = new Fifo<OutFrame>();
+class Feeder implements PendingWrites {
+  readonly outbox: Outbox;
   running = false;
   /** The write lock is held by this process's feeder (mid-batch). */
   holdingLock = false;
   cancelled = false;
   readonly #idle: Array<() => void> = [];
+  #started = false;
 
   constructor(
-    readonly fd: number,
+    fd: number,
     readonly wlock: Lock,
-  ) {}
+  ) {
+    this.outbox = new Outbox(fd);
+  }
 
-  push(frame: OutFrame): void {
-    if (!coalesce(this.frames.last(), frame)) this.frames.push(frame);
-    this.#waitingBytes += frame.bytes;
-    trackFeeder(this);
+  /** An item whose slot is taken: its descriptors are duplicated now, its bytes written a turn later. */
+  push({ parts, length, fds }: DumpedParts): void {
+    this.outbox.add(parts, length, fds, { borrowed: false, duplicateFds: true });
+    if (!this.cancelled) trackPending(this);
     if (this.running) {
-      if (!this.#started && this.#waitingBytes >= START_BYTES) this.#start();
+      if (!this.#started && this.outbox.bytes >= START_BYTES) this.#start();
       return;
     }
     // Started on the next turn of the loop, so that the puts of this turn
@@ -148,17 +87,12 @@ class Feeder {
     // streams to the readers while it goes on.
     this.running = true;
     this.#started = false;
-    if (this.#waitingBytes >= START_BYTES) this.#start();
+    if (this.outbox.bytes >= START_BYTES) this.#start();
     else setImmediate(() => this.#start());
   }
 
-  #waitingBytes = 0;
-  #started = false;
-
-  /** In a fork child: the parent's waiting items are the parent's to write. */
   forget(): void {
-    this.frames.clear();
-    this.#waitingBytes = 0;
+    this.outbox.clear();
     this.holdingLock = false;
     this.running = false;
     this.#started = false;
@@ -171,23 +105,19 @@ class Feeder {
   }
 
   whenIdle(): Promise<void> {
-    if (this.frames.length === 0 && !this.running) return Promise.resolve();
+    if (this.outbox.empty && !this.running) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** Writes everything now, blocking the thread (at exit). */
   flushSync(): void {
-    if (this.frames.length === 0) return;
+    if (this.outbox.empty || this.cancelled) return;
     if (!this.holdingLock) {
       this.wlock.acquireSync();
       this.holdingLock = true;
     }
     try {
-      while (this.frames.length > 0) {
-        while (!pushFrame(this.fd, this.frames.first())) native.pollFd(this.fd, true, null);
-        this.#waitingBytes -= this.frames.first().bytes;
-        this.frames.shift();
-      }
+      this.outbox.pushOutSync(0);
     } finally {
       this.holdingLock = false;
       this.wlock.release();
@@ -197,7 +127,7 @@ class Feeder {
   async #run(): Promise<void> {
     this.running = true;
     try {
-      for (let busy = 0; this.frames.length > 0; ) {
+      for (let busy = 0; !this.outbox.empty; ) {
         // The write lock is taken without waiting and tried again in a
         // moment when busy (never queued for on a waiter thread: a producer
         // killed while a waiter held the lock for it would stop every
@@ -207,19 +137,15 @@ class Feeder {
           continue;
         }
         busy = 0;
-        if (this.holdingLock || this.frames.length === 0) {
+        if (this.holdingLock || this.outbox.empty) {
           // flushSync() ran meanwhile and wrote everything.
           this.wlock.release();
           continue;
         }
         this.holdingLock = true;
         try {
-          while (this.frames.length > 0) {
-            if (pushFrame(this.fd, this.frames.first())) {
-              this.#waitingBytes -= this.frames.first().bytes;
-              this.frames.shift();
-            }
-            else await whenReady(this.fd, 'write');
+          while (!this.outbox.pushOut()) {
+            await whenReady(this.outbox.fd, 'write');
             if (!this.holdingLock) return; // flushSync() took over and finished
           }
         } finally {
@@ -231,44 +157,16 @@ class Feeder {
       }
     } catch (error) {
       process.emitWarning(`multiprocessing: a queue's feeder could not write: ${String(error)}`);
-      this.frames.clear();
+      this.outbox.clear();
     } finally {
       this.running = false;
       this.#started = false;
-      if (this.frames.length === 0) {
-        this.#waitingBytes = 0;
-        // Nothing left for the exit flush: the queue may be collected.
-        activeFeeders.delete(this);
-      }
+      // Nothing left for the exit flush: the queue may be collected.
+      if (this.outbox.empty) untrackPending(this);
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 }
-
-const activeFeeders = new Set<Feeder>();
-
-function trackFeeder(feeder: Feeder): void {
-  activeFeeders.add(feeder);
-}
-
-atExit('flush', () => {
-  for (const feeder of activeFeeders) {
-    if (feeder.cancelled) continue;
-    try {
-      feeder.flushSync();
-    } catch {
-      // nobody can read it any more
-    }
-  }
-});
-
-registerAtFork({
-  afterInChild: () => {
-    // What the parent's feeder holds is the parent's to write.
-    for (const feeder of activeFeeders) feeder.forget();
-    activeFeeders.clear();
-  },
-});
 
 // ---------------------------------------------------------------------------
 
@@ -367,28 +265,61 @@ function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Receiv
   const limit = frameLimit(channel);
   if (nothingThere(fd, hint)) return EMPTY;
   if (!channel.rlock.acquireSync({ block: false })) return undefined;
-  let started;
+  let read;
   try {
-    started = startFrame(fd, limit);
+    read = readFrame(fd, limit);
   } catch (error) {
     channel.rlock.release();
     throw noteFailure(channel, error);
   }
-  if (started === null || started === 'eof') {
+  if (read === null || read === 'eof') {
     channel.rlock.release();
     hint.maybeEmpty = true;
-    if (started === 'eof') throw new EOFError('every writer of the queue is closed');
+    if (read === 'eof') throw new EOFError('every writer of the queue is closed');
     return undefined;
   }
   hint.maybeEmpty = false;
-  if (!isPartial(started)) {
+  if (!(read instanceof Promise)) {
     channel.rlock.release();
-    return { value: loadsWhenReady(started.data, started.fds, OWNED) };
+    return received(read);
   }
-  return finishFrame(fd, started, limit)
+  // The rest of a frame that has begun arrives with the lock held.
+  return read
     .catch((error: unknown) => Promise.reject(noteFailure(channel, error)))
     .finally(() => channel.rlock.release())
-    .then((frame) => ({ value: loadsWhenReady(frame.data, frame.fds, OWNED) }));
+    .then(received);
+}
+
+function received(frame: Frame): Received {
+  return { value: loadsWhenReady(frame.data, frame.fds, OWNED) };
+}
+
+/**
+ * Reads one frame under the read lock, which the caller has taken and
+ * this releases: null when another reader took what was there.
+ */
+async function readLocked(channel: Channel): Promise<Frame | null> {
+  try {
+    const read = readFrame(channel.reader.fileno(), frameLimit(channel));
+    if (read === 'eof') throw new EOFError('every writer of the queue is closed');
+    return await read;
+  } catch (error) {
+    throw noteFailure(channel, error);
+  } finally {
+    channel.rlock.release();
+  }
+}
+
+function readLockedSync(channel: Channel): Frame | null {
+  try {
+    const read = readFrameSync(channel.reader.fileno(), frameLimit(channel));
+    if (read === 'eof') throw new EOFError('every writer of the queue is closed');
+    return read;
+  } catch (error) {
+    throw noteFailure(channel, error);
+  } finally {
+    channel.rlock.release();
+  }
 }
 
 /** Resolves after `ms` (0: the next turn of the loop); rejects with the signal's reason. */
@@ -443,18 +374,8 @@ async function receive(
       continue;
     }
     busy = 0;
-    let frame;
-    try {
-      const limit = frameLimit(channel);
-      const started = startFrame(fd, limit);
-      if (started === 'eof') throw new EOFError('every writer of the queue is closed');
-      frame = started === null ? null : isPartial(started) ? await finishFrame(fd, started, limit) : started;
-    } catch (error) {
-      throw noteFailure(channel, error);
-    } finally {
-      channel.rlock.release();
-    }
-    if (frame !== null) return { value: loadsWhenReady(frame.data, frame.fds, OWNED) };
+    const frame = await readLocked(channel);
+    if (frame !== null) return received(frame);
     // Someone else took it: wait for data without the lock.
     hint.maybeEmpty = true;
     if (!block) return undefined;
@@ -470,17 +391,7 @@ function receiveSync(channel: Channel, block: boolean, timeout: number | null): 
     const wait = left();
     if (!native.pollFd(fd, false, block ? wait : 0)) return undefined;
     if (!channel.rlock.acquireSync({ timeout: block ? left() : 0 })) return undefined;
-    let frame;
-    try {
-      const limit = frameLimit(channel);
-      const started = startFrame(fd, limit);
-      if (started === 'eof') throw new EOFError('every writer of the queue is closed');
-      frame = started === null ? null : isPartial(started) ? finishFrameSync(fd, started, limit) : started;
-    } catch (error) {
-      throw noteFailure(channel, error);
-    } finally {
-      channel.rlock.release();
-    }
+    const frame = readLockedSync(channel);
     if (frame !== null) return { value: loads(frame.data, frame.fds, OWNED) };
     if (!block || left() === 0) return undefined;
   }
@@ -635,7 +546,7 @@ export class Queue<T = unknown> {
 
   /** Hands an item whose slot is taken to the feeder (JoinableQueue also counts it, in the same step). */
   protected accept(dumped: DumpedParts): void {
-    this.#ensureFeeder().push(frameOf(dumped));
+    this.#ensureFeeder().push(dumped);
   }
 
   static {
@@ -712,10 +623,11 @@ export class SimpleQueue<T = unknown> {
   /** Writes the item now (blocking the thread while the pipe is full), under the write lock. */
   put(obj: T): void {
     this.#checkOpen();
-    const frame = frameOf(dumpsParts(obj, 'message', 'obj'));
-    const fd = this.#channel.writer.fileno();
+    const { parts, length, fds } = dumpsParts(obj, 'message', 'obj');
+    const outbox = new Outbox(this.#channel.writer.fileno());
+    outbox.add(parts, length, fds, { borrowed: false, duplicateFds: false });
     using _held = this.#channel.wlock.holdSync();
-    while (!pushFrame(fd, frame)) native.pollFd(fd, true, null);
+    outbox.pushOutSync(0);
   }
 
   async get(options: { signal?: AbortSignal } = {}): Promise<T> {

@@ -12,7 +12,7 @@ import { importModule } from '../reference';
 import { debug } from '../util';
 import { runForkedChild } from './fork_child';
 import { captureNodeInternals } from './node_internals';
-import { readFrame } from '../popen/frame';
+import { readPipeFrame } from '../connection/framing';
 import { advance, newRequest, type Pending } from '../forkserver_request';
 import { becomeChild, readPreparation } from './preparation';
 
@@ -36,7 +36,7 @@ interface Child {
 }
 
 function readConfig(): ServerConfig {
-  const frame = readFrame(CONFIG_FD);
+  const frame = readPipeFrame(CONFIG_FD);
   // No configuration: the parent died while starting this server.
   if (frame === null) process.exit(0);
   const config = v8.deserialize(frame.data) as ServerConfig;

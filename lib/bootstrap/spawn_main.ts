@@ -6,7 +6,7 @@ import { becomeChild, readPreparation } from './preparation';
 import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
 import { isPromiseLike } from '../util';
 import { FIRST_PASSED_FD, PREPARATION_FD } from '../popen/spawn';
-import { readFrame } from '../popen/frame';
+import { readPipeFrame } from '../connection/framing';
 
 const SIGKILL = 9;
 
@@ -27,7 +27,7 @@ function main(): void {
     reportFailure(name, 'run() returned a promise that can never settle (nothing is left that could wake the event loop)');
     process.exit(UNSETTLED_EXIT_CODE);
   });
-  const frame = readFrame(PREPARATION_FD);
+  const frame = readPipeFrame(PREPARATION_FD);
   if (frame === null) throw new Error('the parent sent no preparation data, or only part of it');
   const { data, fdCount } = frame;
   native.closeFd(PREPARATION_FD);

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { AuthenticationError, BufferTooShort, ProcessError } from '../errors';
 import { native } from '../native';
 import { privateTempDir } from '../temp_dir';
-import { Connection, LARGEST_MESSAGE, messageSizeLimit } from './connection';
+import { Connection } from './connection';
+import { LARGEST_MESSAGE, messageSizeLimit } from './framing';
 import { forgetDescriptor, whenReady } from './readiness';
 
 export type Family = 'AF_UNIX' | 'AF_INET';

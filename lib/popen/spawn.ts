@@ -6,7 +6,7 @@ import { processErrorFrom } from '../errors';
 import { native } from '../native';
 import type { Process } from '../process';
 import { spawnNode } from './command';
-import { writeFrame } from './frame';
+import { writePipeFrame } from '../connection/framing';
 import { PidPopen } from './pid_popen';
 
 export const PREPARATION_FD = 3;
@@ -30,7 +30,7 @@ export class SpawnPopen extends PidPopen {
     }
     try {
       // The child reads while we write: a pipe holds only 64 KiB.
-      writeFrame(writeEnd, data, fds.length);
+      writePipeFrame(writeEnd, data, fds.length);
     } catch {
       // The child died before reading; its exit code tells the story.
     } finally {
