@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/args.cc",
+        "native/atomics.cc",
         "native/child_loop.cc",
         "native/child_platform.cc",
         "native/conn.cc",

@@ -17,6 +17,7 @@ import {
   type StartMethod,
 } from './process';
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore } from './synchronize';
+import * as atomics from './atomics';
 import * as connection from './connection';
 import { Connection, Pipe, wait } from './connection';
 import {
@@ -133,6 +134,7 @@ export class Context {
   Connection = Connection;
   wait = wait;
   connection = connection;
+  atomics = atomics;
   Queue = Queue;
   JoinableQueue = JoinableQueue;
   SimpleQueue = SimpleQueue;

@@ -35,6 +35,7 @@ export {
   type WaitOptions,
 } from './synchronize';
 export { registerAtFork, type AtForkHooks } from './util';
+export * as atomics from './atomics';
 export * as connection from './connection';
 export { Connection, Pipe, wait, type PipeOptions, type Waitable } from './connection';
 export { JoinableQueue, Queue, SimpleQueue, type GetOptions, type PutOptions, type QueueOptions } from './queues';

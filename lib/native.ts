@@ -76,8 +76,15 @@ export interface NativeBinding {
   shmUnlink(name: string): void;
   /** mmap(MAP_SHARED) of `size` bytes at `offset`; unmapped with its backing store. */
   mapShared(fd: number, size: number, offset?: number): ArrayBuffer;
-  /** Detaches the ArrayBuffer of mapShared(): every view reads as empty. */
+  /** Swaps the mapping of mapShared() for private zero pages; the range stays reserved until collected. */
   releaseShared(buffer: ArrayBuffer): void;
+  /** A SharedArrayBuffer over the same mapping as a mapShared() ArrayBuffer (one per mapping). */
+  sharedBufferOf(buffer: ArrayBuffer): SharedArrayBuffer;
+  /** 0: woken, 1: not equal, 2: timed out. */
+  atomicsWaitSync(buffer: SharedArrayBuffer, byteOffset: number, wide: boolean, value: number | bigint, timeoutMs: number | null): number;
+  atomicsWaitAsync(buffer: SharedArrayBuffer, byteOffset: number, wide: boolean, value: number | bigint, timeoutMs: number | null, id: number): void;
+  atomicsNotify(buffer: SharedArrayBuffer, byteOffset: number, wide: boolean, count: number): number;
+  atomicsSetCallback(callback: (id: number, result: number, error: Error | null) => void): void;
   /** A close-on-exec descriptor of `size` bytes of nameless shareable memory. */
   anonymousShared(size: number): number;
   fdSize(fd: number): number;

@@ -141,6 +141,19 @@ export class SharedMemory {
     return this.#mapping.buf;
   }
 
+  #sharedBuffer: SharedArrayBuffer | null = null;
+
+  /**
+   * The same mapping as a SharedArrayBuffer: `Atomics` on views of it act
+   * on the segment every process maps, and mp.atomics waits and wakes
+   * across them. Throws once close() has run.
+   */
+  get sharedBuffer(): SharedArrayBuffer {
+    if (this.#mapping === null) throw new Error(`SharedMemory '${this.#name}' is closed`);
+    this.#sharedBuffer ??= native.sharedBufferOf(this.#mapping.arrayBuffer);
+    return this.#sharedBuffer;
+  }
+
   /**
    * Lets go of this process's view of the segment at once. Buffers taken
    * from `buf` before, and native work still using one (zlib, crypto, fs
@@ -153,6 +166,7 @@ export class SharedMemory {
     const mapping = this.#mapping;
     if (mapping === null) return;
     this.#mapping = null;
+    this.#sharedBuffer = null;
     native.releaseShared(mapping.arrayBuffer);
   }
 

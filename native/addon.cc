@@ -2,6 +2,7 @@
 // policy (that lives in lib/).
 #include <napi.h>
 
+#include "atomics.h"
 #include "conn.h"
 #include "fork.h"
 #include "ipc.h"
@@ -13,6 +14,7 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  mp::InitAtomics(env, exports);
   mp::InitConn(env, exports);
   mp::InitFork(env, exports);
   mp::InitIpc(env, exports);

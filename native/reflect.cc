@@ -2,6 +2,7 @@
 #include <node.h>
 
 #include "reflect.h"
+#include "v8_values.h"
 
 #include <v8-profiler.h>
 #include <v8.h>
@@ -12,20 +13,6 @@
 namespace mp {
 
 namespace {
-
-// A napi_value is a v8::Local<v8::Value> in Node's implementation.
-v8::Local<v8::Value> ToV8(napi_value value) {
-  v8::Local<v8::Value> local;
-  static_assert(sizeof(local) == sizeof(value), "napi_value is not a v8::Local");
-  std::memcpy(static_cast<void*>(&local), &value, sizeof(value));
-  return local;
-}
-
-napi_value FromV8(v8::Local<v8::Value> local) {
-  napi_value value;
-  std::memcpy(static_cast<void*>(&value), &local, sizeof(value));
-  return value;
-}
 
 // functionOrigin(fn) → { url, line, column } of the script that defined fn
 // (line and column 0-based), or null for bound, native and eval'd

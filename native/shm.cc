@@ -1,3 +1,6 @@
+// node.h first: its node_version.h defines NAPI_VERSION unconditionally.
+#include <node.h>
+
 #include "shm.h"
 
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 #include "args.h"
 #include "errors.h"
 #include "fd.h"
+#include "v8_values.h"
 
 namespace mp {
 
@@ -82,7 +86,8 @@ Napi::Value ShmUnlink(const Napi::CallbackInfo& info) {
 }
 
 // One mapping handed to JavaScript. Its address range belongs to its
-// ArrayBuffer until the finalizer unmaps it: releaseShared() only swaps the
+// ArrayBuffer (and the SharedArrayBuffer made over it, if any) until the
+// last of them is finalized and unmaps it: releaseShared() only swaps the
 // shared pages for private anonymous ones, so the range is never reused
 // while a view, or native work on the threadpool (zlib, crypto, fs), may
 // still reach it. The registry finds a mapping from its ArrayBuffer's
@@ -97,6 +102,7 @@ struct Mapping {
   void* addr;
   size_t length;
   bool released;
+  int owners;  // the ArrayBuffer, and the SharedArrayBuffer if one was made
 };
 
 std::mutex g_mappingsMutex;
@@ -105,9 +111,12 @@ std::unordered_map<void*, Mapping*>& Mappings() {
   return *mappings;
 }
 
-void FinalizeMapping(Napi::Env, void*, Mapping* mapping) {
+// One owner lets go; the last unmaps. Any thread: V8 may free a
+// SharedArrayBuffer's backing store wherever its last reference goes.
+void DropOwner(Mapping* mapping) {
   {
     std::lock_guard<std::mutex> lock(g_mappingsMutex);
+    if (--mapping->owners > 0) return;
     // Nothing to tell anyone if this fails: the range is only address space now.
     (void)munmap(mapping->addr, mapping->length);
     auto found = Mappings().find(mapping->addr);
@@ -115,6 +124,8 @@ void FinalizeMapping(Napi::Env, void*, Mapping* mapping) {
   }
   delete mapping;
 }
+
+void FinalizeMapping(Napi::Env, void*, Mapping* mapping) { DropOwner(mapping); }
 
 // mapShared(fd, size, offset = 0) → ArrayBuffer over mmap(MAP_SHARED). The
 // mapping outlives the descriptor.
@@ -126,7 +137,7 @@ Napi::Value MapShared(const Napi::CallbackInfo& info) {
   if (size == 0) return Napi::ArrayBuffer::New(env, 0);
   void* addr = mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
   if (addr == MAP_FAILED) ThrowErrno(env, "mmap");
-  auto* mapping = new Mapping{addr, static_cast<size_t>(size), false};
+  auto* mapping = new Mapping{addr, static_cast<size_t>(size), false, 1};
   try {
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, addr, mapping->length, FinalizeMapping, mapping);
     std::lock_guard<std::mutex> lock(g_mappingsMutex);
@@ -161,6 +172,30 @@ Napi::Value ReleaseShared(const Napi::CallbackInfo& info) {
   if (replaced == MAP_FAILED) ThrowErrno(info.Env(), "mmap");
   mapping->released = true;
   return info.Env().Undefined();
+}
+
+// sharedBufferOf(arrayBuffer) → a SharedArrayBuffer over the same mapping
+// (for Atomics across processes); it keeps the mapping alive as the
+// ArrayBuffer does. The caller makes one per mapping.
+Napi::Value SharedBufferOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) {
+    throw Napi::TypeError::New(env, "The \"buffer\" argument must be an ArrayBuffer");
+  }
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (buffer.ByteLength() == 0) return Napi::Value(env, FromV8(v8::SharedArrayBuffer::New(isolate, 0)));
+  Mapping* mapping;
+  {
+    std::lock_guard<std::mutex> lock(g_mappingsMutex);
+    auto found = Mappings().find(buffer.Data());
+    if (found == Mappings().end()) throw Napi::Error::New(env, "sharedBufferOf: not a mapping of this package");
+    mapping = found->second;
+    ++mapping->owners;
+  }
+  std::unique_ptr<v8::BackingStore> store = v8::SharedArrayBuffer::NewBackingStore(
+      mapping->addr, mapping->length, [](void*, size_t, void* data) { DropOwner(static_cast<Mapping*>(data)); }, mapping);
+  return Napi::Value(env, FromV8(v8::SharedArrayBuffer::New(isolate, std::move(store))));
 }
 
 // anonymousShared(size) → fd: shareable memory with no name anywhere
@@ -218,6 +253,7 @@ void InitShm(Napi::Env env, Napi::Object exports) {
   exports.Set("shmUnlink", Napi::Function::New(env, ShmUnlink, "shmUnlink"));
   exports.Set("mapShared", Napi::Function::New(env, MapShared, "mapShared"));
   exports.Set("releaseShared", Napi::Function::New(env, ReleaseShared, "releaseShared"));
+  exports.Set("sharedBufferOf", Napi::Function::New(env, SharedBufferOf, "sharedBufferOf"));
   exports.Set("anonymousShared", Napi::Function::New(env, AnonymousShared, "anonymousShared"));
   exports.Set("fdSize", Napi::Function::New(env, FdSize, "fdSize"));
   exports.Set("pageSize", PageSize(env));

@@ -48,6 +48,7 @@ function runExample(name: string): Promise<ExampleRun> {
 }
 
 const NAMES = [
+  'atomics',
   'quickstart',
   'seed_add_value',
   'seed_args',
@@ -324,6 +325,11 @@ describe('examples', function () {
     const met = run.lines.filter((l) => /^Process-\d+ đi tiếp sau điểm hẹn \(thứ tự [0-2]\)$/.test(l));
     assert.deepEqual(met.map((l) => l.slice(-2, -1)).sort(), ['0', '1', '2']);
   });
+  it('atomics: four processes add to one word with Atomics; the parent sleeps on another until they are done', async () => {
+    const run = await ok('atomics');
+    assert.deepEqual(run.lines, ['4 processes × 100000 Atomics.add: 400000 (expected 400000)']);
+  });
+
   it('seed_shared_state: Value under its lock, Array, RawArray/RawValue and a SharedMemory block between processes', async () => {
     const run = await ok('seed_shared_state');
     assert.deepEqual(run.lines, [
