@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "errors.h"
 #include "v8_values.h"
@@ -325,8 +326,31 @@ void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, Wait
   }
 }
 
+// Per environment. Not the environment's instance data: that is one slot
+// per addon, and semlock.cc holds it.
+std::mutex g_dispatchersMutex;
+std::unordered_map<napi_env, Dispatcher*>& Dispatchers() {
+  static auto* dispatchers = new std::unordered_map<napi_env, Dispatcher*>();  // leaked: used until exit
+  return *dispatchers;
+}
+
+Dispatcher* FindDispatcher(napi_env env) {
+  std::lock_guard<std::mutex> lock(g_dispatchersMutex);
+  auto found = Dispatchers().find(env);
+  return found == Dispatchers().end() ? nullptr : found->second;
+}
+
 void OnEnvCleanup(void* data) {
   auto* dispatcher = static_cast<Dispatcher*>(data);
+  {
+    std::lock_guard<std::mutex> lock(g_dispatchersMutex);
+    for (auto it = Dispatchers().begin(); it != Dispatchers().end(); ++it) {
+      if (it->second == dispatcher) {
+        Dispatchers().erase(it);
+        break;
+      }
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(WaitThreads::Get().Mutex());
     dispatcher->closed = true;
@@ -336,10 +360,8 @@ void OnEnvCleanup(void* data) {
   // wait ends when woken or timed out, and nothing is delivered then.
 }
 
-void KeepDispatcher(Napi::Env, Dispatcher*) {}
-
 Dispatcher* CurrentDispatcher(Napi::Env env) {
-  Dispatcher* d = env.GetInstanceData<Dispatcher>();
+  Dispatcher* d = FindDispatcher(env);
   if (d == nullptr || d->callback.IsEmpty()) {
     throw Napi::Error::New(env, "multiprocessing: atomicsSetCallback() was not called");
   }
@@ -357,7 +379,7 @@ Dispatcher* CurrentDispatcher(Napi::Env env) {
 Napi::Value SetCallback(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
-  if (env.GetInstanceData<Dispatcher>() != nullptr) {
+  if (FindDispatcher(env) != nullptr) {
     throw Napi::Error::New(env, "multiprocessing: atomicsSetCallback() was already called");
   }
   auto* d = new Dispatcher();
@@ -365,7 +387,10 @@ Napi::Value SetCallback(const Napi::CallbackInfo& info) {
   d->tsfn = Tsfn::New(env, info[0].As<Napi::Function>(), "multiprocessing.atomics", 0, 1, d);
   d->tsfn.Unref(env);
   d->pid = g_pid;
-  env.SetInstanceData<Dispatcher, KeepDispatcher>(d);
+  {
+    std::lock_guard<std::mutex> lock(g_dispatchersMutex);
+    Dispatchers()[env] = d;
+  }
   napi_add_env_cleanup_hook(env, OnEnvCleanup, d);
   return env.Undefined();
 }

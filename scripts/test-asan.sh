@@ -35,7 +35,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 
 status=0
 "$root/node_modules/.bin/mocha" --no-config --timeout 120000 --reporter dot \
-  dist/test/hostile/*.test.js dist/test/ipc.test.js dist/test/sharedmem.test.js dist/test/sync.test.js \
+  dist/test/hostile/*.test.js dist/test/ipc.test.js dist/test/sharedmem.test.js dist/test/atomics.test.js dist/test/sync.test.js \
   dist/test/process.test.js dist/test/start_methods.test.js || status=$?
 
 unset LD_PRELOAD
