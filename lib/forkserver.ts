@@ -76,10 +76,18 @@ export function connectToForkserver(): number {
   }
 }
 
-/** Called when the server dropped a request unanswered: the next connection goes to a new server. */
-export function forkserverFailed(): void {
+/**
+ * Called when the server dropped a request unanswered, or did not answer
+ * in time: the next connection goes to a new server. A server that did
+ * not answer is killed first: resumed later, it would still read the
+ * request and start the process a second time.
+ */
+export function forkserverFailed(options: { unresponsive?: boolean } = {}): void {
+  if (options.unresponsive === true && server !== null) native.kill(server.pid, SIGKILL);
   forgetServer();
 }
+
+const SIGKILL = 9;
 
 /** The running server's pid, or null (tests and diagnostics). */
 export function forkserverPid(): number | null {

@@ -14,30 +14,43 @@ import { ChildPopen } from './child_popen';
 /** Python's code for a child whose end the forkserver could not report. */
 const UNKNOWN_EXIT_CODE = 255;
 
-/** The server closed the connection before it answered. */
-class ServerGone extends ProcessError {}
+/** The server closed the connection before it answered, or did not answer in time. */
+class ServerGone extends ProcessError {
+  constructor(
+    message: string,
+    readonly unresponsive = false,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 
 /**
  * How long start() waits for the server's answer. The server reads every
  * request from one poll loop and forks in milliseconds, so only a server
  * that is wedged takes this long; it is then replaced.
  */
-const REPLY_TIMEOUT_MS = 30000;
+let replyTimeoutMs = 30000;
+
+/** @internal Tests: how long start() waits for the server's answer. */
+export function setForkserverReplyTimeout(ms: number): void {
+  replyTimeoutMs = ms;
+}
 
 /** Sends one request; returns the pid of the child the server forked. */
 function request(connection: number, data: Buffer, fds: number[]): number {
   let reply: Buffer;
   try {
     native.sendMessage(connection, encodeRequest(currentProcess().authkey, data), fds);
-    if (native.pollFds([connection], REPLY_TIMEOUT_MS).length === 0) {
-      throw new ServerGone(`the forkserver did not answer within ${REPLY_TIMEOUT_MS / 1000} s`);
+    if (native.pollFds([connection], replyTimeoutMs).length === 0) {
+      throw new ServerGone(`the forkserver did not answer within ${replyTimeoutMs / 1000} s`, true);
     }
     reply = native.readExact(connection, 4);
   } catch (error) {
     if (error instanceof ServerGone) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'ECONNRESET' || code === 'EPIPE') {
-      throw new ServerGone('the forkserver closed the connection without starting the process', { cause: error });
+      throw new ServerGone('the forkserver closed the connection without starting the process', false, { cause: error });
     }
     throw error;
   }
@@ -60,7 +73,7 @@ export class ForkserverPopen extends ChildPopen {
       } catch (error) {
         native.closeFd(connection);
         if (error instanceof ServerGone && attempt === 0) {
-          forkserverFailed();
+          forkserverFailed({ unresponsive: error.unresponsive });
           continue;
         }
         throw error instanceof ProcessError ? error : processErrorFrom(error, 'cannot start process');

@@ -8,8 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { forkserverPid, forkserverSocketPath } from '../../lib/forkserver';
+import { setForkserverReplyTimeout } from '../../lib/popen/forkserver';
 import * as mp from '../../lib/index';
 import { native } from '../../lib/native';
+import { countRun } from '../fixtures/hostile_targets';
 import { exitWith } from '../fixtures/targets';
 import { withTimeout as boundedWait } from '../support/helpers';
 
@@ -36,6 +38,20 @@ async function stallingPeer(mode: string, address: string, count = 1): Promise<{
     'the peer',
   );
   return { child, output: () => output };
+}
+
+/** Resolves once `pid` has died (gone, or a zombie not yet reaped); polled, as nothing signals it here. */
+async function waitForDeath(pid: number): Promise<void> {
+  for (;;) {
+    let state: string;
+    try {
+      state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+    } catch {
+      return;
+    }
+    if (state === 'Z' || state === 'X') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function startAndJoin(method: mp.StartMethod): Promise<number> {
@@ -103,6 +119,32 @@ describe('hostile input: peers that stall', function () {
       assert.match(peer.output(), /closed/);
     } finally {
       peer.child.kill('SIGKILL');
+    }
+  });
+
+  it('a server that stopped answering is killed and replaced; the process starts exactly once', async () => {
+    await startAndJoin('forkserver');
+    const stopped = forkserverPid();
+    assert.ok(stopped !== null);
+    const counter = mp.Value('i', 0);
+    process.kill(stopped, 'SIGSTOP');
+    setForkserverReplyTimeout(1000);
+    try {
+      const child = new (mp.getContext('forkserver').Process)({ target: countRun, args: [counter] });
+      child.start();
+      await child.join(WAIT_MS);
+      assert.equal(child.exitCode, 0);
+      assert.notEqual(forkserverPid(), stopped, 'the stopped server is still in use');
+      // The stopped server was killed: resumed, it could not start the process a second time.
+      await withTimeout(waitForDeath(stopped), 'the stopped server to die');
+      assert.equal(counter.value, 1);
+    } finally {
+      setForkserverReplyTimeout(30000);
+      try {
+        process.kill(stopped, 'SIGCONT');
+      } catch {
+        // already gone
+      }
     }
   });
 
