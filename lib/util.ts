@@ -84,7 +84,15 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 // TypeScript compiles import() to require() in CommonJS output; ES modules
 // need the real thing.
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+type Importer = (specifier: string) => Promise<unknown>;
+/**
+ * import() from a script Node compiled itself: the spawn child's code cache
+ * (bootstrap/code_cache.ts) compiles this file with vm, where an import()
+ * would find no loader, so it lends one made before.
+ */
+const importModule =
+  ((globalThis as Record<symbol, unknown>)[Symbol.for('multiprocessing.importer')] as Importer | undefined) ??
+  (new Function('specifier', 'return import(specifier)') as Importer);
 
 export function dynamicImport(specifier: string): Promise<unknown> {
   return importModule(specifier);

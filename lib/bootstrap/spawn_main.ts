@@ -1,6 +1,7 @@
 // The first script of a 'spawn' child: `node [parent's options] spawn_main.js
 // [parent's arguments]`. It reads the preparation data from descriptor 3,
 // becomes the child, runs it and exits with its code.
+import './code_cache'; // first: the package's modules below compile from the cache
 import { native } from '../native';
 import { becomeChild, readPreparation } from './preparation';
 import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';

@@ -1,0 +1,105 @@
+// A V8 code cache for the package's own modules in a spawn child: the
+// child compiles the same ~60 files at every start, and parsing them is a
+// third of what the package costs it. Imported first by spawn_main.ts; it
+// affects only files under this package's compiled lib/ directory.
+//
+// The cache lives in a directory of this user's (0700, checked to be ours
+// and not a link), one file per module, keyed by the module's path and a
+// hash of its source and of what V8 checks besides (Node's version and
+// V8's flags): a stale or foreign entry is never used, and V8 rejects what
+// it cannot use. Entries are written at exit, atomically, by a child that
+// had to compile without one.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import Module from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+
+const LIB_DIR = path.join(__dirname, '..') + path.sep;
+
+interface CompilingModule {
+  exports: unknown;
+  require: NodeJS.Require;
+  filename: string;
+  paths: string[];
+}
+
+type Compile = (this: CompilingModule, content: string, filename: string) => unknown;
+
+function cacheDirectory(): string | null {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const dir = path.join(base, 'multiprocessing-node', `${process.version}-${process.arch}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = fs.lstatSync(dir);
+    const uid = process.getuid?.();
+    if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) return null;
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+function install(): void {
+  const dir = cacheDirectory();
+  if (dir === null) return;
+  // The package's import() (util.ts) is made here, in a file Node compiled:
+  // made in a file compiled with vm, it would find no module loader.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('multiprocessing.importer')] = new Function(
+    'specifier',
+    'return import(specifier)',
+  );
+  const toWrite: Array<{ file: string; script: vm.Script }> = [];
+  const moduleProto = (Module as unknown as { prototype: { _compile: Compile } }).prototype;
+  const original = moduleProto._compile;
+  const wrap = (Module as unknown as { wrap: (content: string) => string }).wrap;
+  moduleProto._compile = function (this: CompilingModule, content: string, filename: string): unknown {
+    if (!filename.startsWith(LIB_DIR)) return original.call(this, content, filename);
+    const key = createHash('sha256').update(filename).update('\0').update(content).digest('hex').slice(0, 32);
+    const file = path.join(dir, `${key}.v8`);
+    let cachedData: Buffer | undefined;
+    try {
+      cachedData = fs.readFileSync(file);
+    } catch {
+      cachedData = undefined;
+    }
+    const script = new vm.Script(wrap(content), { filename, cachedData });
+    if (cachedData === undefined || script.cachedDataRejected === true) toWrite.push({ file, script });
+    const compiled = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
+    const require = makeRequire(this);
+    return compiled.call(this.exports, this.exports, require, this, filename, path.dirname(filename));
+  };
+  // After the run: the functions it compiled are in the cache too.
+  process.once('exit', () => {
+    for (const { file, script } of toWrite) {
+      const temporary = `${file}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(temporary, file);
+      } catch {
+        fs.rmSync(temporary, { force: true });
+      }
+    }
+  });
+}
+
+/** The `require` a module's wrapper receives, as Node's loader makes it. */
+function makeRequire(mod: CompilingModule): NodeJS.Require {
+  const internal = Module as unknown as {
+    _resolveFilename: (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
+    _cache: NodeJS.Require['cache'];
+    _extensions: NodeJS.Require['extensions'];
+    _resolveLookupPaths?: (request: string, parent: unknown) => string[] | null;
+  };
+  const require = ((id: string) => (mod as unknown as { require: (id: string) => unknown }).require(id)) as NodeJS.Require;
+  const resolve = ((request: string, options?: { paths?: string[] }) => internal._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
+  resolve.paths = (request: string) => internal._resolveLookupPaths?.(request, mod) ?? null;
+  require.resolve = resolve;
+  require.main = process.mainModule;
+  require.extensions = internal._extensions;
+  require.cache = internal._cache;
+  return require;
+}
+
+if (process.env.MULTIPROCESSING_NO_CODE_CACHE === undefined) install();
