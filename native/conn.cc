@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #if defined(__linux__)
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #endif
 #include <unistd.h>
 #include <uv.h>
@@ -387,19 +388,46 @@ Napi::Value SetNonBlockingJs(const Napi::CallbackInfo& info) {
 // uv_poll_init sets O_NONBLOCK on the open file description it is given,
 // and the descriptors watched here are shared with other processes (a
 // queue's socket, a connection a Python or C reader also holds): their
-// blocking reads would get EAGAIN. On Linux the descriptor is therefore
-// registered in a private epoll instance and libuv polls that instead, so
-// the shared description is never touched; our own reads and writes never
-// need O_NONBLOCK (MSG_DONTWAIT). Elsewhere the flags are put back right
-// after uv_poll_init.
-
-#if defined(__linux__)
-#define MP_PRIVATE_EPOLL 1
-#endif
+// blocking reads would get EAGAIN. Our own reads and writes never need it
+// (MSG_DONTWAIT), so on Linux the handle is initialized on a placeholder
+// descriptor of its own and then pointed at the real one (io_watcher.fd,
+// a public field: libuv registers it with epoll only when the poll
+// starts). The check uv_poll_init makes (can epoll watch it? libuv aborts
+// later if not) is made here first. A private epoll instance per watcher
+// would do the same without touching libuv's handle, but its nested
+// wake-up cost a third of a round trip. Elsewhere the flags are put back
+// right after uv_poll_init.
 
 class IoWatcher;
 // Every live watcher, so that a fork child can let go of the parent's.
 std::unordered_set<IoWatcher*> g_watchers;
+
+#if defined(__linux__)
+// Whether libuv's epoll can watch `fd` (uv__io_check_fd's test).
+int CheckPollable(uv_loop_t* loop, int fd) {
+  int backend = uv_backend_fd(loop);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  if (epoll_ctl(backend, EPOLL_CTL_ADD, fd, &ev) != 0) return errno == EEXIST ? 0 : errno;
+  if (epoll_ctl(backend, EPOLL_CTL_DEL, fd, &ev) != 0) return errno;
+  return 0;
+}
+
+// uv_poll_init for `fd` without touching its file status flags.
+int PollInitKeepingFlags(uv_loop_t* loop, uv_poll_t* poll, int fd, const char** call) {
+  *call = "epoll_ctl";
+  int err = CheckPollable(loop, fd);
+  if (err != 0) return err;
+  *call = "eventfd";
+  UniqueFd placeholder(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (placeholder.get() < 0) return errno;
+  *call = "uv_poll_init";
+  err = uv_poll_init(loop, poll, placeholder.get());
+  if (err != 0) return -err;
+  poll->io_watcher.fd = fd;
+  return 0;
+}
+#endif
 
 class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
  public:
@@ -413,37 +441,36 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
   explicit IoWatcher(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<IoWatcher>(info), async_(info.Env(), "multiprocessing:io") {
     Napi::Env env = info.Env();
-    fd_ = ArgInt(info, 0, "fd");
+    int fd = ArgInt(info, 0, "fd");
     if (info.Length() < 2 || !info[1].IsFunction()) {
       throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
     }
     uv_loop_t* loop;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "napi_get_uv_event_loop failed");
-#if defined(MP_PRIVATE_EPOLL)
-    UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
-    if (epoll.get() < 0) throw ErrnoError(env, errno, "epoll_create1");
-    epoll_event ev{};
-    ev.events = 0;  // interest comes with setEvents()
-    ev.data.fd = fd_;
-    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd_, &ev) != 0) throw ErrnoError(env, errno, "epoll_ctl");
-    int polled = epoll.get();
-#else
-    int flags = fcntl(fd_, F_GETFL);
-    if (flags < 0) throw ErrnoError(env, errno, "fcntl");
-    int polled = fd_;
-#endif
     auto* poll = new uv_poll_t;
-    int err = uv_poll_init(loop, poll, polled);
+#if defined(__linux__)
+    const char* call;
+    int err = PollInitKeepingFlags(loop, poll, fd, &call);
+    if (err != 0) {
+      delete poll;
+      throw ErrnoError(env, err, call);
+    }
+#else
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) {
+      delete poll;
+      throw ErrnoError(env, errno, "fcntl");
+    }
+    int err = uv_poll_init(loop, poll, fd);
     if (err != 0) {
       delete poll;
       throw ErrnoError(env, -err, "uv_poll_init");
     }
+#endif
     poll_ = poll;
     poll_->data = this;
-#if defined(MP_PRIVATE_EPOLL)
-    epoll_ = epoll.release();
-#else
-    if ((flags & O_NONBLOCK) == 0 && fcntl(fd_, F_SETFL, flags) != 0) {
+#if !defined(__linux__)
+    if ((flags & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, flags) != 0) {
       int saved = errno;
       CloseHandle();
       throw ErrnoError(env, saved, "fcntl");
@@ -461,15 +488,12 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
   // In a fork child: the parent's watchers are not this process's. Their
   // libuv handles were detached from the child's loop (AdoptLoopInChild);
   // closing one could unregister a descriptor the child watches anew under
-  // the same number, so the handle is left as it is (a few bytes). The
-  // private epoll instance is shared with the parent: the child's copy of
-  // the descriptor is closed and never used.
+  // the same number, so the handle is left as it is (a few bytes).
   void OrphanInChild() {
     if (poll_ != nullptr) {
       poll_->data = nullptr;
       poll_ = nullptr;
     }
-    CloseEpoll();
     if (events_ != 0) Unref();
     events_ = 0;
     callback_.Reset();
@@ -481,38 +505,9 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     if (self == nullptr) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
-    bool readable;
-    bool writable;
-    if (status < 0) {
-      readable = writable = true;
-    } else {
-#if defined(MP_PRIVATE_EPOLL)
-      (void)events;
-      epoll_event ev{};
-      int n;
-      do {
-        n = epoll_wait(self->epoll_, &ev, 1, 0);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) {
-        status = -errno;
-        readable = writable = true;
-      } else if (n == 0) {
-        return;  // consumed by a read in between: nothing to report
-      } else if ((ev.events & (EPOLLERR | EPOLLHUP)) != 0) {
-        // As libuv reports them: every direction asked for, the next read
-        // or write says what happened.
-        readable = (self->events_ & UV_READABLE) != 0;
-        writable = (self->events_ & UV_WRITABLE) != 0;
-      } else {
-        readable = (ev.events & (EPOLLIN | EPOLLRDHUP)) != 0;
-        writable = (ev.events & EPOLLOUT) != 0;
-      }
-#else
-      readable = (events & (UV_READABLE | UV_DISCONNECT)) != 0;
-      writable = (events & UV_WRITABLE) != 0;
-#endif
-    }
     Napi::Value error = status < 0 ? Napi::Value(ErrnoError(env, -status, "poll").Value()) : env.Null();
+    bool readable = status < 0 || (events & (UV_READABLE | UV_DISCONNECT)) != 0;
+    bool writable = status < 0 || (events & UV_WRITABLE) != 0;
     try {
       self->callback_.MakeCallback(env.Global(),
                                    {error, Napi::Boolean::New(env, readable), Napi::Boolean::New(env, writable)},
@@ -531,29 +526,7 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     int events = (info[0].ToBoolean().Value() ? UV_READABLE | UV_DISCONNECT : 0) |
                  (info[1].ToBoolean().Value() ? UV_WRITABLE : 0);
     if (events == events_) return env.Undefined();
-#if defined(MP_PRIVATE_EPOLL)
-    // Interest changes in the private instance; libuv only ever waits for
-    // it to become readable. Stopping leaves the registration as it was
-    // (libuv no longer looks), so a ping-pong costs no epoll_ctl.
-    if (events != 0 && events != registered_) {
-      epoll_event ev{};
-      uint32_t wanted = 0;
-      if ((events & UV_READABLE) != 0) wanted |= EPOLLIN | EPOLLRDHUP;
-      if ((events & UV_WRITABLE) != 0) wanted |= EPOLLOUT;
-      ev.events = wanted;
-      ev.data.fd = fd_;
-      if (epoll_ctl(epoll_, EPOLL_CTL_MOD, fd_, &ev) != 0) throw ErrnoError(env, errno, "epoll_ctl");
-      registered_ = events;
-    }
-    int err = 0;
-    if (events == 0) {
-      err = uv_poll_stop(poll_);
-    } else if (events_ == 0) {
-      err = uv_poll_start(poll_, UV_READABLE, OnEvent);
-    }
-#else
     int err = events == 0 ? uv_poll_stop(poll_) : uv_poll_start(poll_, events, OnEvent);
-#endif
     if (err != 0) throw ErrnoError(env, -err, "uv_poll_start");
     if (events != 0 && events_ == 0) Ref();  // the JS object lives while the poll runs
     if (events == 0 && events_ != 0) Unref();
@@ -574,22 +547,11 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     return info.Env().Undefined();
   }
 
-  void CloseEpoll() {
-#if defined(MP_PRIVATE_EPOLL)
-    if (epoll_ >= 0) UniqueFd(epoll_).reset();
-    epoll_ = -1;
-#endif
-  }
-
-  // libuv may still touch the polled descriptor until the handle is closed
-  // (uv_close runs the stop at once): the epoll instance goes after it.
   void CloseHandle() {
-    if (poll_ != nullptr) {
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
-    CloseEpoll();
+    if (poll_ == nullptr) return;
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -602,12 +564,7 @@ class IoWatcher : public Napi::ObjectWrap<IoWatcher> {
     return info.Env().Undefined();
   }
 
-  int fd_ = -1;
   uv_poll_t* poll_ = nullptr;
-#if defined(MP_PRIVATE_EPOLL)
-  int epoll_ = -1;
-  int registered_ = 0;
-#endif
   int events_ = 0;
   Napi::FunctionReference callback_;
   Napi::AsyncContext async_;
