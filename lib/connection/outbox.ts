@@ -67,6 +67,10 @@ export class Outbox {
    */
   add(parts: readonly Uint8Array[], length: number, fds: readonly number[], options: FrameOptions): void {
     const head = frameHeader(length);
+    if (fds.length === 0 && length <= COALESCE_LIMIT) {
+      this.#addSmall(head, parts, length, options.borrowed);
+      return;
+    }
     let owned: number[] | null = null;
     if (fds.length > 0) owned = options.duplicateFds ? fds.map((fd) => native.dup(fd)) : [...fds];
     this.bytes += head.byteLength + length;
@@ -105,6 +109,29 @@ export class Outbox {
       }
     }
     flushSmall();
+  }
+
+  /** The common frame: small, no descriptors; one piece, or joined to the unsent one before it. */
+  #addSmall(head: Buffer, parts: readonly Uint8Array[], length: number, borrowed: boolean): void {
+    const bytes = head.byteLength + length;
+    this.bytes += bytes;
+    const tail = this.#pieces.last();
+    if (tail !== undefined && canJoin(tail, bytes)) {
+      const joinedParts = tail.parts as Uint8Array[];
+      if (borrowed && parts.length > 0) {
+        joinedParts.push(Buffer.concat([head, ...parts], bytes));
+      } else {
+        joinedParts.push(head);
+        for (const part of parts) joinedParts.push(part);
+      }
+      tail.length += bytes;
+      this.#recent = [];
+      return;
+    }
+    const own = borrowed && parts.length > 0 ? [Buffer.concat([head, ...parts], bytes)] : [head, ...parts];
+    const piece: Piece = { parts: own, bytes: null, length: bytes, offset: 0, fds: null, ownsFds: false, borrowed: false };
+    this.#pieces.push(piece);
+    this.#recent = [piece];
   }
 
   /** Sends what the socket takes now; true when the outbox is empty. */
