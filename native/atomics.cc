@@ -20,9 +20,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "errors.h"
+#include "js_dispatcher.h"
 #include "v8_values.h"
 
 namespace mp {
@@ -189,7 +189,10 @@ Napi::Value Notify(const Napi::CallbackInfo& info) {
 // several without miscounting a notify). Threads are reused, exit after
 // idling, and report through a thread-safe function.
 
-class Dispatcher;
+struct WaitRequest;
+void DeliverToJs(Napi::Env env, Napi::Function callback, WaitRequest* request);
+// One per JavaScript environment.
+using Dispatcher = JsDispatcher<WaitRequest, DeliverToJs>;
 
 struct WaitRequest {
   Dispatcher* dispatcher;
@@ -199,26 +202,6 @@ struct WaitRequest {
   int64_t deadlineNs;
   int result = 0;
   int error = 0;
-};
-
-void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, WaitRequest* request);
-using Tsfn = Napi::TypedThreadSafeFunction<Dispatcher, WaitRequest, CallJs>;
-
-// One per JavaScript environment.
-class Dispatcher {
- public:
-  Tsfn tsfn;
-  Napi::FunctionReference callback;
-  pid_t pid = 0;
-  int pending = 0;  // JS thread only
-  bool closed = false;
-
-  void AddPending(Napi::Env env) {
-    if (pending++ == 0) tsfn.Ref(env);
-  }
-  void DropPending(Napi::Env env) {
-    if (pending > 0 && --pending == 0 && !closed) tsfn.Unref(env);
-  }
 };
 
 class WaitThreads {
@@ -301,9 +284,7 @@ class WaitThreads {
 
   // Under mutex_, so that an environment's cleanup cannot interleave.
   void Deliver(WaitRequest* request) {
-    Dispatcher* d = request->dispatcher;
-    napi_status status = d->closed ? napi_closing : d->tsfn.NonBlockingCall(request);
-    if (status != napi_ok) delete request;
+    if (!request->dispatcher->Send(request)) delete request;
   }
 
   std::mutex mutex_;
@@ -314,10 +295,9 @@ class WaitThreads {
   pid_t pid_ = g_pid;
 };
 
-void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, WaitRequest* request) {
+void DeliverToJs(Napi::Env env, Napi::Function callback, WaitRequest* request) {
   std::unique_ptr<WaitRequest> owned(request);
   if (env == nullptr || callback.IsEmpty()) return;
-  dispatcher->DropPending(env);
   Napi::Value error = request->result < 0 ? Napi::Value(ErrnoError(env, request->error, "futex").Value()) : env.Null();
   try {
     callback.Call({Napi::Number::New(env, request->id), Napi::Number::New(env, request->result), error});
@@ -326,72 +306,18 @@ void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, Wait
   }
 }
 
-// Per environment. Not the environment's instance data: that is one slot
-// per addon, and semlock.cc holds it.
-std::mutex g_dispatchersMutex;
-std::unordered_map<napi_env, Dispatcher*>& Dispatchers() {
-  static auto* dispatchers = new std::unordered_map<napi_env, Dispatcher*>();  // leaked: used until exit
-  return *dispatchers;
-}
-
-Dispatcher* FindDispatcher(napi_env env) {
-  std::lock_guard<std::mutex> lock(g_dispatchersMutex);
-  auto found = Dispatchers().find(env);
-  return found == Dispatchers().end() ? nullptr : found->second;
-}
-
-void OnEnvCleanup(void* data) {
-  auto* dispatcher = static_cast<Dispatcher*>(data);
-  {
-    std::lock_guard<std::mutex> lock(g_dispatchersMutex);
-    for (auto it = Dispatchers().begin(); it != Dispatchers().end(); ++it) {
-      if (it->second == dispatcher) {
-        Dispatchers().erase(it);
-        break;
-      }
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(WaitThreads::Get().Mutex());
-    dispatcher->closed = true;
-  }
-  dispatcher->callback.Reset();
-  // The dispatcher stays allocated: a waiting thread still holds it. Its
-  // wait ends when woken or timed out, and nothing is delivered then.
-}
-
-Dispatcher* CurrentDispatcher(Napi::Env env) {
-  Dispatcher* d = FindDispatcher(env);
-  if (d == nullptr || d->callback.IsEmpty()) {
-    throw Napi::Error::New(env, "multiprocessing: atomicsSetCallback() was not called");
-  }
-  if (d->pid != g_pid) {
-    // A fork child: the parent's waits and thread-safe function are not its own.
-    d->tsfn = Tsfn::New(env, d->callback.Value(), "multiprocessing.atomics", 0, 1, d);
-    d->tsfn.Unref(env);
-    d->pid = g_pid;
-    d->pending = 0;
-  }
-  return d;
+// The environment is going away: waits in flight deliver nothing (their
+// threads end when woken or timed out).
+void CloseDispatcher(Dispatcher* dispatcher) {
+  std::lock_guard<std::mutex> lock(WaitThreads::Get().Mutex());
+  dispatcher->Close();
 }
 
 // atomicsSetCallback(fn(id, result, error)): where async waits report.
 Napi::Value SetCallback(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
-  if (FindDispatcher(env) != nullptr) {
-    throw Napi::Error::New(env, "multiprocessing: atomicsSetCallback() was already called");
-  }
-  auto* d = new Dispatcher();
-  d->callback = Napi::Persistent(info[0].As<Napi::Function>());
-  d->tsfn = Tsfn::New(env, info[0].As<Napi::Function>(), "multiprocessing.atomics", 0, 1, d);
-  d->tsfn.Unref(env);
-  d->pid = g_pid;
-  {
-    std::lock_guard<std::mutex> lock(g_dispatchersMutex);
-    Dispatchers()[env] = d;
-  }
-  napi_add_env_cleanup_hook(env, OnEnvCleanup, d);
+  Dispatcher::Register(env, info[0].As<Napi::Function>(), "multiprocessing.atomics", CloseDispatcher);
   return env.Undefined();
 }
 
@@ -399,7 +325,7 @@ Napi::Value SetCallback(const Napi::CallbackInfo& info) {
 // comes to the callback; throws when no waiting thread can be had.
 Napi::Value WaitAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Dispatcher* d = CurrentDispatcher(env);
+  Dispatcher* d = Dispatcher::Current(env);
   void* addr;
   bool wide;
   std::shared_ptr<v8::BackingStore> store = ResolveWord(info, &addr, &wide);

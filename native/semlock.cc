@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "errors.h"
+#include "js_dispatcher.h"
 
 namespace mp {
 
@@ -161,7 +162,10 @@ bool FastLayoutWorks() {
 // four threads fs and dns need) block on semaphores for the JavaScript
 // threads and report through a thread-safe function.
 
-class Dispatcher;
+struct Request;
+void DeliverToJs(Napi::Env env, Napi::Function callback, Request* request);
+// One per JavaScript environment (the main thread, each worker thread).
+using Dispatcher = JsDispatcher<Request, DeliverToJs>;
 
 struct Request {
   Dispatcher* dispatcher;
@@ -169,27 +173,6 @@ struct Request {
   std::shared_ptr<Sem> sem;
   std::shared_ptr<Sem> thenPost;  // posted by the waiter right after acquiring (Condition.wait)
   int error = 0;                  // 0: acquired
-};
-
-void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, Request* request);
-using Tsfn = Napi::TypedThreadSafeFunction<Dispatcher, Request, CallJs>;
-
-// One per JavaScript environment (the main thread, each worker thread).
-class Dispatcher {
- public:
-  Tsfn tsfn;
-  Napi::FunctionReference callback;
-  pid_t pid = 0;     // the process tsfn belongs to
-  int pending = 0;   // requests not yet delivered or cancelled (JS thread only)
-  bool closed = false;
-
-  // Keeps the loop alive exactly while requests are pending.
-  void AddPending(Napi::Env env) {
-    if (pending++ == 0) tsfn.Ref(env);
-  }
-  void DropPending(Napi::Env env) {
-    if (pending > 0 && --pending == 0 && !closed) tsfn.Unref(env);
-  }
 };
 
 class WaiterPool {
@@ -244,7 +227,7 @@ class WaiterPool {
   // The environment is going away: its requests are dropped.
   void CancelAll(Dispatcher* dispatcher) {
     std::lock_guard<std::mutex> lock(mutex_);
-    dispatcher->closed = true;
+    dispatcher->Close();
     for (auto& entry : waited_) {
       auto& queue = entry.second->queue;
       for (auto it = queue.begin(); it != queue.end();) {
@@ -354,9 +337,7 @@ class WaiterPool {
 
   // Under the mutex, so that CancelAll and Release cannot interleave.
   void Deliver(Request* request) {
-    Dispatcher* d = request->dispatcher;
-    napi_status status = d->closed ? napi_closing : d->tsfn.NonBlockingCall(request);
-    if (status != napi_ok) {
+    if (!request->dispatcher->Send(request)) {
       if (request->error == 0) sem_post(request->sem->sem);  // nobody will take it
       delete request;
     }
@@ -371,13 +352,12 @@ class WaiterPool {
   pid_t pid_ = g_pid;
 };
 
-void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, Request* request) {
+void DeliverToJs(Napi::Env env, Napi::Function callback, Request* request) {
   std::unique_ptr<Request> owned(request);
   if (env == nullptr || callback.IsEmpty()) {
-    if (request->error == 0) sem_post(request->sem->sem);
+    if (request->error == 0) sem_post(request->sem->sem);  // nobody will take it
     return;
   }
-  dispatcher->DropPending(env);
   try {
     callback.Call({Napi::Number::New(env, request->id), Napi::Number::New(env, request->error)});
   } catch (const Napi::Error& thrown) {
@@ -385,47 +365,15 @@ void CallJs(Napi::Env env, Napi::Function callback, Dispatcher* dispatcher, Requ
   }
 }
 
-void OnEnvCleanup(void* data) {
-  auto* dispatcher = static_cast<Dispatcher*>(data);
-  WaiterPool::Get().CancelAll(dispatcher);
-  // Node closes the thread-safe function itself at teardown; after
-  // CancelAll no waiter calls it any more.
-  dispatcher->callback.Reset();
-  // The dispatcher itself stays allocated: a waiter may still read `closed`.
-}
-
-Dispatcher* CurrentDispatcher(Napi::Env env) {
-  Dispatcher* d = env.GetInstanceData<Dispatcher>();
-  if (d == nullptr || d->callback.IsEmpty()) {
-    throw Napi::Error::New(env, "multiprocessing: semLockSetCallback() was not called");
-  }
-  if (d->pid != g_pid) {
-    // A fork child: the parent's thread-safe function is not ours to use.
-    d->tsfn = Tsfn::New(env, d->callback.Value(), "multiprocessing.semlock", 0, 1, d);
-    d->tsfn.Unref(env);
-    d->pid = g_pid;
-    d->pending = 0;
-  }
-  return d;
-}
-
-// Dispatchers are never freed: a waiter thread may still look at one.
-void KeepDispatcher(Napi::Env, Dispatcher*) {}
+// The environment is going away: its requests are dropped, and no waiter
+// delivers to it any more.
+void DropRequestsOf(Dispatcher* dispatcher) { WaiterPool::Get().CancelAll(dispatcher); }
 
 // semLockSetCallback(fn(id, errno)): where async acquisitions report.
 Napi::Value SetCallback(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
-  if (env.GetInstanceData<Dispatcher>() != nullptr) {
-    throw Napi::Error::New(env, "multiprocessing: semLockSetCallback() was already called");
-  }
-  auto* d = new Dispatcher();
-  d->callback = Napi::Persistent(info[0].As<Napi::Function>());
-  d->tsfn = Tsfn::New(env, info[0].As<Napi::Function>(), "multiprocessing.semlock", 0, 1, d);
-  d->tsfn.Unref(env);
-  d->pid = g_pid;
-  env.SetInstanceData<Dispatcher, KeepDispatcher>(d);
-  napi_add_env_cleanup_hook(env, OnEnvCleanup, d);
+  Dispatcher::Register(env, info[0].As<Napi::Function>(), "multiprocessing.semlock", DropRequestsOf);
   return env.Undefined();
 }
 
@@ -507,7 +455,7 @@ class SemLock : public Napi::ObjectWrap<SemLock> {
   // reports (id, 0), or (id, errno), through semLockSetCallback's function.
   Napi::Value AcquireAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Dispatcher* d = CurrentDispatcher(env);
+    Dispatcher* d = Dispatcher::Current(env);
     auto* request = new Request{d, info[0].As<Napi::Number>().DoubleValue(), sem_, nullptr, 0};
     if (info.Length() > 1 && info[1].IsObject()) request->thenPost = SemLock::Unwrap(info[1].As<Napi::Object>())->sem_;
     d->AddPending(env);
@@ -583,7 +531,7 @@ class SemLock : public Napi::ObjectWrap<SemLock> {
 // semLockCancel(id) → true if removed before any waiter acquired for it.
 Napi::Value Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Dispatcher* d = CurrentDispatcher(env);
+  Dispatcher* d = Dispatcher::Current(env);
   bool removed = WaiterPool::Get().Cancel(d, info[0].As<Napi::Number>().DoubleValue());
   if (removed) d->DropPending(env);
   return Napi::Boolean::New(env, removed);
