@@ -66,7 +66,8 @@ export interface NativeBinding {
   acceptNow(fd: number): number;
   setNonBlocking(fd: number): void;
   IoWatcher: new (fd: number, callback: (error: Error | null, readable: boolean, writable: boolean) => void) => IoWatcher;
-  SemLock: new (value: number, name: string | null) => NativeSemLock;
+  /** create: a new semaphore under `name` (EEXIST if taken); else opens an existing one. */
+  SemLock: new (value: number, name: string, create?: boolean) => NativeSemLock;
   semLockSetCallback(callback: (id: number, errno: number) => void): void;
   semLockCancel(id: number): boolean;
   semUnlink(name: string): void;

@@ -103,26 +103,6 @@ int WaitUntil(sem_t* sem, int64_t deadlineNs) {
   }
 }
 
-// A name CPython would accept too: "/mp-" and 16 random hex digits (20
-// bytes; macOS allows 31).
-std::string RandomName() {
-  static thread_local uint64_t state = 0;
-  if (state == 0) {
-    state = static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count()) ^
-            (static_cast<uint64_t>(getpid()) << 32) ^ reinterpret_cast<uintptr_t>(&state);
-  }
-  uint64_t bits = 0;
-  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    if (read(fd, &bits, sizeof bits) != static_cast<ssize_t>(sizeof bits)) bits = 0;
-    close(fd);
-  }
-  state = state * 6364136223846793005ULL + 1442695040888963407ULL;  // differs even if urandom fails
-  bits ^= state;
-  char name[32];
-  std::snprintf(name, sizeof name, "/mp-%016llx", static_cast<unsigned long long>(bits));
-  return name;
-}
 
 // glibc's semaphore (nptl's struct new_sem, with 64-bit atomics): one
 // 64-bit word, the value in its low half and the number of sleeping waiters
@@ -403,30 +383,25 @@ class SemLock : public Napi::ObjectWrap<SemLock> {
                        });
   }
 
-  // new SemLock(value, name | null): name null creates a semaphore under a
-  // fresh random name (mode 0600); a name opens an existing one.
+  // new SemLock(value, name, create): creates the semaphore `name` (mode
+  // 0600, EEXIST if taken) or opens an existing one.
   explicit SemLock(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SemLock>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "The \"value\" argument must be a number");
     int64_t value = info[0].As<Napi::Number>().Int64Value();
     if (value < 0 || value > SEM_VALUE_MAX) throw Napi::RangeError::New(env, "The \"value\" argument is out of range");
-    sem_t* sem = SEM_FAILED;
-    if (info[1].IsString()) {
-      name_ = info[1].As<Napi::String>().Utf8Value();
-      sem = sem_open(name_.c_str(), 0);
-      if (sem == SEM_FAILED) {
-        Napi::Error error = ErrnoError(env, errno, "sem_open");
-        error.Set("message", Napi::String::New(env, "sem_open(" + name_ + ") failed: " +
-                                                        error.Get("message").As<Napi::String>().Utf8Value()));
-        throw error;
-      }
-    } else {
-      for (int attempt = 0; attempt < 100; ++attempt) {
-        name_ = RandomName();
-        sem = sem_open(name_.c_str(), O_CREAT | O_EXCL, 0600, static_cast<unsigned>(value));
-        if (sem != SEM_FAILED || errno != EEXIST) break;
-      }
-      if (sem == SEM_FAILED) throw ErrnoError(env, errno, "sem_open");
+    if (!info[1].IsString()) throw Napi::TypeError::New(env, "The \"name\" argument must be a string");
+    name_ = info[1].As<Napi::String>().Utf8Value();
+    bool create = info.Length() > 2 && info[2].ToBoolean().Value();
+    // Creating takes a name the caller chose (and registered with the
+    // resource tracker first): O_EXCL, EEXIST for a taken one.
+    sem_t* sem = create ? sem_open(name_.c_str(), O_CREAT | O_EXCL, 0600, static_cast<unsigned>(value))
+                        : sem_open(name_.c_str(), 0);
+    if (sem == SEM_FAILED) {
+      Napi::Error error = ErrnoError(env, errno, "sem_open");
+      error.Set("message", Napi::String::New(env, "sem_open(" + name_ + ") failed: " +
+                                                      error.Get("message").As<Napi::String>().Utf8Value()));
+      throw error;
     }
     sem_ = std::make_shared<Sem>(sem);
   }

@@ -3,6 +3,8 @@
 // and BoundedSemaphore. Uncontended acquire/release run in JavaScript with
 // Atomics on the semaphore's own words where glibc's layout allows
 // (native/semlock.cc); everything that may block goes to the native layer.
+import { randomBytes } from 'node:crypto';
+
 import { ProcessError, SerializationError } from '../errors';
 import { atExit } from '../exit';
 import { native, type NativeSemLock } from '../native';
@@ -80,9 +82,25 @@ const collected = new FinalizationRegistry<{ name: string; pid: number }>((held)
   unlinkQuietly(held.name);
 });
 
+/**
+ * A new semaphore under a fresh name ("/mp-" and 16 hex digits, a name
+ * CPython accepts too), registered with the resource tracker before it
+ * exists: a SIGKILL at any point after leaves nothing behind.
+ */
+function createSemaphore(value: number): NativeSemLock {
+  for (let attempt = 0; ; attempt++) {
+    const name = `/mp-${randomBytes(8).toString('hex')}`;
+    resourceTracker.register(name, 'semaphore');
+    try {
+      return new native.SemLock(value, name, true);
+    } catch (error) {
+      resourceTracker.unregister(name, 'semaphore');
+      if ((error as { code?: string }).code !== 'EEXIST' || attempt >= 100) throw error;
+    }
+  }
+}
+
 function trackCreated(owner: object, name: string): void {
-  // Registered before anything else can fail or be killed: a SIGKILL from now on leaves nothing behind.
-  resourceTracker.register(name, 'semaphore');
   createdHere.add(name);
   collected.register(owner, { name, pid: process.pid });
 }
@@ -139,7 +157,7 @@ export abstract class SemLock {
       this.#kind = state.kind;
       this.#maxvalue = state.maxvalue;
     } else {
-      this.#handle = new native.SemLock(value, null);
+      this.#handle = createSemaphore(value);
       this.#kind = kind;
       this.#maxvalue = maxvalue;
       trackCreated(this, this.#handle.name);
