@@ -19,6 +19,22 @@ int64_t MonotonicMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t ArgDeadlineNs(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return -1;
+  if (!info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string("The \"") + name + "\" argument must be a number");
+  }
+  double ms = info[i].As<Napi::Number>().DoubleValue();
+  if (!(ms < 1e12)) return -1;  // Infinity, or more than 30 years: for ever
+  return MonotonicNs() + static_cast<int64_t>((ms < 0 ? 0 : ms) * 1e6);
+}
+
 [[noreturn]] void ThrowType(Napi::Env env, const std::string& name, const char* what) {
   throw Napi::TypeError::New(env, "The \"" + name + "\" " + what);
 }

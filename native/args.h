@@ -39,4 +39,12 @@ uint8_t* ArgRange(const Napi::CallbackInfo& info, size_t i, size_t* length);
 // Milliseconds of CLOCK_MONOTONIC, for deadlines that survive EINTR.
 int64_t MonotonicMs();
 
+// Nanoseconds of CLOCK_MONOTONIC.
+int64_t MonotonicNs();
+
+// info[i], a timeout in milliseconds, as an absolute MonotonicNs() deadline:
+// -1 (for ever) for null, undefined, Infinity or more than 30 years; a
+// negative timeout is 0. TypeError naming `name` when it is not a number.
+int64_t ArgDeadlineNs(const Napi::CallbackInfo& info, size_t i, const char* name);
+
 }  // namespace mp

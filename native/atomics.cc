@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 
+#include "args.h"
 #include "errors.h"
 #include "js_dispatcher.h"
 #include "v8_values.h"
@@ -38,12 +39,6 @@ constexpr int kNotEqual = 1;
 constexpr int kTimedOut = 2;
 
 pid_t g_pid = getpid();
-
-int64_t MonotonicNs() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000000000LL + now.tv_nsec;
-}
 
 // A word to wait on: 4 bytes, or the low half of 8 (a futex is 32 bits).
 struct Word {
@@ -147,15 +142,6 @@ int64_t ArgExpected(const Napi::CallbackInfo& info, size_t i, bool wide) {
   return info[i].As<Napi::Number>().Int32Value();
 }
 
-// Milliseconds (null, undefined or Infinity: for ever) → an absolute deadline.
-int64_t ArgDeadline(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return -1;
-  double ms = info[i].As<Napi::Number>().DoubleValue();
-  if (!(ms < 1e12)) return -1;
-  if (ms < 0) ms = 0;
-  return MonotonicNs() + static_cast<int64_t>(ms * 1e6);
-}
-
 // atomicsWaitSync(sab, byteOffset, wide, value, timeoutMs) → 0 | 1 | 2
 Napi::Value WaitSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -164,7 +150,7 @@ Napi::Value WaitSync(const Napi::CallbackInfo& info) {
   std::shared_ptr<v8::BackingStore> store = ResolveWord(info, &addr, &wide);
   Word word{addr, wide, ArgExpected(info, 3, wide)};
   int error;
-  int result = FutexWait(word, ArgDeadline(info, 4), &error);
+  int result = FutexWait(word, ArgDeadlineNs(info, 4, "timeoutMs"), &error);
   if (result < 0) throw ErrnoError(env, error, "futex");
   return Napi::Number::New(env, result);
 }
@@ -333,7 +319,7 @@ Napi::Value WaitAsync(const Napi::CallbackInfo& info) {
   request->dispatcher = d;
   request->id = info[5].As<Napi::Number>().DoubleValue();
   request->word = Word{addr, wide, ArgExpected(info, 3, wide)};
-  request->deadlineNs = ArgDeadline(info, 4);
+  request->deadlineNs = ArgDeadlineNs(info, 4, "timeoutMs");
   request->store = std::move(store);
   d->AddPending(env);
   if (!WaitThreads::Get().Submit(request.get())) {

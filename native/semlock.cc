@@ -25,6 +25,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "args.h"
 #include "errors.h"
 #include "js_dispatcher.h"
 
@@ -46,12 +47,6 @@ struct Sem {
   Sem(const Sem&) = delete;
   Sem& operator=(const Sem&) = delete;
 };
-
-int64_t MonotonicNs() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
-}
 
 #if !defined(__APPLE__) && !(defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30)))
 timespec AddNs(timespec t, int64_t ns) {
@@ -359,14 +354,6 @@ Napi::Value SetCallback(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------
 
-double ArgTimeoutMs(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return -1;
-  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "The \"timeout\" argument must be a number");
-  double ms = info[i].As<Napi::Number>().DoubleValue();
-  if (!(ms < 1e12)) return -1;  // Infinity, or more than 30 years: for ever
-  return ms < 0 ? 0 : ms;
-}
-
 class SemLock : public Napi::ObjectWrap<SemLock> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -418,8 +405,7 @@ class SemLock : public Napi::ObjectWrap<SemLock> {
   // acquireSync(timeoutMs | null) → boolean; blocks this thread.
   Napi::Value AcquireSync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    double timeoutMs = ArgTimeoutMs(info, 0);
-    int64_t deadline = timeoutMs < 0 ? -1 : MonotonicNs() + static_cast<int64_t>(timeoutMs * 1e6);
+    int64_t deadline = ArgDeadlineNs(info, 0, "timeout");
     int err = WaitUntil(sem_->sem, deadline);
     if (err == 0) return Napi::Boolean::New(env, true);
     if (err == ETIMEDOUT) return Napi::Boolean::New(env, false);
