@@ -83,11 +83,9 @@ export function connectToForkserver(): number {
  * request and start the process a second time.
  */
 export function forkserverFailed(options: { unresponsive?: boolean } = {}): void {
-  if (options.unresponsive === true && server !== null) native.kill(server.pid, SIGKILL);
+  if (options.unresponsive === true && server !== null) native.kill(server.pid, os.constants.signals.SIGKILL);
   forgetServer();
 }
-
-const SIGKILL = 9;
 
 /** The running server's pid, or null (tests and diagnostics). */
 export function forkserverPid(): number | null {

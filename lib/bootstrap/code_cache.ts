@@ -11,7 +11,7 @@
 // had to compile without one.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import Module from 'node:module';
+import Module, { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
@@ -20,9 +20,6 @@ const LIB_DIR = path.join(__dirname, '..') + path.sep;
 
 interface CompilingModule {
   exports: unknown;
-  require: NodeJS.Require;
-  filename: string;
-  paths: string[];
 }
 
 type Compile = (this: CompilingModule, content: string, filename: string) => unknown;
@@ -67,8 +64,7 @@ function install(): void {
     const script = new vm.Script(wrap(content), { filename, cachedData });
     if (cachedData === undefined || script.cachedDataRejected === true) toWrite.push({ file, script });
     const compiled = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
-    const require = makeRequire(this);
-    return compiled.call(this.exports, this.exports, require, this, filename, path.dirname(filename));
+    return compiled.call(this.exports, this.exports, createRequire(filename), this, filename, path.dirname(filename));
   };
   // After the run: the functions it compiled are in the cache too.
   process.once('exit', () => {
@@ -82,24 +78,6 @@ function install(): void {
       }
     }
   });
-}
-
-/** The `require` a module's wrapper receives, as Node's loader makes it. */
-function makeRequire(mod: CompilingModule): NodeJS.Require {
-  const internal = Module as unknown as {
-    _resolveFilename: (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
-    _cache: NodeJS.Require['cache'];
-    _extensions: NodeJS.Require['extensions'];
-    _resolveLookupPaths?: (request: string, parent: unknown) => string[] | null;
-  };
-  const require = ((id: string) => (mod as unknown as { require: (id: string) => unknown }).require(id)) as NodeJS.Require;
-  const resolve = ((request: string, options?: { paths?: string[] }) => internal._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
-  resolve.paths = (request: string) => internal._resolveLookupPaths?.(request, mod) ?? null;
-  require.resolve = resolve;
-  require.main = process.mainModule;
-  require.extensions = internal._extensions;
-  require.cache = internal._cache;
-  return require;
 }
 
 if (process.env.MULTIPROCESSING_NO_CODE_CACHE === undefined) install();
