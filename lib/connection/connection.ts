@@ -10,7 +10,9 @@ import { native } from '../native';
 import { dumpsParts, loads, loadsWhenReady, register, type LoadOptions } from '../reduction';
 import { checkTimeout } from '../util';
 import {
+  checkLength,
   closeAll,
+  DOORBELL,
   LARGEST_MESSAGE,
   leftOutOfStep,
   messageSizeLimit,
@@ -22,6 +24,7 @@ import {
 } from './framing';
 import { Outbox, trackPending, untrackPending, type PendingWrites } from './outbox';
 import { closeWhenCollected, forgetDescriptor, whenReady } from './readiness';
+import { createRings, MAX_RING_MESSAGE, openRings, SPILL, type Ring, type RingEnds } from './ring';
 
 const HIGH_WATER = 16 << 20;
 
@@ -79,6 +82,11 @@ function checkPollTimeout(value: unknown): number | null {
 }
 
 
+// Package-internal faces of a connection (wait.ts, queues): set in the class's static block.
+export let readyNow: (conn: Connection) => boolean;
+export let whenReadable: (conn: Connection, timeoutMs: number | null, signal?: AbortSignal) => Promise<boolean>;
+let attachRings: (conn: Connection, rings: RingEnds) => void;
+
 export interface ConnectionOptions {
   readable?: boolean;
   writable?: boolean;
@@ -109,6 +117,8 @@ export class Connection {
   #readsPending = 0;
   #unreadable: string | null = null;
   readonly #token = {};
+  /** The shared-memory rings beside the socket (ring.ts), when both ends are this package's (a Pipe). */
+  #rings: RingEnds | null = null;
 
   /** Takes ownership of `fd`, a connected stream socket. */
   constructor(fd: number, options: ConnectionOptions = {}) {
@@ -145,8 +155,14 @@ export class Connection {
     return this.#load.trusted !== false;
   }
 
+  /**
+   * The socket's descriptor. Whoever gets it may not know the rings beside
+   * it: from now on both ends send every message through the socket.
+   */
   fileno(): number {
     this.#checkOpen();
+    this.#rings?.read?.setForeign();
+    this.#rings?.write?.setForeign();
     return this.#fd;
   }
 
@@ -176,20 +192,23 @@ export class Connection {
     if (this.#readsPending === 0 && this.#fd >= 0 && this.#readable && this.#unreadable === null) {
       let read;
       try {
-        read = readFrame(this.#fd, this.#messageLimit);
+        read = this.#readOne(this.#messageLimit);
       } catch (error) {
         return Promise.reject(this.#failed(error));
       }
       if (read === 'eof') return Promise.reject(new EOFError('the other end of the connection is closed'));
-      if (read === null) {
+      if (read === null || read === WAIT_SOCKET) {
         // Nothing there yet: wait before reading again (a read now would only find nothing a second time).
         return this.#nextFrame(undefined, true).then((frame) => loadsWhenReady(frame.data, frame.fds, this.#load));
       }
       if (read instanceof Promise) {
         const rest = read;
-        return this.#queueRead(() => rest.catch((error: unknown) => Promise.reject(this.#failed(error)))).then((frame) =>
-          loadsWhenReady(frame.data, frame.fds, this.#load),
-        );
+        return this.#queueRead(() =>
+          rest.then(
+            (frame) => (frame === DOORBELL ? this.#readLoop(this.#messageLimit) : frame),
+            (error: unknown) => Promise.reject(this.#failed(error)),
+          ),
+        ).then((frame) => loadsWhenReady(frame.data, frame.fds, this.#load));
       }
       try {
         return Promise.resolve(loadsWhenReady(read.data, read.fds, this.#load));
@@ -237,15 +256,29 @@ export class Connection {
   async poll(timeoutMs?: number | null): Promise<boolean> {
     const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
-    if (native.pollFd(this.#fd, false, 0)) return true;
+    if (this.#readyNow()) return true;
     if (ms === 0) return false;
-    return whenReady(this.#fd, 'read', ms);
+    return this.#whenReadable(ms);
   }
 
   pollSync(timeoutMs?: number | null): boolean {
     const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
-    return native.pollFd(this.#fd, false, ms);
+    const ring = this.#rings?.read;
+    if (ring === null || ring === undefined) return native.pollFd(this.#fd, false, ms);
+    return ring.whenReadableSync(this.#fd, ms);
+  }
+
+  /** Whether a message (or end-of-file) is there to read now. */
+  #readyNow(): boolean {
+    return this.#rings?.read?.hasData() === true || native.pollFd(this.#fd, false, 0);
+  }
+
+  /** Resolves true once a message (or end-of-file) may be read, false after timeoutMs. */
+  #whenReadable(timeoutMs: number | null, signal?: AbortSignal): Promise<boolean> {
+    const ring = this.#rings?.read;
+    if (ring === null || ring === undefined) return whenReady(this.#fd, 'read', timeoutMs, signal);
+    return ring.whenReadable(this.#fd, timeoutMs, signal);
   }
 
   /** Closes the connection; what send() queued is written first. */
@@ -263,7 +296,16 @@ export class Connection {
       closeWhenCollected.unregister(this.#token);
       forgetDescriptor(fd);
       native.closeFd(fd);
+      const rings = this.#rings;
+      this.#rings = null;
+      if (rings !== null) native.closeFd(rings.fd);
     }
+  }
+
+  /** Sends and receives beside the socket through `rings` from now on; takes ownership of rings.fd. */
+  #attachRings(rings: RingEnds): void {
+    this.#rings = rings;
+    closeWhenCollected.register(this, { fd: rings.fd, pid: process.pid }, this.#token);
   }
 
   [Symbol.dispose](): void {
@@ -276,6 +318,20 @@ export class Connection {
    */
   #sendFrame(parts: Uint8Array[], length: number, fds: number[], borrowed: boolean): void {
     const outbox = this.#outbox;
+    const ring = this.#rings?.write;
+    if (ring !== null && ring !== undefined) {
+      // Small messages go through the ring while nothing of ours waits for the socket.
+      if (fds.length === 0 && length <= MAX_RING_MESSAGE && outbox.empty && ring.tryLockWrite()) {
+        let written;
+        try {
+          written = ring.tryWrite(parts, length, this.#fd);
+        } finally {
+          ring.unlockWrite();
+        }
+        if (written) return;
+      }
+      ring.noteSpill();
+    }
     const wasEmpty = outbox.empty;
     outbox.add(parts, length, fds, { borrowed, duplicateFds: false });
     if (wasEmpty && outbox.pushOut()) return;
@@ -301,29 +357,75 @@ export class Connection {
     return error;
   }
 
+  /**
+   * The read decision: the ring's next message, or the socket's next frame
+   * when the ring says it comes next or holds nothing; null when nothing is
+   * there, WAIT_SOCKET when the next message is a spill not yet arrived,
+   * DOORBELL when a doorbell came where a frame had begun (look again).
+   */
+  #readOne(limit: Oversize): Frame | Promise<Frame | typeof DOORBELL> | null | 'eof' | typeof WAIT_SOCKET {
+    const ring = this.#rings?.read;
+    if (ring === null || ring === undefined) return readFrame(this.#fd, limit);
+    for (;;) {
+      const taken = ring.take();
+      if (taken !== null && taken !== SPILL) return { data: checkLength(taken, limit), fds: [] };
+      // The socket: a spill, end-of-file, a writer that is not ours, or a doorbell.
+      const read = readFrame(this.#fd, limit, true);
+      if (read === DOORBELL) continue;
+      if (read === null) return taken === SPILL ? WAIT_SOCKET : null;
+      if (read === 'eof') return read;
+      if (read instanceof Promise) return read.then((frame) => (frame === DOORBELL ? frame : spillTaken(ring, frame)));
+      return spillTaken(ring, read);
+    }
+  }
+
+  #readOneSync(limit: Oversize): Frame | null | 'eof' | typeof WAIT_SOCKET {
+    const ring = this.#rings?.read;
+    if (ring === null || ring === undefined) return readFrameSync(this.#fd, limit);
+    for (;;) {
+      const taken = ring.take();
+      if (taken !== null && taken !== SPILL) return { data: checkLength(taken, limit), fds: [] };
+      const read = readFrameSync(this.#fd, limit, true);
+      if (read === DOORBELL) continue;
+      if (read === null) return taken === SPILL ? WAIT_SOCKET : null;
+      if (read === 'eof') return read;
+      return spillTaken(ring, read);
+    }
+  }
+
   #nextFrame(maxLength?: Oversize, knownEmpty = false): Promise<Frame> {
     try {
       this.#checkReadable();
     } catch (error) {
       return Promise.reject(error);
     }
-    const fd = this.#fd;
     const limit = this.#limit(maxLength);
-    return this.#queueRead(async () => {
-      try {
-        // Read what is there; when nothing is, wait for readiness first (a
-        // read now would only find nothing again).
-        for (let wait = knownEmpty; ; wait = true) {
-          if (wait) await whenReady(fd, 'read');
-          this.#checkReadable();
-          const read = readFrame(fd, limit);
-          if (read === 'eof') throw new EOFError('the other end of the connection is closed');
-          if (read !== null) return await read;
+    return this.#queueRead(() => this.#readLoop(limit, knownEmpty));
+  }
+
+  /** Reads the next frame, waiting for one without blocking the event loop (reads queued by the caller). */
+  async #readLoop(limit: Oversize, knownEmpty = false): Promise<Frame> {
+    const fd = this.#fd;
+    try {
+      // Read what is there; when nothing is, wait for readiness first (a
+      // read now would only find nothing again).
+      for (let wait: null | typeof WAIT_SOCKET | 'any' = knownEmpty ? 'any' : null; ; ) {
+        if (wait === 'any') await this.#whenReadable(null);
+        else if (wait === WAIT_SOCKET) await whenReady(fd, 'read');
+        this.#checkReadable();
+        const read = this.#readOne(limit);
+        if (read === 'eof') throw new EOFError('the other end of the connection is closed');
+        if (read === null) wait = 'any';
+        else if (read === WAIT_SOCKET) wait = WAIT_SOCKET;
+        else {
+          const frame = await read;
+          if (frame !== DOORBELL) return frame;
+          wait = null;
         }
-      } catch (error) {
-        throw this.#failed(error);
       }
-    });
+    } catch (error) {
+      throw this.#failed(error);
+    }
   }
 
   /** Runs `read` after the reads queued before it; reads never overlap. */
@@ -344,10 +446,11 @@ export class Connection {
     const limit = this.#limit(maxLength);
     try {
       for (;;) {
-        const read = readFrameSync(this.#fd, limit);
+        const read = this.#readOneSync(limit);
         if (read === 'eof') throw new EOFError('the other end of the connection is closed');
-        if (read !== null) return read;
-        native.pollFd(this.#fd, false, null);
+        if (read === WAIT_SOCKET) native.pollFd(this.#fd, false, null);
+        else if (read === null) this.pollSync(null);
+        else return read;
       }
     } catch (error) {
       throw this.#failed(error);
@@ -370,29 +473,87 @@ export class Connection {
   }
 
   static {
+    readyNow = (conn) => conn.#readyNow();
+    whenReadable = (conn, timeoutMs, signal) => conn.#whenReadable(timeoutMs, signal);
+    attachRings = (conn, rings) => conn.#attachRings(rings);
     // A connection handed on keeps its trust: an unauthenticated peer stays one in a child.
-    register<Connection, { fd: number; readable: boolean; writable: boolean; trusted: boolean; maxMessageSize: number }>(
-      'multiprocessing.Connection',
-      Connection,
-      {
-        reduce: (conn, context) => ({
-          fd: context.addFd(conn.fileno()),
+    register<Connection, ConnectionState>('multiprocessing.Connection', Connection, {
+      reduce: (conn, context) => {
+        conn.#checkOpen();
+        const rings = conn.#rings;
+        return {
+          fd: context.addFd(conn.#fd),
           readable: conn.#readable,
           writable: conn.#writable,
           trusted: conn.trusted,
           maxMessageSize: conn.#messageLimit.maxLength,
-        }),
-        revive: (state, context) =>
-          new Connection(context.fd(state.fd), {
-            readable: state.readable,
-            writable: state.writable,
-            trusted: state.trusted !== false,
-            maxMessageSize: state.maxMessageSize,
-          }),
+          rings:
+            rings === null
+              ? null
+              : { fd: context.addFd(rings.fd), count: rings.count, read: rings.readIndex, write: rings.writeIndex },
+        };
       },
-    );
+      revive: (state, context) => {
+        const conn = new Connection(context.fd(state.fd), {
+          readable: state.readable,
+          writable: state.writable,
+          trusted: state.trusted !== false,
+          maxMessageSize: state.maxMessageSize,
+        });
+        const rings = state.rings;
+        if (rings !== null && rings !== undefined) {
+          const fd = context.fd(rings.fd);
+          try {
+            conn.#attachRings(reviveRings(fd, rings.count, rings.read, rings.write));
+          } catch (error) {
+            native.closeFd(fd);
+            conn.close();
+            throw error;
+          }
+        }
+        return conn;
+      },
+    });
   }
 }
+
+interface ConnectionState {
+  fd: number;
+  readable: boolean;
+  writable: boolean;
+  trusted: boolean;
+  maxMessageSize: number;
+  rings?: { fd: number; count: number; read: number | null; write: number | null } | null;
+}
+
+/** The next message is a spill (ring.ts) that has not begun to arrive: wait for the socket. */
+const WAIT_SOCKET = Symbol('wait for the socket');
+
+function spillTaken(ring: Ring, frame: Frame): Frame {
+  ring.spillTaken();
+  return frame;
+}
+
+function isRingIndex(value: unknown, count: number): value is number | null {
+  return value === null || (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < count);
+}
+
+function reviveRings(fd: number, count: unknown, read: unknown, write: unknown): RingEnds {
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 2 || !isRingIndex(read, count) || !isRingIndex(write, count)) {
+    throw new TypeError('a connection with a malformed description of its rings');
+  }
+  native.setInheritable(fd, false);
+  const rings = openRings(fd, count);
+  return {
+    fd,
+    count,
+    readIndex: read,
+    writeIndex: write,
+    read: read === null ? null : rings[read],
+    write: write === null ? null : rings[write],
+  };
+}
+
 
 function checkMaxLength(maxLength: unknown): Oversize | undefined {
   if (maxLength === undefined || maxLength === null) return undefined;
@@ -420,6 +581,31 @@ export function Pipe(duplex: boolean = true, options: PipeOptions = {}): [Connec
   const { maxMessageSize } = options;
   messageSizeLimit(maxMessageSize, LARGEST_MESSAGE);
   const [a, b] = native.socketPair();
-  if (duplex) return [new Connection(a, { maxMessageSize }), new Connection(b, { maxMessageSize })];
-  return [new Connection(a, { writable: false, maxMessageSize }), new Connection(b, { readable: false, maxMessageSize })];
+  const ends = duplex
+    ? [new Connection(a, { maxMessageSize }), new Connection(b, { maxMessageSize })]
+    : [new Connection(a, { writable: false, maxMessageSize }), new Connection(b, { readable: false, maxMessageSize })];
+  // Both ends are ours: small messages travel through shared memory beside the socket.
+  let fd, rings, second;
+  try {
+    ({ fd, rings } = createRings(duplex ? 2 : 1));
+    try {
+      second = native.dup(fd);
+    } catch (error) {
+      native.closeFd(fd);
+      throw error;
+    }
+  } catch (error) {
+    ends[0].close();
+    ends[1].close();
+    throw error;
+  }
+  const [r0, r1] = rings;
+  if (duplex) {
+    attachRings(ends[0], { fd, count: 2, read: r0, readIndex: 0, write: r1, writeIndex: 1 });
+    attachRings(ends[1], { fd: second, count: 2, read: r1, readIndex: 1, write: r0, writeIndex: 0 });
+  } else {
+    attachRings(ends[0], { fd, count: 1, read: r0, readIndex: 0, write: null, writeIndex: null });
+    attachRings(ends[1], { fd: second, count: 1, read: null, readIndex: null, write: r0, writeIndex: 0 });
+  }
+  return [ends[0], ends[1]];
 }

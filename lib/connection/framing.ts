@@ -141,6 +141,12 @@ function tooLong(length: number | bigint, limit: Oversize): Error {
   );
 }
 
+/** A message taken whole from elsewhere (a ring), held to the reader's limit as a frame is. */
+export function checkLength(data: Buffer, limit: Oversize): Buffer {
+  if (data.byteLength > limit.maxLength) throw tooLong(data.byteLength, limit);
+  return data;
+}
+
 function tooManyDescriptors(error: unknown): unknown {
   if ((error as { code?: string }).code !== 'EMSGSIZE') return error;
   return breaking(
@@ -175,7 +181,7 @@ interface PartialFrame {
  * whole frame, the beginning of one (to finish with finishFrame()), null
  * when no byte of a frame is there, 'eof' at end-of-file.
  */
-function startFrame(fd: number, limit: Oversize): Frame | PartialFrame | null | 'eof' {
+function startFrame(fd: number, limit: Oversize, doorbells: boolean): Frame | PartialFrame | null | 'eof' | typeof DOORBELL {
   const fds: number[] = [];
   let got;
   try {
@@ -187,7 +193,32 @@ function startFrame(fd: number, limit: Oversize): Frame | PartialFrame | null | 
   if (got === null) return null;
   if (got === false) return 'eof';
   if (Buffer.isBuffer(got)) return { data: got, fds };
+  if (doorbells && got.headGot === 4 && got.data === null && got.head.readInt32BE(0) === DOORBELL_LENGTH) {
+    closeAll(fds);
+    return DOORBELL;
+  }
   return got;
+}
+
+/**
+ * A ring's wake-up call in its channel's socket (ring.ts): a header no
+ * frame has, read and dropped by readers that know the ring. Never sent
+ * where a reader may not know it.
+ */
+export const DOORBELL = Symbol('doorbell');
+const DOORBELL_LENGTH = -2;
+const DOORBELL_BYTES = Buffer.from([0xff, 0xff, 0xff, 0xfe]);
+
+/** Writes a doorbell, unless the socket is full (then it is readable anyway). The caller owns the socket's writing side for now. */
+export function ringDoorbell(fd: number): void {
+  let sent = native.sendSome(fd, DOORBELL_BYTES, 0, 4, null);
+  if (sent <= 0) return;
+  // Part of the header went: the rest must follow before anything else.
+  while (sent < 4) {
+    native.pollFd(fd, true, null);
+    const r = native.sendSome(fd, DOORBELL_BYTES, sent, 4 - sent, null);
+    if (r > 0) sent += r;
+  }
 }
 
 function isPartial(frame: Frame | PartialFrame): frame is PartialFrame {
@@ -195,10 +226,11 @@ function isPartial(frame: Frame | PartialFrame): frame is PartialFrame {
 }
 
 /** Reads the rest of a frame startFrame() began, waiting without blocking the event loop. */
-async function finishFrame(fd: number, partial: PartialFrame, limit: Oversize): Promise<Frame> {
+async function finishFrame(fd: number, partial: PartialFrame, limit: Oversize, doorbells: boolean): Promise<Frame | typeof DOORBELL> {
   const { head, fds } = partial;
   try {
     if (partial.headGot < 4 && !(await readExact(fd, head, partial.headGot, 4 - partial.headGot, fds))) throw closedMidMessage();
+    if (doorbells && partial.data === null && head.readInt32BE(0) === DOORBELL_LENGTH) return DOORBELL;
     let data = partial.data;
     if (data === null) {
       const length = await frameLength(head, limit, (into) => readExact(fd, into, 0, 8, fds));
@@ -214,10 +246,11 @@ async function finishFrame(fd: number, partial: PartialFrame, limit: Oversize): 
 }
 
 /** finishFrame(), blocking the thread. */
-function finishFrameSync(fd: number, partial: PartialFrame, limit: Oversize): Frame {
+function finishFrameSync(fd: number, partial: PartialFrame, limit: Oversize, doorbells: boolean): Frame | typeof DOORBELL {
   const { head, fds } = partial;
   try {
     if (partial.headGot < 4 && !readExactSync(fd, head, partial.headGot, 4 - partial.headGot, fds)) throw closedMidMessage();
+    if (doorbells && partial.data === null && head.readInt32BE(0) === DOORBELL_LENGTH) return DOORBELL;
     let data = partial.data;
     if (data === null) {
       const length = frameLength(head, limit, (into) => readExactSync(fd, into, 0, 8, fds)) as number;
@@ -239,17 +272,22 @@ function finishFrameSync(fd: number, partial: PartialFrame, limit: Oversize): Fr
  * blocking the event loop), null when no byte of one is here, 'eof' at
  * end-of-file. Never waits for a frame to begin.
  */
-export function readFrame(fd: number, limit: Oversize): Frame | Promise<Frame> | null | 'eof' {
-  const started = startFrame(fd, limit);
-  if (started === null || started === 'eof' || !isPartial(started)) return started;
-  return finishFrame(fd, started, limit);
+export function readFrame(fd: number, limit: Oversize): Frame | Promise<Frame> | null | 'eof';
+/** With doorbells: a ring's doorbell (DOORBELL) is read and reported instead of failing the stream. */
+export function readFrame(fd: number, limit: Oversize, doorbells: true): Frame | Promise<Frame | typeof DOORBELL> | null | 'eof' | typeof DOORBELL;
+export function readFrame(fd: number, limit: Oversize, doorbells = false): Frame | Promise<Frame | typeof DOORBELL> | null | 'eof' | typeof DOORBELL {
+  const started = startFrame(fd, limit, doorbells);
+  if (started === null || started === 'eof' || started === DOORBELL || !isPartial(started)) return started;
+  return finishFrame(fd, started, limit, doorbells);
 }
 
 /** readFrame(), blocking the thread for the rest of a frame that has begun. */
-export function readFrameSync(fd: number, limit: Oversize): Frame | null | 'eof' {
-  const started = startFrame(fd, limit);
-  if (started === null || started === 'eof' || !isPartial(started)) return started;
-  return finishFrameSync(fd, started, limit);
+export function readFrameSync(fd: number, limit: Oversize): Frame | null | 'eof';
+export function readFrameSync(fd: number, limit: Oversize, doorbells: true): Frame | null | 'eof' | typeof DOORBELL;
+export function readFrameSync(fd: number, limit: Oversize, doorbells = false): Frame | null | 'eof' | typeof DOORBELL {
+  const started = startFrame(fd, limit, doorbells);
+  if (started === null || started === 'eof' || started === DOORBELL || !isPartial(started)) return started;
+  return finishFrameSync(fd, started, limit, doorbells);
 }
 
 // ---------------------------------------------------------------------------

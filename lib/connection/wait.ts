@@ -1,14 +1,18 @@
 // mp.wait(): which of several connections and process sentinels are ready
 // (CPython's connection.wait), without blocking the event loop.
+import { ProcessError } from '../errors';
 import { native } from '../native';
 import { checkTimeout } from '../util';
-import { Connection } from './connection';
+import { Connection, readyNow, whenReadable } from './connection';
 import { whenReady } from './readiness';
 
 export type Waitable = Connection | number;
 
-function descriptorOf(object: Waitable, index: number): number {
-  if (object instanceof Connection) return object.fileno();
+function checkWaitable(object: Waitable, index: number): Waitable {
+  if (object instanceof Connection) {
+    if (object.closed) throw new ProcessError('handle is closed');
+    return object;
+  }
   if (typeof object === 'number' && Number.isInteger(object) && object >= 0) return object;
   throw new TypeError(`The "objects[${index}]" argument must be a Connection or a descriptor (a process sentinel)`);
 }
@@ -21,19 +25,25 @@ function descriptorOf(object: Waitable, index: number): number {
 export async function wait(objects: Waitable[], timeoutMs?: number | null): Promise<Waitable[]> {
   if (!Array.isArray(objects)) throw new TypeError('The "objects" argument must be an array');
   const ms = checkTimeout(timeoutMs, 'timeoutMs');
-  const fds = objects.map(descriptorOf);
-  const readyNow = (): Waitable[] => {
-    const ready = new Set(native.pollFds(fds, 0));
-    return objects.filter((_, i) => ready.has(fds[i]));
+  objects.forEach(checkWaitable);
+  const sentinels = objects.filter((object): object is number => typeof object === 'number');
+  const ready = (): Waitable[] => {
+    const ended = new Set(sentinels.length === 0 ? [] : native.pollFds(sentinels, 0));
+    return objects.filter((object) => (typeof object === 'number' ? ended.has(object) : readyNow(object)));
   };
-  const first = readyNow();
+  const first = ready();
   if (first.length > 0 || objects.length === 0 || ms === 0) return first;
   const stop = new AbortController();
   try {
     // The losers are aborted below; their rejections are expected.
-    await Promise.race([...new Set(fds)].map((fd) => whenReady(fd, 'read', ms, stop.signal).catch(() => false)));
+    await Promise.race([
+      ...[...new Set(sentinels)].map((fd) => whenReady(fd, 'read', ms, stop.signal).catch(() => false)),
+      ...[...new Set(objects.filter((o): o is Connection => o instanceof Connection))].map((conn) =>
+        whenReadable(conn, ms, stop.signal).catch(() => false),
+      ),
+    ]);
   } finally {
     stop.abort();
   }
-  return readyNow();
+  return ready();
 }

@@ -1,0 +1,513 @@
+// The shared-memory carrier: a ring of small messages in nameless shared
+// memory (a memfd), beside the socket of a channel (a Pipe's direction, a
+// Queue). Writers copy a message in and publish it with one atomic store;
+// readers take it with one compare-and-swap of the head. No system call on
+// the way while the reader is awake (it spins a little before it sleeps).
+// A reader that sleeps waits on the socket, where end-of-file and big
+// messages arrive anyway, and counts itself among the ring's sleepers; a
+// writer that publishes while someone sleeps rings the doorbell: a 4-byte
+// header no frame has (framing.ts), which readers drop. One wake per sleep,
+// not per message, and no thread in between (a futex wake relayed to the
+// event loop by a waiter thread cost 50-65 µs a wake on the 2-CPU machine
+// these figures come from, against about 15 µs for the socket).
+//
+// The socket stays the carrier of big messages, of descriptors, and of
+// whatever overflows a full ring ("spills"). Order across the two: a writer
+// uses the ring only while every spill counted so far has been read, so a
+// message in the ring is never newer than one still in the socket; a
+// reader looks at the ring first and reads the socket when the ring is
+// empty and a spill is counted (or the socket is readable: end-of-file, or a
+// writer that is not ours).
+//
+// Crashes: the head moves by compare-and-swap after the reader has copied
+// the message out, so a reader killed anywhere has either taken the message
+// or left it for the others, and holds no lock. Writers hold a lock word
+// that names their pid; a lock whose holder died is taken over (the tail
+// moves in one store, so a writer killed mid-message published nothing).
+import { native } from '../native';
+import { register } from '../reduction';
+import { registerAtFork } from '../util';
+import { ringDoorbell } from './framing';
+import { closeWhenCollected, whenReady } from './readiness';
+
+/** Bytes of messages a ring holds (its data area); the header comes before. */
+const DATA_BYTES = 256 << 10;
+const HEADER_BYTES = 4096;
+/** One ring's bytes in its memory. */
+export const RING_BYTES = HEADER_BYTES + DATA_BYTES;
+/** Longer messages take the socket: the ring is for many small ones. */
+export const MAX_RING_MESSAGE = 64 << 10;
+
+const MAGIC = 0x4d505231; // "MPR1"
+
+// Int32 word indices in the header (each group on its own cache line).
+const I_MAGIC = 0;
+const I_CAPACITY = 1;
+const I_WRITE_LOCK = 16;
+const I_READ_LOCK = 32;
+/** The pid of a reader mid-way through a spilled frame (a lock taken over from it cannot trust the stream). */
+const I_READ_MID_FRAME = 33;
+/** How many readers sleep (or are about to): writers ring the doorbell while any do. */
+const I_SLEEPERS = 48;
+/** 1 once a descriptor of the channel went to a process that may not know the ring: the ring is no longer written. */
+const I_FOREIGN = 49;
+const I_SPILLS_WRITTEN = 64;
+const I_SPILLS_READ = 80;
+// BigInt64 word indices: the tail at byte 512, the head at byte 640.
+const B_TAIL = 64;
+const B_HEAD = 80;
+
+// Entry: [length u32][kind u32][payload, padded to 8].
+const ENTRY_HEADER = 8;
+const KIND_MESSAGE = 1;
+const KIND_WRAP = 2;
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+// A fork child's sleeps are its parent's promises: each ring starts a new one there.
+let forks = 0;
+registerAtFork({ afterInChild: () => forks++ });
+
+/** The rings of one channel end: their memory (a descriptor the end owns) and which one it reads and writes. */
+export interface RingEnds {
+  fd: number;
+  count: number;
+  read: Ring | null;
+  write: Ring | null;
+  readIndex: number | null;
+  writeIndex: number | null;
+}
+
+/** Whether a process still runs (EPERM: it does, someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * How long a reader spins for a message before it sleeps (µs): about what a
+ * sleep and its wake cost. A reader whose spins keep failing (messages come
+ * seldom) spins before fewer and fewer of its waits: after n failures in a
+ * row, only before one wait in 2^n (at most one in 64).
+ */
+const SPIN_US = 60;
+/** A sleep shorter than this (µs) ends the backing-off. */
+const LIVELY_US = 500;
+const MAX_SPIN_SKIP = 63;
+
+export class Ring {
+  readonly #words: Int32Array;
+  readonly #wide: BigInt64Array;
+  readonly #bytes: Uint8Array;
+  /** The data area as words: entry headers. */
+  readonly #entries: Int32Array;
+  readonly #capacity: number;
+  readonly #bigCapacity: bigint;
+  #sleep: Sleep | null = null;
+  #spinFailures = 0;
+  #spinSkips = 0;
+
+  /** `memory`: a mapping of the ring's shared memory; the ring starts `offset` bytes in. */
+  constructor(memory: SharedArrayBuffer, offset: number, init: boolean) {
+    this.#words = new Int32Array(memory, offset, HEADER_BYTES / 4);
+    this.#wide = new BigInt64Array(memory, offset, HEADER_BYTES / 8);
+    this.#bytes = new Uint8Array(memory, offset + HEADER_BYTES, DATA_BYTES);
+    this.#entries = new Int32Array(memory, offset + HEADER_BYTES, DATA_BYTES / 4);
+    if (init) {
+      this.#words[I_CAPACITY] = DATA_BYTES;
+      Atomics.store(this.#words, I_MAGIC, MAGIC);
+    } else if (Atomics.load(this.#words, I_MAGIC) !== MAGIC || this.#words[I_CAPACITY] !== DATA_BYTES) {
+      throw new Error('not a message ring of this version of multiprocessing');
+    }
+    this.#capacity = DATA_BYTES;
+    this.#bigCapacity = BigInt(DATA_BYTES);
+  }
+
+  // ---- writing (under the write lock) ----
+
+  /** Takes the write lock without waiting; a lock whose holder died is taken over. */
+  tryLockWrite(): boolean {
+    return this.#tryLock(I_WRITE_LOCK);
+  }
+
+  unlockWrite(): void {
+    Atomics.compareExchange(this.#words, I_WRITE_LOCK, process.pid, 0);
+  }
+
+  /** Whether the next message may take the ring (else it spills to the socket). */
+  get writable(): boolean {
+    const w = this.#words;
+    return Atomics.load(w, I_FOREIGN) === 0 && Atomics.load(w, I_SPILLS_WRITTEN) === Atomics.load(w, I_SPILLS_READ);
+  }
+
+  /**
+   * Copies a message in and publishes it; false (nothing written) when it
+   * must take the socket: too long, the ring full, or spills unread.
+   * The caller holds the write lock (it rings the doorbell on `fd`, the
+   * channel's socket, when a reader sleeps).
+   */
+  tryWrite(parts: readonly Uint8Array[], length: number, fd: number): boolean {
+    if (length > MAX_RING_MESSAGE || !this.writable) return false;
+    const cap = this.#capacity;
+    const head = Atomics.load(this.#wide, B_HEAD);
+    let tail = Atomics.load(this.#wide, B_TAIL);
+    const need = ENTRY_HEADER + align8(length);
+    let at = Number(tail % this.#bigCapacity);
+    const pad = cap - at < need ? cap - at : 0;
+    if (Number(tail - head) + pad + need > cap) return false;
+    const entries = this.#entries;
+    if (pad > 0) {
+      entries[at >> 2] = 0;
+      entries[(at >> 2) + 1] = KIND_WRAP;
+      tail += BigInt(pad);
+      at = 0;
+    }
+    entries[at >> 2] = length;
+    entries[(at >> 2) + 1] = KIND_MESSAGE;
+    let to = at + ENTRY_HEADER;
+    for (const part of parts) {
+      this.#bytes.set(part, to);
+      to += part.byteLength;
+    }
+    Atomics.store(this.#wide, B_TAIL, tail + BigInt(need));
+    // After the publication: a reader counted itself before it looked (see whenReadable).
+    if (Atomics.load(this.#words, I_SLEEPERS) > 0) ringDoorbell(fd);
+    return true;
+  }
+
+  /** Counts a message that goes to the socket instead (before it is written; under the write lock). */
+  noteSpill(): void {
+    Atomics.add(this.#words, I_SPILLS_WRITTEN, 1);
+  }
+
+  /** From now on every message takes the socket (a descriptor of the channel left for an unknown reader or writer). */
+  setForeign(): void {
+    Atomics.store(this.#words, I_FOREIGN, 1);
+  }
+
+  get foreign(): boolean {
+    return Atomics.load(this.#words, I_FOREIGN) !== 0;
+  }
+
+  // ---- reading ----
+
+  /**
+   * The next message from the ring, copied out and taken; SPILL when the
+   * next message is in the socket (read one frame there, then call
+   * spillTaken()); null when there is none.
+   */
+  take(): Buffer | typeof SPILL | null {
+    const wide = this.#wide;
+    const words = this.#words;
+    // Spills counted before the ring is looked at: a message in the ring
+    // older than the spill is seen below (see the top of this file).
+    const spills = Atomics.load(words, I_SPILLS_WRITTEN) - Atomics.load(words, I_SPILLS_READ);
+    for (;;) {
+      const head = Atomics.load(wide, B_HEAD);
+      const tail = Atomics.load(wide, B_TAIL);
+      if (head === tail) return spills !== 0 ? SPILL : null;
+      const at = Number(head % this.#bigCapacity);
+      const length = this.#entries[at >> 2];
+      const kind = this.#entries[(at >> 2) + 1];
+      if (kind === KIND_WRAP) {
+        Atomics.compareExchange(wide, B_HEAD, head, head + BigInt(this.#capacity - at));
+        continue;
+      }
+      const need = ENTRY_HEADER + align8(length);
+      if (kind !== KIND_MESSAGE || length < 0 || at + need > this.#capacity || Number(tail - head) < need) {
+        // Read while another reader took the entry and a writer reused the bytes: look again.
+        if (Atomics.load(wide, B_HEAD) !== head) continue;
+        throw new Error('the message ring is corrupted');
+      }
+      const start = at + ENTRY_HEADER;
+      const copy = Buffer.allocUnsafe(length);
+      copy.set(this.#bytes.subarray(start, start + length));
+      if (Atomics.compareExchange(wide, B_HEAD, head, head + BigInt(need)) === head) return copy;
+    }
+  }
+
+  /** A spilled frame was read whole from the socket. */
+  spillTaken(): void {
+    const w = this.#words;
+    if (Atomics.load(w, I_SPILLS_WRITTEN) !== Atomics.load(w, I_SPILLS_READ)) Atomics.add(w, I_SPILLS_READ, 1);
+  }
+
+  /** Whether take() would find something (a message, or a counted spill). */
+  hasData(): boolean {
+    const w = this.#words;
+    return (
+      Atomics.load(this.#wide, B_HEAD) !== Atomics.load(this.#wide, B_TAIL) ||
+      Atomics.load(w, I_SPILLS_WRITTEN) !== Atomics.load(w, I_SPILLS_READ)
+    );
+  }
+
+  /** The read lock, for the spills of a channel with several readers (a Queue's). */
+  tryLockRead(): boolean | 'broken' {
+    if (!this.#tryLock(I_READ_LOCK)) return false;
+    const mid = Atomics.load(this.#words, I_READ_MID_FRAME);
+    if (mid !== 0 && mid !== process.pid) return 'broken'; // its holder died part-way through a frame
+    return true;
+  }
+
+  /** While set, a reader that dies leaves the socket part-way through a frame. */
+  markMidFrame(mid: boolean): void {
+    Atomics.store(this.#words, I_READ_MID_FRAME, mid ? process.pid : 0);
+  }
+
+  unlockRead(): void {
+    Atomics.compareExchange(this.#words, I_READ_LOCK, process.pid, 0);
+  }
+
+  #tryLock(index: number): boolean {
+    const me = process.pid;
+    const holder = Atomics.compareExchange(this.#words, index, 0, me);
+    if (holder === 0) return true;
+    if (holder === me || alive(holder)) return false;
+    return Atomics.compareExchange(this.#words, index, holder, me) === holder;
+  }
+
+  // ---- waiting for data ----
+
+  /**
+   * Resolves true once take() may find something or the socket `fd` is
+   * readable (end-of-file, a frame from a writer that is not ours), false
+   * when timeoutMs passes first; rejects with the signal's reason.
+   * Spins a little first, then sleeps; one sleep per process serves
+   * every waiter.
+   */
+  async whenReadable(fd: number, timeoutMs: number | null, signal?: AbortSignal): Promise<boolean> {
+    if (this.hasData()) return true;
+    if (timeoutMs === 0) return native.pollFd(fd, false, 0);
+    if (this.#sleep !== null && this.#sleep.generation !== forks) this.#sleep = null;
+    const sleep = this.#sleep;
+    if (sleep === null || sleep.waiters === 0) {
+      // Let the caller's code of this turn run (it may be the send a reply answers) before spinning.
+      await undefined;
+      if (this.#spin()) return true;
+    }
+    this.#sleep ??= new Sleep(this);
+    const started = performance.now();
+    const end = timeoutMs === null ? null : started + timeoutMs;
+    for (;;) {
+      const left = end === null ? null : Math.max(0, end - performance.now());
+      const woke = await this.#sleep.wait(fd, left, signal);
+      if (!woke) return false;
+      // The doorbell may have been for a message another reader took already: look before saying so.
+      if (this.hasData() || native.pollFd(fd, false, 0)) {
+        this.#slept(performance.now() - started);
+        return true;
+      }
+    }
+  }
+
+  /** whenReadable(), blocking the thread. */
+  whenReadableSync(fd: number, timeoutMs: number | null): boolean {
+    if (this.hasData()) return true;
+    if (timeoutMs === 0) return native.pollFd(fd, false, 0);
+    if (this.#spin()) return true;
+    const started = performance.now();
+    this.countSleeper(1);
+    try {
+      const ready = this.hasData() || native.pollFd(fd, false, timeoutMs);
+      if (ready) this.#slept(performance.now() - started);
+      return ready;
+    } finally {
+      this.countSleeper(-1);
+    }
+  }
+
+  /** A reader about to sleep counts itself before it looks a last time; writers look after they publish. */
+  countSleeper(delta: 1 | -1): void {
+    Atomics.add(this.#words, I_SLEEPERS, delta);
+  }
+
+  /**
+   * A message that came soon after the reader fell asleep means a lively
+   * conversation, whose peer was asleep too: spin before the next wait
+   * again, or both sides would go on sleeping in turn.
+   */
+  #slept(ms: number): void {
+    if (ms * 1000 < LIVELY_US) {
+      this.#spinFailures = 0;
+      this.#spinSkips = 0;
+    }
+  }
+
+  /** Spins for a message (SPIN_US at most); true if one came. */
+  #spin(): boolean {
+    if (this.#spinSkips > 0) {
+      this.#spinSkips--;
+      return false;
+    }
+    if (this.foreign) return false;
+    const end = performance.now() + SPIN_US / 1000;
+    for (let i = 1; ; i++) {
+      if (this.hasData()) {
+        this.#spinFailures = 0;
+        return true;
+      }
+      if ((i & 31) === 0 && performance.now() >= end) break;
+    }
+    this.#spinFailures = Math.min(this.#spinFailures + 1, 6);
+    this.#spinSkips = Math.min(2 ** this.#spinFailures - 1, MAX_SPIN_SKIP);
+    return false;
+  }
+
+}
+
+/** What take() returns when the next message is in the socket. */
+export const SPILL = Symbol('spill');
+
+/**
+ * A process's sleep on one ring: one poll of the socket and one count among
+ * the ring's sleepers, however many calls wait; every waiter looks again
+ * when the socket becomes readable.
+ */
+class Sleep {
+  readonly #waiters = new Set<() => void>();
+  readonly generation = forks;
+  #stop: AbortController | null = null;
+
+  constructor(readonly ring: Ring) {}
+
+  get waiters(): number {
+    return this.#waiters.size;
+  }
+
+  wait(fd: number, timeoutMs: number | null, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(wake);
+        if (this.#waiters.size === 0) this.#disarm();
+      };
+      const wake = (): void => {
+        finish();
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        finish();
+        reject(signal?.reason);
+      };
+      this.#waiters.add(wake);
+      if (timeoutMs !== null)
+        timer = setTimeout(() => {
+          finish();
+          resolve(false);
+        }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#arm(fd);
+    });
+  }
+
+  #arm(fd: number): void {
+    if (this.#stop !== null) return;
+    const stop = new AbortController();
+    this.#stop = stop;
+    this.ring.countSleeper(1);
+    if (this.ring.hasData()) {
+      queueMicrotask(() => this.#wakeAll(stop));
+      return;
+    }
+    whenReady(fd, 'read', null, stop.signal).then(
+      () => this.#wakeAll(stop),
+      () => undefined,
+    );
+  }
+
+  #wakeAll(stop: AbortController): void {
+    if (this.#stop !== stop) return;
+    this.#disarm();
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  #disarm(): void {
+    const stop = this.#stop;
+    if (stop === null) return;
+    this.#stop = null;
+    this.ring.countSleeper(-1);
+    stop.abort();
+  }
+}
+
+/** A new memory of `count` rings: its descriptor (close-on-exec) and mapping. */
+export function createRings(count: number): { fd: number; memory: SharedArrayBuffer; rings: Ring[] } {
+  const size = count * RING_BYTES;
+  const fd = native.anonymousShared(size);
+  try {
+    const memory = native.sharedBufferOf(native.mapShared(fd, size));
+    const rings = Array.from({ length: count }, (_, i) => new Ring(memory, i * RING_BYTES, true));
+    return { fd, memory, rings };
+  } catch (error) {
+    native.closeFd(fd);
+    throw error;
+  }
+}
+
+/** Maps the rings of a memory received from another process (`fd` is kept open by the caller). */
+export function openRings(fd: number, count: number): Ring[] {
+  const size = count * RING_BYTES;
+  const held = native.fdSize(fd);
+  if (held < size) throw new Error(`a message ring's memory holds ${held} bytes; ${size} expected`);
+  const memory = native.sharedBufferOf(native.mapShared(fd, size));
+  return Array.from({ length: count }, (_, i) => new Ring(memory, i * RING_BYTES, false));
+}
+
+
+/**
+ * One ring in memory of its own, as a queue shares it: reduced to its
+ * descriptor, mapped again in the process that revives it.
+ */
+export class RingMemory {
+  #fd: number;
+  readonly ring: Ring;
+  readonly #token = {};
+
+  constructor(received?: { fd: number }) {
+    if (received === undefined) {
+      const { fd, rings } = createRings(1);
+      this.#fd = fd;
+      this.ring = rings[0];
+    } else {
+      native.setInheritable(received.fd, false);
+      this.ring = openRings(received.fd, 1)[0];
+      this.#fd = received.fd;
+    }
+    closeWhenCollected.register(this, { fd: this.#fd, pid: process.pid }, this.#token);
+  }
+
+  get fd(): number {
+    if (this.#fd < 0) throw new Error('the ring memory is closed');
+    return this.#fd;
+  }
+
+  /** Closes the descriptor; the mapping lives on while the ring is used. */
+  close(): void {
+    if (this.#fd < 0) return;
+    closeWhenCollected.unregister(this.#token);
+    native.closeFd(this.#fd);
+    this.#fd = -1;
+  }
+
+  static {
+    register<RingMemory, { fd: number }>('multiprocessing.RingMemory', RingMemory, {
+      reduce: (memory, context) => ({ fd: context.addFd(memory.fd) }),
+      revive: (state, context) => {
+        const fd = context.fd(state.fd);
+        try {
+          return new RingMemory({ fd });
+        } catch (error) {
+          native.closeFd(fd);
+          throw error;
+        }
+      },
+    });
+  }
+}
