@@ -1,37 +1,49 @@
 // Queue, JoinableQueue, SimpleQueue (docs/API.md section 4; CPython's queues.py).
 //
-// A queue is a socket pair shared by every process that has it, a read
-// lock and a write lock (Locks), and for Queue a BoundedSemaphore counting
-// free slots. Items are serialized by put(), kept in this process's feeder
-// and written by it (asynchronously, or synchronously at exit) as whole
-// frames under the write lock.
+// A queue is a channel (connection/ring.ts): a message ring in shared
+// memory beside a socket pair, shared by every process that has the queue;
+// for Queue, also a BoundedSemaphore counting free slots. put() serializes
+// the item and, when the ring takes it, publishes it there at once; an item
+// the ring does not take (big, with descriptors, the ring full or spills
+// unread) waits in this process's feeder (Python's feeder thread), which
+// writes it to the socket, asynchronously or synchronously at exit, as a
+// whole frame under the ring's write lock.
 //
-// A reader waits for data WITHOUT the read lock, then takes the lock only
-// to read one frame that has begun to arrive, so a consumer killed while it
-// waits in get() holds nothing, and the others go on receiving. Frames are
-// read exactly (connection.ts): no reader buffers bytes of another's item.
+// Readers take items from the ring without a lock (a compare-and-swap:
+// a consumer killed anywhere took the item or left it for the others) and
+// read the socket under the ring's read lock, one frame at a time, when the
+// ring says the next item is there. A reader waits for data holding
+// nothing: it spins a little, then sleeps on the socket.
 import { Connection } from './connection';
 import {
+  checkLength,
+  closeAll,
+  DOORBELL,
   LARGEST_MESSAGE,
   leftOutOfStep,
+  MAX_RING_MESSAGE,
   messageSizeLimit,
   Outbox,
   readFrame,
   readFrameSync,
+  RingMemory,
+  SPILL,
   trackPending,
   untrackPending,
   whenReady,
   type Frame,
   type Oversize,
   type PendingWrites,
+  type Ring,
 } from './connection/transport';
 import { EOFError, Empty, Full, ProcessError } from './errors';
 import { native } from './native';
 import { Revival } from './revival';
 import { dumpsParts, loads, loadsWhenReady, register, type DumpedParts, type LoadOptions } from './reduction';
-import { BoundedSemaphore, Condition, Lock, Semaphore } from './synchronize';
+import { BoundedSemaphore, Condition, Semaphore } from './synchronize';
 import { kUntil, RETRY } from './synchronize/condition';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
+import { Fifo } from './fifo';
 import { checkSignal, checkTimeout } from './util';
 
 export interface PutOptions {
@@ -53,12 +65,51 @@ export interface GetOptions {
 /** Waiting bytes that start the feeder at once rather than on the next turn. */
 const START_BYTES = 64 << 10;
 
+/** Blocks the thread for `ms` (a busy lock held by another process). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Takes the ring's write lock, blocking the thread while another process holds it. */
+function lockWriteSync(ring: Ring): void {
+  for (let busy = 0; !ring.tryLockWrite(); busy++) sleepSync(LOCK_RETRY_MS[Math.min(busy, LOCK_RETRY_MS.length - 1)]);
+}
+
+/** Publishes an item in the ring now if it fits and the write lock is free; false when it must take the socket. */
+function publish(channel: Channel, { parts, length, fds }: DumpedParts): boolean {
+  const { ring } = channel.memory;
+  if (fds.length > 0 || length > MAX_RING_MESSAGE || !ring.tryLockWrite()) return false;
+  try {
+    return ring.tryWrite(parts, length, channel.writer.fileno());
+  } finally {
+    ring.unlockWrite();
+  }
+}
+
 // ---------------------------------------------------------------------------
-// The feeder: this process's items not yet written (Python's feeder thread),
-// in an outbox written under the queue's write lock, whole frames at a time.
+// The feeder: this process's items not yet handed on (Python's feeder
+// thread), in put() order. A small item waits here for room in the ring (or
+// for the readers to take the spills before it); any other is spilled to
+// the socket through an outbox written under the ring's write lock, whole
+// frames at a time. Small items never spill merely because the ring was
+// full: the socket would then carry every item until the readers caught up,
+// which a producer faster than its consumers never lets them do.
+
+/** An item waiting in the feeder; descriptors duplicated at put() (the caller may close its own). */
+interface Waiting {
+  parts: readonly Uint8Array[];
+  length: number;
+  fds: number[];
+}
+
+const fitsRing = (item: { length: number; fds: readonly number[] }): boolean => item.fds.length === 0 && item.length <= MAX_RING_MESSAGE;
+
+/** How long the feeder waits before it looks for room in the ring again (ms; 0: the next turn). */
+const ROOM_RETRY_MS = [0, 0, 0, 1, 1, 2, 5];
 
 class Feeder implements PendingWrites {
   readonly outbox: Outbox;
+  readonly #items = new Fifo<Waiting>();
   running = false;
   /** The write lock is held by this process's feeder (mid-batch). */
   holdingLock = false;
@@ -67,16 +118,29 @@ class Feeder implements PendingWrites {
   #started = false;
 
   constructor(
-    fd: number,
-    readonly wlock: Lock,
+    readonly fd: number,
+    readonly ring: Ring,
   ) {
     this.outbox = new Outbox(fd);
   }
 
-  /** An item whose slot is taken: its descriptors are duplicated now, its bytes written a turn later. */
+  /** Nothing of this process waits to be handed on. */
+  get empty(): boolean {
+    return this.#items.length === 0 && this.outbox.empty;
+  }
+
+  /** An item whose slot is taken, behind the others of this process. */
   push({ parts, length, fds }: DumpedParts): void {
-    this.outbox.add(parts, length, fds, { borrowed: false, duplicateFds: true });
+    this.#items.push({ parts, length, fds: fds.map((fd) => native.dup(fd)) });
     if (!this.cancelled) trackPending(this);
+    // Whatever can go now goes (a producer that never yields to the loop still streams).
+    if (!this.holdingLock && this.ring.tryLockWrite()) {
+      try {
+        this.#handOn();
+      } finally {
+        this.ring.unlockWrite();
+      }
+    }
     if (this.running) {
       if (!this.#started && this.outbox.bytes >= START_BYTES) this.#start();
       return;
@@ -91,7 +155,29 @@ class Feeder implements PendingWrites {
     else setImmediate(() => this.#start());
   }
 
+  /**
+   * Moves waiting items on, in order, under the write lock: small ones into
+   * the ring while it takes them, others into the outbox as counted spills.
+   * Stops at a small item the ring cannot take yet.
+   */
+  #handOn(): void {
+    const items = this.#items;
+    while (items.length > 0) {
+      const item = items.first();
+      if (fitsRing(item)) {
+        if (!this.outbox.empty || !this.ring.tryWrite(item.parts, item.length, this.fd)) return;
+      } else {
+        this.ring.noteSpill();
+        this.outbox.add(item.parts, item.length, item.fds, { borrowed: false, duplicateFds: true });
+        closeAll(item.fds);
+      }
+      items.shift();
+    }
+  }
+
   forget(): void {
+    // The parent's duplicates are the parent's to close.
+    while (this.#items.length > 0) this.#items.shift();
     this.outbox.clear();
     this.holdingLock = false;
     this.running = false;
@@ -105,55 +191,66 @@ class Feeder implements PendingWrites {
   }
 
   whenIdle(): Promise<void> {
-    if (this.outbox.empty && !this.running) return Promise.resolve();
+    if (this.empty && !this.running) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Writes everything now, blocking the thread (at exit). */
+  /** Writes everything now, blocking the thread (at exit); small items the ring cannot take spill. */
   flushSync(): void {
-    if (this.outbox.empty || this.cancelled) return;
+    if (this.empty || this.cancelled) return;
     if (!this.holdingLock) {
-      this.wlock.acquireSync();
+      lockWriteSync(this.ring);
       this.holdingLock = true;
     }
     try {
+      this.#handOn();
+      for (let item = this.#items.shift(); item !== undefined; item = this.#items.shift()) {
+        this.ring.noteSpill();
+        this.outbox.add(item.parts, item.length, item.fds, { borrowed: false, duplicateFds: true });
+        closeAll(item.fds);
+      }
       this.outbox.pushOutSync(0);
     } finally {
       this.holdingLock = false;
-      this.wlock.release();
+      this.ring.unlockWrite();
     }
   }
 
   async #run(): Promise<void> {
     this.running = true;
     try {
-      for (let busy = 0; !this.outbox.empty; ) {
+      for (let busy = 0, full = 0; !this.empty; ) {
         // The write lock is taken without waiting and tried again in a
-        // moment when busy (never queued for on a waiter thread: a producer
-        // killed while a waiter held the lock for it would stop every
-        // other, and an exit flush could not take over the acquisition).
-        if (!this.wlock.acquireSync({ block: false })) {
+        // moment when busy (a producer killed while holding it would stop
+        // every other; the ring takes a dead holder's lock over).
+        if (!this.ring.tryLockWrite()) {
           await pause(LOCK_RETRY_MS[Math.min(busy++, LOCK_RETRY_MS.length - 1)]);
           continue;
         }
         busy = 0;
-        if (this.holdingLock || this.outbox.empty) {
-          // flushSync() ran meanwhile and wrote everything.
-          this.wlock.release();
+        if (this.holdingLock) {
+          // flushSync() runs (it wrote everything).
+          this.ring.unlockWrite();
           continue;
         }
         this.holdingLock = true;
         try {
+          this.#handOn();
           while (!this.outbox.pushOut()) {
             await whenReady(this.outbox.fd, 'write');
             if (!this.holdingLock) return; // flushSync() took over and finished
           }
+          this.#handOn();
         } finally {
           if (this.holdingLock) {
             this.holdingLock = false;
-            this.wlock.release();
+            this.ring.unlockWrite();
           }
         }
+        // Small items wait for room in the ring, or for the spills before them to be read.
+        // (Not keeping the process alive: at exit they spill to the socket.)
+        if (this.#items.length > 0) await pause(ROOM_RETRY_MS[Math.min(full++, ROOM_RETRY_MS.length - 1)], undefined, false);
+        else full = 0;
       }
     } catch (error) {
       process.emitWarning(`multiprocessing: a queue's feeder could not write: ${String(error)}`);
@@ -162,7 +259,7 @@ class Feeder implements PendingWrites {
       this.running = false;
       this.#started = false;
       // Nothing left for the exit flush: the queue may be collected.
-      if (this.outbox.empty) untrackPending(this);
+      if (this.empty) untrackPending(this);
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
@@ -188,8 +285,8 @@ function checkMaxsize(maxsize: unknown): number {
 interface Channel {
   reader: Connection;
   writer: Connection;
-  rlock: Lock;
-  wlock: Lock;
+  /** The ring beside the socket, and its locks. */
+  memory: RingMemory;
 }
 
 export interface QueueOptions {
@@ -205,12 +302,21 @@ function checkQueueOptions(options: unknown): QueueOptions {
 function newChannel(options: QueueOptions): Channel {
   const limit = messageSizeLimit(options.maxMessageSize, LARGEST_MESSAGE);
   const [a, b] = native.socketPair();
-  return {
-    reader: new Connection(a, { writable: false, maxMessageSize: limit.maxLength }),
-    writer: new Connection(b, { readable: false }),
-    rlock: new Lock(),
-    wlock: new Lock(),
-  };
+  const reader = new Connection(a, { writable: false, maxMessageSize: limit.maxLength });
+  const writer = new Connection(b, { readable: false });
+  try {
+    return { reader, writer, memory: new RingMemory() };
+  } catch (error) {
+    reader.close();
+    writer.close();
+    throw error;
+  }
+}
+
+function closeChannel(channel: Channel): void {
+  channel.reader.close();
+  channel.writer.close();
+  channel.memory.close();
 }
 
 // A queue whose stream went out of step in this process (an item over
@@ -236,94 +342,97 @@ type Received = { value: unknown };
 
 const acceptedNow = Promise.resolve();
 
-/**
- * Per process and queue: whether the last read found nothing. Then the
- * next one first checks for data without the lock (one poll), so that a
- * consumer waiting on an empty queue never holds the read lock, not even
- * for the moment of finding nothing (a consumer killed then, while its
- * first get() was still being compiled, held the lock for ever).
- */
-interface ReadHint {
-  maybeEmpty: boolean;
-}
-
-function nothingThere(fd: number, hint: ReadHint): boolean {
-  return hint.maybeEmpty && !native.pollFd(fd, false, 0);
-}
-
-/**
- * Takes the read lock without waiting and reads a frame that is here: the
- * common case of a busy queue, with no promise in the way. A frame still
- * arriving is finished asynchronously, the lock held meanwhile. Undefined
- * when the lock is busy or nothing is there (then nothing was taken).
- */
-/** receiveNow() found no data (without taking the lock). */
+/** takeNow(): nothing there. */
 const EMPTY = Symbol('empty');
+/** takeNow(): the read lock is held by another reader; try again in a moment. */
+const BUSY = Symbol('busy');
+/** takeNow(): the next item is in the socket and has not begun to arrive. */
+const WAIT_SOCKET = Symbol('wait for the socket');
+/** A frame that began turned out a doorbell: look again. */
+const AGAIN = Symbol('again');
 
-function receiveNow(channel: Channel, hint: ReadHint): Received | Promise<Received> | typeof EMPTY | undefined {
-  const fd = channel.reader.fileno();
+type Taken = Received | Promise<Received | typeof AGAIN> | typeof EMPTY | typeof BUSY | typeof WAIT_SOCKET;
+
+/**
+ * One item, without waiting for it: the ring's next, or the socket's next
+ * frame (under the read lock) when the ring says it comes next or, with
+ * `socketToo`, when the ring is empty (end-of-file, doorbells). A frame
+ * that has begun to arrive is finished asynchronously, the lock held.
+ */
+function takeNow(channel: Channel, socketToo: boolean, sync: false): Taken;
+function takeNow(channel: Channel, socketToo: boolean, sync: true): Exclude<Taken, Promise<unknown>>;
+function takeNow(channel: Channel, socketToo: boolean, sync: boolean): Taken {
+  const { ring } = channel.memory;
   const limit = frameLimit(channel);
-  if (nothingThere(fd, hint)) return EMPTY;
-  if (!channel.rlock.acquireSync({ block: false })) return undefined;
-  let read;
-  try {
-    read = readFrame(fd, limit);
-  } catch (error) {
-    channel.rlock.release();
-    throw noteFailure(channel, error);
-  }
-  if (read === null || read === 'eof') {
-    channel.rlock.release();
-    hint.maybeEmpty = true;
+  for (;;) {
+    const taken = ring.take();
+    if (taken !== null && taken !== SPILL) {
+      let data;
+      try {
+        data = checkLength(taken, limit);
+      } catch (error) {
+        throw noteFailure(channel, error);
+      }
+      return received({ data, fds: [] }, sync);
+    }
+    if (taken === null && !socketToo) return EMPTY;
+    const locked = ring.tryLockRead();
+    if (locked === false) return BUSY;
+    if (locked === 'broken') {
+      ring.unlockRead();
+      throw noteFailure(channel, readerDied());
+    }
+    const fd = channel.reader.fileno();
+    let read;
+    ring.markMidFrame(true);
+    try {
+      read = sync ? readFrameSync(fd, limit, true) : readFrame(fd, limit, true);
+    } catch (error) {
+      ring.markMidFrame(false);
+      ring.unlockRead();
+      throw noteFailure(channel, error);
+    }
+    if (!(read instanceof Promise)) {
+      ring.markMidFrame(false);
+      ring.unlockRead();
+    }
+    if (read === DOORBELL) continue;
+    if (read === null) return taken === SPILL ? WAIT_SOCKET : EMPTY;
     if (read === 'eof') throw new EOFError('every writer of the queue is closed');
-    return undefined;
+    if (!(read instanceof Promise)) {
+      ring.spillTaken();
+      return received(read, sync);
+    }
+    return read
+      .then(
+        (frame): Received | typeof AGAIN => {
+          if (frame === DOORBELL) return AGAIN;
+          ring.spillTaken();
+          return received(frame, false);
+        },
+        (error: unknown) => Promise.reject(noteFailure(channel, error)),
+      )
+      .finally(() => {
+        ring.markMidFrame(false);
+        ring.unlockRead();
+      });
   }
-  hint.maybeEmpty = false;
-  if (!(read instanceof Promise)) {
-    channel.rlock.release();
-    return received(read);
-  }
-  // The rest of a frame that has begun arrives with the lock held.
-  return read
-    .catch((error: unknown) => Promise.reject(noteFailure(channel, error)))
-    .finally(() => channel.rlock.release())
-    .then(received);
 }
 
-function received(frame: Frame): Received {
-  return { value: loadsWhenReady(frame.data, frame.fds, OWNED) };
+function readerDied(): Error {
+  return new ProcessError('the queue is broken: a reader died part-way through reading an item from its socket');
+}
+
+function received(frame: Frame, sync: boolean): Received {
+  return { value: sync ? loads(frame.data, frame.fds, OWNED) : loadsWhenReady(frame.data, frame.fds, OWNED) };
 }
 
 /**
- * Reads one frame under the read lock, which the caller has taken and
- * this releases: null when another reader took what was there.
+ * Resolves after `ms` (0: the next turn of the loop); rejects with the
+ * signal's reason. `keepAlive` false: the wait does not keep the process
+ * alive (what is left then goes out at exit).
  */
-async function readLocked(channel: Channel): Promise<Frame | null> {
-  try {
-    const read = readFrame(channel.reader.fileno(), frameLimit(channel));
-    if (read === 'eof') throw new EOFError('every writer of the queue is closed');
-    return await read;
-  } catch (error) {
-    throw noteFailure(channel, error);
-  } finally {
-    channel.rlock.release();
-  }
-}
-
-function readLockedSync(channel: Channel): Frame | null {
-  try {
-    const read = readFrameSync(channel.reader.fileno(), frameLimit(channel));
-    if (read === 'eof') throw new EOFError('every writer of the queue is closed');
-    return read;
-  } catch (error) {
-    throw noteFailure(channel, error);
-  } finally {
-    channel.rlock.release();
-  }
-}
-
-/** Resolves after `ms` (0: the next turn of the loop); rejects with the signal's reason. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
+function pause(ms: number, signal?: AbortSignal, keepAlive = true): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       clearTimeout(timer);
@@ -333,6 +442,7 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    if (!keepAlive) timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -342,58 +452,60 @@ const LOCK_RETRY_MS = [0, 0, 1, 1, 2, 5, 10];
 
 /**
  * Reads one item; undefined when none comes in time. It waits for data
- * without the read lock, and takes the lock only without waiting: the lock
- * is held for one frame's read, so a busy one is tried again in a moment.
- * (Queueing for it on a waiter thread would let a consumer killed while its
- * waiter held the lock for it stop every other consumer.)
+ * holding nothing, and takes the read lock only without waiting, for one
+ * frame's read: a busy one is tried again in a moment.
  */
-async function receive(
-  channel: Channel,
-  hint: ReadHint,
-  block: boolean,
-  timeout: number | null,
-  signal?: AbortSignal,
-  knownEmpty = false,
-): Promise<Received | undefined> {
+async function receive(channel: Channel, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<Received | undefined> {
+  const { ring } = channel.memory;
   const fd = channel.reader.fileno();
   const end = timeout === null ? null : performance.now() + timeout;
   const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
   let busy = 0;
-  for (let empty = knownEmpty; ; empty = false) {
+  let socketToo = true; // the first look includes the socket: end-of-file
+  for (;;) {
     signal?.throwIfAborted();
-    if (empty || nothingThere(fd, hint)) {
-      const wait = left();
-      if (!block || wait === 0 || !(await whenReady(fd, 'read', wait, signal))) return undefined;
-      hint.maybeEmpty = false; // readable now: worth the lock
+    const taken = takeNow(channel, socketToo, false);
+    socketToo = false;
+    if (taken instanceof Promise) {
+      const got = await taken;
+      if (got !== AGAIN) return got;
+      continue;
     }
-    if (!channel.rlock.acquireSync({ block: false })) {
-      const wait = left();
-      if (!block || wait === 0) return undefined;
+    if (taken !== EMPTY && taken !== BUSY && taken !== WAIT_SOCKET) return taken;
+    const wait = left();
+    if (!block || wait === 0) return undefined;
+    if (taken === BUSY) {
       const retry = LOCK_RETRY_MS[Math.min(busy++, LOCK_RETRY_MS.length - 1)];
       await pause(wait === null ? retry : Math.min(wait, retry), signal);
+      socketToo = true;
       continue;
     }
     busy = 0;
-    const frame = await readLocked(channel);
-    if (frame !== null) return received(frame);
-    // Someone else took it: wait for data without the lock.
-    hint.maybeEmpty = true;
-    if (!block) return undefined;
+    const ready = taken === WAIT_SOCKET ? await whenReady(fd, 'read', wait, signal) : await ring.whenReadable(fd, wait, signal);
+    if (!ready) return undefined;
+    socketToo = true; // the wake may have been the socket's: a doorbell, end-of-file
   }
 }
 
 function receiveSync(channel: Channel, block: boolean, timeout: number | null): Received | undefined {
+  const { ring } = channel.memory;
   const fd = channel.reader.fileno();
   const end = timeout === null ? null : performance.now() + timeout;
   const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
-  for (;;) {
-    // Data first, then the lock (see ReadHint): waiting holds nothing.
+  let busy = 0;
+  for (let socketToo = true; ; socketToo = true) {
+    const taken = takeNow(channel, socketToo, true);
+    if (taken !== EMPTY && taken !== BUSY && taken !== WAIT_SOCKET) return taken;
     const wait = left();
-    if (!native.pollFd(fd, false, block ? wait : 0)) return undefined;
-    if (!channel.rlock.acquireSync({ timeout: block ? left() : 0 })) return undefined;
-    const frame = readLockedSync(channel);
-    if (frame !== null) return { value: loads(frame.data, frame.fds, OWNED) };
-    if (!block || left() === 0) return undefined;
+    if (!block || wait === 0) return undefined;
+    if (taken === BUSY) {
+      const retry = LOCK_RETRY_MS[Math.min(busy++, LOCK_RETRY_MS.length - 1)];
+      sleepSync(wait === null ? retry : Math.min(wait, retry));
+      continue;
+    }
+    busy = 0;
+    const ready = taken === WAIT_SOCKET ? native.pollFd(fd, false, wait) : ring.whenReadableSync(fd, wait);
+    if (!ready) return undefined;
   }
 }
 
@@ -409,7 +521,6 @@ export class Queue<T = unknown> {
   readonly #slots: BoundedSemaphore;
   #feeder: Feeder | null = null;
   #closed = false;
-  readonly #readHint: ReadHint = { maybeEmpty: true };
 
   constructor(maxsize?: number, options?: QueueOptions);
   /** @internal The reducers': around an existing channel. */
@@ -469,11 +580,9 @@ export class Queue<T = unknown> {
     const { block, timeout, signal } = checkOptions(options, 'options');
     this.#checkOpen();
     signal?.throwIfAborted();
-    const now = await receiveNow(this.#channel, this.#readHint);
-    const got =
-      now === EMPTY || now === undefined
-        ? await receive(this.#channel, this.#readHint, block, timeout, signal, now === EMPTY)
-        : now;
+    // An item in the ring is taken at once, with no promise in the way.
+    const now = takeNow(this.#channel, false, false);
+    const got = now === EMPTY || now === BUSY || now === WAIT_SOCKET || now instanceof Promise ? await this.#receive(now, block, timeout, signal) : now;
     if (got === undefined) throw new Empty('the queue is empty');
     this.#slots.release();
     return got.value as T;
@@ -499,7 +608,7 @@ export class Queue<T = unknown> {
   }
 
   empty(): boolean {
-    return !native.pollFd(this.#channel.reader.fileno(), false, 0);
+    return !this.#channel.memory.ring.hasData();
   }
 
   full(): boolean {
@@ -512,8 +621,12 @@ export class Queue<T = unknown> {
     this.#closed = true;
     this.#channel.reader.close();
     const feeder = this.#feeder;
-    if (feeder === null) this.#channel.writer.close();
-    else void feeder.whenIdle().then(() => this.#channel.writer.close());
+    const finish = (): void => {
+      this.#channel.writer.close();
+      this.#channel.memory.close();
+    };
+    if (feeder === null) finish();
+    else void feeder.whenIdle().then(finish);
   }
 
   /** After close(): resolves once everything this process put has been handed to the OS. */
@@ -540,12 +653,27 @@ export class Queue<T = unknown> {
   }
 
   #ensureFeeder(): Feeder {
-    this.#feeder ??= new Feeder(this.#channel.writer.fileno(), this.#channel.wlock);
+    this.#feeder ??= new Feeder(this.#channel.writer.fileno(), this.#channel.memory.ring);
     return this.#feeder;
   }
 
-  /** Hands an item whose slot is taken to the feeder (JoinableQueue also counts it, in the same step). */
+  /** A get() that found nothing at once (or a frame part-way): waits as its options say. */
+  async #receive(now: Promise<Received | typeof AGAIN> | typeof EMPTY | typeof BUSY | typeof WAIT_SOCKET, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<Received | undefined> {
+    if (now instanceof Promise) {
+      const got = await now;
+      if (got !== AGAIN) return got;
+    }
+    return receive(this.#channel, block, timeout, signal);
+  }
+
+  /**
+   * Hands an item whose slot is taken on (JoinableQueue also counts it, in
+   * the same step): into the ring at once when it fits and nothing of this
+   * process waits before it, else to the feeder.
+   */
   protected accept(dumped: DumpedParts): void {
+    const feeder = this.#feeder;
+    if ((feeder === null || feeder.empty) && publish(this.#channel, dumped)) return;
     this.#ensureFeeder().push(dumped);
   }
 
@@ -611,7 +739,6 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 export class SimpleQueue<T = unknown> {
   readonly #channel: Channel;
   #closed = false;
-  readonly #readHint: ReadHint = { maybeEmpty: true };
 
   constructor(options?: QueueOptions);
   /** @internal The reducer's: around an existing channel. */
@@ -623,28 +750,35 @@ export class SimpleQueue<T = unknown> {
   /** Writes the item now (blocking the thread while the pipe is full), under the write lock. */
   put(obj: T): void {
     this.#checkOpen();
-    const { parts, length, fds } = dumpsParts(obj, 'message', 'obj');
-    const outbox = new Outbox(this.#channel.writer.fileno());
-    outbox.add(parts, length, fds, { borrowed: false, duplicateFds: false });
-    using _held = this.#channel.wlock.holdSync();
-    outbox.pushOutSync(0);
+    const dumped = dumpsParts(obj, 'message', 'obj');
+    const { ring } = this.#channel.memory;
+    lockWriteSync(ring);
+    try {
+      const { parts, length, fds } = dumped;
+      if (fds.length === 0 && length <= MAX_RING_MESSAGE && ring.tryWrite(parts, length, this.#channel.writer.fileno())) return;
+      ring.noteSpill();
+      const outbox = new Outbox(this.#channel.writer.fileno());
+      outbox.add(parts, length, fds, { borrowed: false, duplicateFds: false });
+      outbox.pushOutSync(0);
+    } finally {
+      ring.unlockWrite();
+    }
   }
 
   async get(options: { signal?: AbortSignal } = {}): Promise<T> {
     this.#checkOpen();
-    const got = await receive(this.#channel, this.#readHint, true, null, options.signal);
+    const got = await receive(this.#channel, true, null, options.signal);
     return (got as { value: unknown }).value as T;
   }
 
   empty(): boolean {
-    return !native.pollFd(this.#channel.reader.fileno(), false, 0);
+    return !this.#channel.memory.ring.hasData();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#channel.reader.close();
-    this.#channel.writer.close();
+    closeChannel(this.#channel);
   }
 
   #checkOpen(): void {
