@@ -72,7 +72,7 @@ function sleepSync(ms: number): void {
 
 /** Takes the ring's write lock, blocking the thread while another process holds it. */
 function lockWriteSync(ring: Ring): void {
-  for (let busy = 0; !ring.tryLockWrite(); busy++) sleepSync(LOCK_RETRY_MS[Math.min(busy, LOCK_RETRY_MS.length - 1)]);
+  for (let busy = 0; !ring.tryLockWrite(busy > 2); busy++) sleepSync(LOCK_RETRY_MS[Math.min(busy, LOCK_RETRY_MS.length - 1)]);
 }
 
 /** Publishes an item in the ring now if it fits and the write lock is free; false when it must take the socket. */
@@ -192,7 +192,9 @@ class Feeder implements PendingWrites {
 
   whenIdle(): Promise<void> {
     if (this.empty && !this.running) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    // Someone waits for the items: the feeder's own waits for room do not keep the process alive.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    return new Promise<void>((resolve) => this.#idle.push(resolve)).finally(() => clearInterval(keepAlive));
   }
 
   /** Writes everything now, blocking the thread (at exit); small items the ring cannot take spill. */
@@ -223,7 +225,7 @@ class Feeder implements PendingWrites {
         // The write lock is taken without waiting and tried again in a
         // moment when busy (a producer killed while holding it would stop
         // every other; the ring takes a dead holder's lock over).
-        if (!this.ring.tryLockWrite()) {
+        if (!this.ring.tryLockWrite(busy > 2)) {
           await pause(LOCK_RETRY_MS[Math.min(busy++, LOCK_RETRY_MS.length - 1)]);
           continue;
         }
@@ -359,9 +361,9 @@ type Taken = Received | Promise<Received | typeof AGAIN> | typeof EMPTY | typeof
  * `socketToo`, when the ring is empty (end-of-file, doorbells). A frame
  * that has begun to arrive is finished asynchronously, the lock held.
  */
-function takeNow(channel: Channel, socketToo: boolean, sync: false): Taken;
-function takeNow(channel: Channel, socketToo: boolean, sync: true): Exclude<Taken, Promise<unknown>>;
-function takeNow(channel: Channel, socketToo: boolean, sync: boolean): Taken {
+function takeNow(channel: Channel, socketToo: boolean, sync: false, checkHolder?: boolean): Taken;
+function takeNow(channel: Channel, socketToo: boolean, sync: true, checkHolder?: boolean): Exclude<Taken, Promise<unknown>>;
+function takeNow(channel: Channel, socketToo: boolean, sync: boolean, checkHolder = false): Taken {
   const { ring } = channel.memory;
   const limit = frameLimit(channel);
   for (;;) {
@@ -376,7 +378,14 @@ function takeNow(channel: Channel, socketToo: boolean, sync: boolean): Taken {
       return received({ data, fds: [] }, sync);
     }
     if (taken === null && !socketToo) return EMPTY;
-    const locked = ring.tryLockRead();
+    if (taken === null) {
+      // Before the socket (and the doorbell that may be there): see ring.rearmDoorbell().
+      ring.rearmDoorbell();
+      if (ring.hasData()) continue;
+      // Nothing owed there: the lock only for something to read (end-of-file).
+      if (!native.pollFd(channel.reader.fileno(), false, 0)) return EMPTY;
+    }
+    const locked = ring.tryLockRead(checkHolder);
     if (locked === false) return BUSY;
     if (locked === 'broken') {
       ring.unlockRead();
@@ -396,7 +405,11 @@ function takeNow(channel: Channel, socketToo: boolean, sync: boolean): Taken {
       ring.markMidFrame(false);
       ring.unlockRead();
     }
-    if (read === DOORBELL) continue;
+    if (read === DOORBELL) {
+      // Dropped: the next message must ring again (else readers asleep now would miss it).
+      ring.rearmDoorbell();
+      continue;
+    }
     if (read === null) return taken === SPILL ? WAIT_SOCKET : EMPTY;
     if (read === 'eof') throw new EOFError('every writer of the queue is closed');
     if (!(read instanceof Promise)) {
@@ -406,7 +419,10 @@ function takeNow(channel: Channel, socketToo: boolean, sync: boolean): Taken {
     return read
       .then(
         (frame): Received | typeof AGAIN => {
-          if (frame === DOORBELL) return AGAIN;
+          if (frame === DOORBELL) {
+            ring.rearmDoorbell();
+            return AGAIN;
+          }
           ring.spillTaken();
           return received(frame, false);
         },
@@ -464,7 +480,7 @@ async function receive(channel: Channel, block: boolean, timeout: number | null,
   let socketToo = true; // the first look includes the socket: end-of-file
   for (;;) {
     signal?.throwIfAborted();
-    const taken = takeNow(channel, socketToo, false);
+    const taken = takeNow(channel, socketToo, false, busy > 2);
     socketToo = false;
     if (taken instanceof Promise) {
       const got = await taken;
@@ -494,7 +510,7 @@ function receiveSync(channel: Channel, block: boolean, timeout: number | null): 
   const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
   let busy = 0;
   for (let socketToo = true; ; socketToo = true) {
-    const taken = takeNow(channel, socketToo, true);
+    const taken = takeNow(channel, socketToo, true, busy > 2);
     if (taken !== EMPTY && taken !== BUSY && taken !== WAIT_SOCKET) return taken;
     const wait = left();
     if (!block || wait === 0) return undefined;

@@ -24,7 +24,7 @@ import {
 } from './framing';
 import { Outbox, trackPending, untrackPending, type PendingWrites } from './outbox';
 import { closeWhenCollected, forgetDescriptor, whenReady } from './readiness';
-import { createRings, MAX_RING_MESSAGE, openRings, SPILL, type Ring, type RingEnds } from './ring';
+import { createRings, MAX_RING_MESSAGE, openRings, SPILL, WAKE_DOORBELL, type Ring, type RingEnds } from './ring';
 
 const HIGH_WATER = 16 << 20;
 
@@ -367,14 +367,23 @@ export class Connection {
     const ring = this.#rings?.read;
     if (ring === null || ring === undefined) return readFrame(this.#fd, limit);
     for (;;) {
-      const taken = ring.take();
+      const taken = takeFromRing(ring);
       if (taken !== null && taken !== SPILL) return { data: checkLength(taken, limit), fds: [] };
       // The socket: a spill, end-of-file, a writer that is not ours, or a doorbell.
       const read = readFrame(this.#fd, limit, true);
-      if (read === DOORBELL) continue;
+      if (read === DOORBELL) {
+        ring.rearmDoorbell(); // dropped: the next message must ring again
+        continue;
+      }
       if (read === null) return taken === SPILL ? WAIT_SOCKET : null;
       if (read === 'eof') return read;
-      if (read instanceof Promise) return read.then((frame) => (frame === DOORBELL ? frame : spillTaken(ring, frame)));
+      if (read instanceof Promise) {
+        return read.then((frame) => {
+          if (frame !== DOORBELL) return spillTaken(ring, frame);
+          ring.rearmDoorbell();
+          return frame;
+        });
+      }
       return spillTaken(ring, read);
     }
   }
@@ -383,10 +392,13 @@ export class Connection {
     const ring = this.#rings?.read;
     if (ring === null || ring === undefined) return readFrameSync(this.#fd, limit);
     for (;;) {
-      const taken = ring.take();
+      const taken = takeFromRing(ring);
       if (taken !== null && taken !== SPILL) return { data: checkLength(taken, limit), fds: [] };
       const read = readFrameSync(this.#fd, limit, true);
-      if (read === DOORBELL) continue;
+      if (read === DOORBELL) {
+        ring.rearmDoorbell(); // dropped: the next message must ring again
+        continue;
+      }
       if (read === null) return taken === SPILL ? WAIT_SOCKET : null;
       if (read === 'eof') return read;
       return spillTaken(ring, read);
@@ -529,6 +541,14 @@ interface ConnectionState {
 /** The next message is a spill (ring.ts) that has not begun to arrive: wait for the socket. */
 const WAIT_SOCKET = Symbol('wait for the socket');
 
+/** The ring's next message; when there is none, the doorbell rearmed before the socket is read. */
+function takeFromRing(ring: Ring): Buffer | typeof SPILL | null {
+  const taken = ring.take();
+  if (taken !== null) return taken;
+  ring.rearmDoorbell();
+  return ring.take();
+}
+
 function spillTaken(ring: Ring, frame: Frame): Frame {
   ring.spillTaken();
   return frame;
@@ -587,7 +607,7 @@ export function Pipe(duplex: boolean = true, options: PipeOptions = {}): [Connec
   // Both ends are ours: small messages travel through shared memory beside the socket.
   let fd, rings, second;
   try {
-    ({ fd, rings } = createRings(duplex ? 2 : 1));
+    ({ fd, rings } = createRings(duplex ? 2 : 1, WAKE_DOORBELL));
     try {
       second = native.dup(fd);
     } catch (error) {

@@ -24,6 +24,9 @@
 // or left it for the others, and holds no lock. Writers hold a lock word
 // that names their pid; a lock whose holder died is taken over (the tail
 // moves in one store, so a writer killed mid-message published nothing).
+import { readFileSync } from 'node:fs';
+
+import { notify as futexNotify, wait as futexWait } from '../atomics';
 import { native } from '../native';
 import { register } from '../reduction';
 import { registerAtFork } from '../util';
@@ -51,6 +54,28 @@ const I_READ_MID_FRAME = 33;
 const I_SLEEPERS = 48;
 /** 1 once a descriptor of the channel went to a process that may not know the ring: the ring is no longer written. */
 const I_FOREIGN = 49;
+/** 1 once a doorbell was rung and no reader has looked at the socket since: no second one is needed. */
+const I_BELL = 50;
+/** 1 while a reader spins: one spinner per ring is enough, more only take CPU from the writers. */
+const I_SPINNER = 51;
+/** How sleeping readers are woken (WAKE_DOORBELL, WAKE_FUTEX), fixed when the ring is made. */
+const I_WAKE = 2;
+/** The futex of WAKE_FUTEX rings: writers add one and wake every sleeper. */
+const I_FUTEX = 52;
+
+/**
+ * One reading process (a Pipe's end): a doorbell in the socket, which the
+ * reader drops. The reader that drops it is the one that will look at the
+ * ring, so no sleeper misses a message.
+ */
+export const WAKE_DOORBELL = 1;
+/**
+ * Any number of reading processes (a queue): a futex wake reaches every
+ * sleeper, where a doorbell is taken by one reader (which may leave with
+ * one message and leave the next to readers that never woke).
+ */
+export const WAKE_FUTEX = 2;
+export type WakeMode = typeof WAKE_DOORBELL | typeof WAKE_FUTEX;
 const I_SPILLS_WRITTEN = 64;
 const I_SPILLS_READ = 80;
 // BigInt64 word indices: the tail at byte 512, the head at byte 640.
@@ -66,7 +91,15 @@ const align8 = (n: number): number => (n + 7) & ~7;
 
 // A fork child's sleeps are its parent's promises: each ring starts a new one there.
 let forks = 0;
-registerAtFork({ afterInChild: () => forks++ });
+/** process.pid is a getter into C++; the lock words take it on every message. */
+let pid = process.pid;
+const currentPid = (): number => pid;
+registerAtFork({
+  afterInChild: () => {
+    forks++;
+    pid = process.pid;
+  },
+});
 
 /** The rings of one channel end: their memory (a descriptor the end owns) and which one it reads and writes. */
 export interface RingEnds {
@@ -78,13 +111,19 @@ export interface RingEnds {
   writeIndex: number | null;
 }
 
-/** Whether a process still runs (EPERM: it does, someone else's). */
+/** Whether a process still runs (EPERM: it does, someone else's); a zombie has ended. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // "pid (comm) S ...": the state follows the last parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): kill() said it exists
   }
 }
 
@@ -106,36 +145,51 @@ export class Ring {
   /** The data area as words: entry headers. */
   readonly #entries: Int32Array;
   readonly #capacity: number;
-  readonly #bigCapacity: bigint;
   #sleep: Sleep | null = null;
+  /** Positions seen last (never ahead of the real ones: both only grow), to skip a 64-bit load when they suffice. */
+  #seenHead = 0;
+  #seenTail = 0;
   #spinFailures = 0;
   #spinSkips = 0;
+  readonly #futex: boolean;
 
-  /** `memory`: a mapping of the ring's shared memory; the ring starts `offset` bytes in. */
-  constructor(memory: SharedArrayBuffer, offset: number, init: boolean) {
+  /**
+   * `memory`: a mapping of the ring's shared memory; the ring starts
+   * `offset` bytes in. `init`: a new ring, woken as `wake` says.
+   */
+  constructor(memory: SharedArrayBuffer, offset: number, init: false);
+  constructor(memory: SharedArrayBuffer, offset: number, init: true, wake: WakeMode);
+  constructor(memory: SharedArrayBuffer, offset: number, init: boolean, wake?: WakeMode) {
     this.#words = new Int32Array(memory, offset, HEADER_BYTES / 4);
     this.#wide = new BigInt64Array(memory, offset, HEADER_BYTES / 8);
     this.#bytes = new Uint8Array(memory, offset + HEADER_BYTES, DATA_BYTES);
     this.#entries = new Int32Array(memory, offset + HEADER_BYTES, DATA_BYTES / 4);
     if (init) {
       this.#words[I_CAPACITY] = DATA_BYTES;
+      this.#words[I_WAKE] = wake ?? WAKE_DOORBELL;
       Atomics.store(this.#words, I_MAGIC, MAGIC);
-    } else if (Atomics.load(this.#words, I_MAGIC) !== MAGIC || this.#words[I_CAPACITY] !== DATA_BYTES) {
-      throw new Error('not a message ring of this version of multiprocessing');
+    } else {
+      const mode = this.#words[I_WAKE];
+      if (Atomics.load(this.#words, I_MAGIC) !== MAGIC || this.#words[I_CAPACITY] !== DATA_BYTES || (mode !== WAKE_DOORBELL && mode !== WAKE_FUTEX)) {
+        throw new Error('not a message ring of this version of multiprocessing');
+      }
     }
     this.#capacity = DATA_BYTES;
-    this.#bigCapacity = BigInt(DATA_BYTES);
+    this.#futex = this.#words[I_WAKE] === WAKE_FUTEX;
   }
 
   // ---- writing (under the write lock) ----
 
-  /** Takes the write lock without waiting; a lock whose holder died is taken over. */
-  tryLockWrite(): boolean {
-    return this.#tryLock(I_WRITE_LOCK);
+  /**
+   * Takes the write lock without waiting. `checkHolder`: take over a lock
+   * whose holder died (a system call or two: for retries, not every try).
+   */
+  tryLockWrite(checkHolder = false): boolean {
+    return this.#tryLock(I_WRITE_LOCK, checkHolder);
   }
 
   unlockWrite(): void {
-    Atomics.compareExchange(this.#words, I_WRITE_LOCK, process.pid, 0);
+    Atomics.compareExchange(this.#words, I_WRITE_LOCK, currentPid(), 0);
   }
 
   /** Whether the next message may take the ring (else it spills to the socket). */
@@ -153,30 +207,75 @@ export class Ring {
   tryWrite(parts: readonly Uint8Array[], length: number, fd: number): boolean {
     if (length > MAX_RING_MESSAGE || !this.writable) return false;
     const cap = this.#capacity;
-    const head = Atomics.load(this.#wide, B_HEAD);
-    let tail = Atomics.load(this.#wide, B_TAIL);
+    // Positions are 64-bit (never reused: see take()); as Numbers they stay exact for 2^53 bytes.
+    let tail = Number(Atomics.load(this.#wide, B_TAIL));
     const need = ENTRY_HEADER + align8(length);
-    let at = Number(tail % this.#bigCapacity);
+    let at = tail % cap;
     const pad = cap - at < need ? cap - at : 0;
-    if (Number(tail - head) + pad + need > cap) return false;
+    // A head seen earlier understates the room: looked at again only when it seems too little.
+    if (tail - this.#seenHead + pad + need > cap) {
+      this.#seenHead = Number(Atomics.load(this.#wide, B_HEAD));
+      if (tail - this.#seenHead + pad + need > cap) return false;
+    }
     const entries = this.#entries;
     if (pad > 0) {
       entries[at >> 2] = 0;
       entries[(at >> 2) + 1] = KIND_WRAP;
-      tail += BigInt(pad);
+      tail += pad;
       at = 0;
     }
     entries[at >> 2] = length;
     entries[(at >> 2) + 1] = KIND_MESSAGE;
+    const bytes = this.#bytes;
     let to = at + ENTRY_HEADER;
     for (const part of parts) {
-      this.#bytes.set(part, to);
-      to += part.byteLength;
+      const n = part.byteLength;
+      if (n <= 16) for (let i = 0; i < n; i++) bytes[to + i] = part[i];
+      else bytes.set(part, to);
+      to += n;
     }
-    Atomics.store(this.#wide, B_TAIL, tail + BigInt(need));
+    Atomics.store(this.#wide, B_TAIL, BigInt(tail + need));
     // After the publication: a reader counted itself before it looked (see whenReadable).
-    if (Atomics.load(this.#words, I_SLEEPERS) > 0) ringDoorbell(fd);
+    const words = this.#words;
+    if (Atomics.load(words, I_SLEEPERS) > 0 && Atomics.exchange(words, I_BELL, 1) === 0) this.#wake(fd);
     return true;
+  }
+
+  #wake(fd: number): void {
+    if (!this.#futex) {
+      ringDoorbell(fd);
+      return;
+    }
+    Atomics.add(this.#words, I_FUTEX, 1);
+    futexNotify(this.#words, I_FUTEX);
+  }
+
+  /** Wakes every sleeper of a futex ring (they look again and, finding nothing, sleep again). */
+  wakeSleepers(): void {
+    if (!this.#futex) return;
+    Atomics.add(this.#words, I_FUTEX, 1);
+    futexNotify(this.#words, I_FUTEX);
+  }
+
+  get wakesByFutex(): boolean {
+    return this.#futex;
+  }
+
+  /**
+   * A reader about to sleep: counts itself, rearms the wake, and returns the
+   * futex value to sleep on. It looks at the ring once more before it sleeps.
+   */
+  prepareSleep(): number {
+    const words = this.#words;
+    const seen = Atomics.load(words, I_FUTEX);
+    Atomics.add(words, I_SLEEPERS, 1);
+    Atomics.store(words, I_BELL, 0);
+    return seen;
+  }
+
+  /** The futex word (for mp.atomics' waits). */
+  get futexWord(): { view: Int32Array; index: number } {
+    return { view: this.#words, index: I_FUTEX };
   }
 
   /** Counts a message that goes to the socket instead (before it is written; under the write lock). */
@@ -208,26 +307,46 @@ export class Ring {
     const spills = Atomics.load(words, I_SPILLS_WRITTEN) - Atomics.load(words, I_SPILLS_READ);
     for (;;) {
       const head = Atomics.load(wide, B_HEAD);
-      const tail = Atomics.load(wide, B_TAIL);
-      if (head === tail) return spills !== 0 ? SPILL : null;
-      const at = Number(head % this.#bigCapacity);
+      const headAt = Number(head);
+      // A tail seen earlier and still ahead marks published entries: no need to load it again.
+      if (this.#seenTail <= headAt) {
+        this.#seenTail = Number(Atomics.load(wide, B_TAIL));
+        if (this.#seenTail <= headAt) return spills !== 0 ? SPILL : null;
+      }
+      const tailAt = this.#seenTail;
+      const at = headAt % this.#capacity;
       const length = this.#entries[at >> 2];
       const kind = this.#entries[(at >> 2) + 1];
       if (kind === KIND_WRAP) {
-        Atomics.compareExchange(wide, B_HEAD, head, head + BigInt(this.#capacity - at));
+        Atomics.compareExchange(wide, B_HEAD, head, BigInt(headAt + this.#capacity - at));
         continue;
       }
       const need = ENTRY_HEADER + align8(length);
-      if (kind !== KIND_MESSAGE || length < 0 || at + need > this.#capacity || Number(tail - head) < need) {
+      if (kind !== KIND_MESSAGE || length < 0 || at + need > this.#capacity || tailAt - headAt < need) {
         // Read while another reader took the entry and a writer reused the bytes: look again.
         if (Atomics.load(wide, B_HEAD) !== head) continue;
         throw new Error('the message ring is corrupted');
       }
       const start = at + ENTRY_HEADER;
       const copy = Buffer.allocUnsafe(length);
-      copy.set(this.#bytes.subarray(start, start + length));
-      if (Atomics.compareExchange(wide, B_HEAD, head, head + BigInt(need)) === head) return copy;
+      const bytes = this.#bytes;
+      if (length <= 16) for (let i = 0; i < length; i++) copy[i] = bytes[start + i];
+      else copy.set(bytes.subarray(start, start + length));
+      // The head moves only if no other reader took the entry meanwhile;
+      // 64-bit positions are never reused, so a reader that slept between
+      // its look and here cannot mistake a later entry for this one.
+      if (Atomics.compareExchange(wide, B_HEAD, head, BigInt(headAt + need)) === head) return copy;
     }
+  }
+
+  /**
+   * Call before a reader that found the ring empty reads the socket (where
+   * it may drop a doorbell), then look at the ring once more: a message
+   * published before this was seen by that look, one published after it
+   * rings a new doorbell.
+   */
+  rearmDoorbell(): void {
+    if (!this.#futex) Atomics.store(this.#words, I_BELL, 0);
   }
 
   /** A spilled frame was read whole from the socket. */
@@ -246,27 +365,27 @@ export class Ring {
   }
 
   /** The read lock, for the spills of a channel with several readers (a Queue's). */
-  tryLockRead(): boolean | 'broken' {
-    if (!this.#tryLock(I_READ_LOCK)) return false;
+  tryLockRead(checkHolder = false): boolean | 'broken' {
+    if (!this.#tryLock(I_READ_LOCK, checkHolder)) return false;
     const mid = Atomics.load(this.#words, I_READ_MID_FRAME);
-    if (mid !== 0 && mid !== process.pid) return 'broken'; // its holder died part-way through a frame
+    if (mid !== 0 && mid !== currentPid()) return 'broken'; // its holder died part-way through a frame
     return true;
   }
 
   /** While set, a reader that dies leaves the socket part-way through a frame. */
   markMidFrame(mid: boolean): void {
-    Atomics.store(this.#words, I_READ_MID_FRAME, mid ? process.pid : 0);
+    Atomics.store(this.#words, I_READ_MID_FRAME, mid ? currentPid() : 0);
   }
 
   unlockRead(): void {
-    Atomics.compareExchange(this.#words, I_READ_LOCK, process.pid, 0);
+    Atomics.compareExchange(this.#words, I_READ_LOCK, currentPid(), 0);
   }
 
-  #tryLock(index: number): boolean {
-    const me = process.pid;
+  #tryLock(index: number, checkHolder: boolean): boolean {
+    const me = currentPid();
     const holder = Atomics.compareExchange(this.#words, index, 0, me);
     if (holder === 0) return true;
-    if (holder === me || alive(holder)) return false;
+    if (!checkHolder || holder === me || alive(holder)) return false;
     return Atomics.compareExchange(this.#words, index, holder, me) === holder;
   }
 
@@ -310,13 +429,29 @@ export class Ring {
     if (timeoutMs === 0) return native.pollFd(fd, false, 0);
     if (this.#spin()) return true;
     const started = performance.now();
-    this.countSleeper(1);
+    const seen = this.prepareSleep();
     try {
-      const ready = this.hasData() || native.pollFd(fd, false, timeoutMs);
+      const ready = this.hasData() || this.#sleepSync(fd, seen, timeoutMs);
       if (ready) this.#slept(performance.now() - started);
       return ready;
     } finally {
       this.countSleeper(-1);
+    }
+  }
+
+  #sleepSync(fd: number, seen: number, timeoutMs: number | null): boolean {
+    if (!this.#futex) return native.pollFd(fd, false, timeoutMs);
+    // The futex in slices, the socket looked at between them: end-of-file
+    // and spills arrive there without a wake.
+    const end = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
+    const words = this.#words;
+    for (let slice = 1; ; slice = Math.min(slice * 2, 16)) {
+      if (native.pollFd(fd, false, 0)) return true;
+      const left = end - performance.now();
+      if (left <= 0) return false;
+      native.atomicsWaitSync(words.buffer as SharedArrayBuffer, words.byteOffset + I_FUTEX * 4, false, seen, Math.min(slice, left));
+      if (this.hasData()) return true;
+      if (Atomics.load(words, I_FUTEX) !== seen) return true;
     }
   }
 
@@ -343,19 +478,25 @@ export class Ring {
       this.#spinSkips--;
       return false;
     }
-    if (this.foreign) return false;
-    const end = performance.now() + SPIN_US / 1000;
-    for (let i = 1; ; i++) {
-      if (this.hasData()) {
-        this.#spinFailures = 0;
-        return true;
+    const words = this.#words;
+    if (this.foreign || Atomics.compareExchange(words, I_SPINNER, 0, 1) !== 0) return false;
+    try {
+      const end = performance.now() + SPIN_US / 1000;
+      for (let i = 1; ; i++) {
+        if (this.hasData()) {
+          this.#spinFailures = 0;
+          return true;
+        }
+        if ((i & 31) === 0 && performance.now() >= end) break;
       }
-      if ((i & 31) === 0 && performance.now() >= end) break;
+    } finally {
+      Atomics.store(words, I_SPINNER, 0);
     }
     this.#spinFailures = Math.min(this.#spinFailures + 1, 6);
     this.#spinSkips = Math.min(2 ** this.#spinFailures - 1, MAX_SPIN_SKIP);
     return false;
   }
+
 
 }
 
@@ -411,7 +552,7 @@ class Sleep {
     if (this.#stop !== null) return;
     const stop = new AbortController();
     this.#stop = stop;
-    this.ring.countSleeper(1);
+    const seen = this.ring.prepareSleep();
     if (this.ring.hasData()) {
       queueMicrotask(() => this.#wakeAll(stop));
       return;
@@ -420,7 +561,19 @@ class Sleep {
       () => this.#wakeAll(stop),
       () => undefined,
     );
+    if (this.ring.wakesByFutex) {
+      const { view, index } = this.ring.futexWord;
+      this.#futexWaits++;
+      const settled = (): void => {
+        this.#futexWaits--;
+        this.#wakeAll(stop);
+      };
+      futexWait(view, index, seen).then(settled, settled);
+    }
   }
+
+  /** Futex waits of ours (native threads) still pending: disarming must end them. */
+  #futexWaits = 0;
 
   #wakeAll(stop: AbortController): void {
     if (this.#stop !== stop) return;
@@ -434,16 +587,18 @@ class Sleep {
     this.#stop = null;
     this.ring.countSleeper(-1);
     stop.abort();
+    // Ended by the socket, a timeout or an abort: the futex wait must end too (or it keeps the process alive).
+    if (this.#futexWaits > 0) this.ring.wakeSleepers();
   }
 }
 
 /** A new memory of `count` rings: its descriptor (close-on-exec) and mapping. */
-export function createRings(count: number): { fd: number; memory: SharedArrayBuffer; rings: Ring[] } {
+export function createRings(count: number, wake: WakeMode): { fd: number; memory: SharedArrayBuffer; rings: Ring[] } {
   const size = count * RING_BYTES;
   const fd = native.anonymousShared(size);
   try {
     const memory = native.sharedBufferOf(native.mapShared(fd, size));
-    const rings = Array.from({ length: count }, (_, i) => new Ring(memory, i * RING_BYTES, true));
+    const rings = Array.from({ length: count }, (_, i) => new Ring(memory, i * RING_BYTES, true, wake));
     return { fd, memory, rings };
   } catch (error) {
     native.closeFd(fd);
@@ -472,7 +627,7 @@ export class RingMemory {
 
   constructor(received?: { fd: number }) {
     if (received === undefined) {
-      const { fd, rings } = createRings(1);
+      const { fd, rings } = createRings(1, WAKE_FUTEX);
       this.#fd = fd;
       this.ring = rings[0];
     } else {
