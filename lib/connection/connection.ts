@@ -192,7 +192,7 @@ export class Connection {
     if (this.#readsPending === 0 && this.#fd >= 0 && this.#readable && this.#unreadable === null) {
       let read;
       try {
-        read = this.#readOne(this.#messageLimit);
+        read = this.#readOne(this.#messageLimit, false);
       } catch (error) {
         return Promise.reject(this.#failed(error));
       }
@@ -362,46 +362,30 @@ export class Connection {
    * when the ring says it comes next or holds nothing; null when nothing is
    * there, WAIT_SOCKET when the next message is a spill not yet arrived,
    * DOORBELL when a doorbell came where a frame had begun (look again).
+   * `sync`: the rest of a frame that has begun is read blocking the thread.
    */
-  #readOne(limit: Oversize): Frame | Promise<Frame | typeof DOORBELL> | null | 'eof' | typeof WAIT_SOCKET {
+  #readOne(limit: Oversize, sync: false): Frame | Promise<Frame | typeof DOORBELL> | null | 'eof' | typeof WAIT_SOCKET;
+  #readOne(limit: Oversize, sync: true): Frame | null | 'eof' | typeof WAIT_SOCKET;
+  #readOne(limit: Oversize, sync: boolean): Frame | Promise<Frame | typeof DOORBELL> | null | 'eof' | typeof WAIT_SOCKET {
     const ring = this.#rings?.read;
-    if (ring === null || ring === undefined) return readFrame(this.#fd, limit);
+    if (ring === null || ring === undefined) return sync ? readFrameSync(this.#fd, limit) : readFrame(this.#fd, limit);
     for (;;) {
       const taken = takeFromRing(ring);
       if (taken !== null && taken !== SPILL) return { data: checkLength(taken, limit), fds: [] };
       // The socket: a spill, end-of-file, a writer that is not ours, or a doorbell.
-      const read = readFrame(this.#fd, limit, true);
+      const read = sync ? readFrameSync(this.#fd, limit, true) : readFrame(this.#fd, limit, true);
       if (read === DOORBELL) {
         ring.rearmDoorbell(); // dropped: the next message must ring again
         continue;
       }
       if (read === null) return taken === SPILL ? WAIT_SOCKET : null;
       if (read === 'eof') return read;
-      if (read instanceof Promise) {
-        return read.then((frame) => {
-          if (frame !== DOORBELL) return spillTaken(ring, frame);
-          ring.rearmDoorbell();
-          return frame;
-        });
-      }
-      return spillTaken(ring, read);
-    }
-  }
-
-  #readOneSync(limit: Oversize): Frame | null | 'eof' | typeof WAIT_SOCKET {
-    const ring = this.#rings?.read;
-    if (ring === null || ring === undefined) return readFrameSync(this.#fd, limit);
-    for (;;) {
-      const taken = takeFromRing(ring);
-      if (taken !== null && taken !== SPILL) return { data: checkLength(taken, limit), fds: [] };
-      const read = readFrameSync(this.#fd, limit, true);
-      if (read === DOORBELL) {
-        ring.rearmDoorbell(); // dropped: the next message must ring again
-        continue;
-      }
-      if (read === null) return taken === SPILL ? WAIT_SOCKET : null;
-      if (read === 'eof') return read;
-      return spillTaken(ring, read);
+      if (!(read instanceof Promise)) return spillTaken(ring, read);
+      return read.then((frame) => {
+        if (frame !== DOORBELL) return spillTaken(ring, frame);
+        ring.rearmDoorbell();
+        return frame;
+      });
     }
   }
 
@@ -425,7 +409,7 @@ export class Connection {
         if (wait === 'any') await this.#whenReadable(null);
         else if (wait === WAIT_SOCKET) await whenReady(fd, 'read');
         this.#checkReadable();
-        const read = this.#readOne(limit);
+        const read = this.#readOne(limit, false);
         if (read === 'eof') throw new EOFError('the other end of the connection is closed');
         if (read === null) wait = 'any';
         else if (read === WAIT_SOCKET) wait = WAIT_SOCKET;
@@ -458,7 +442,7 @@ export class Connection {
     const limit = this.#limit(maxLength);
     try {
       for (;;) {
-        const read = this.#readOneSync(limit);
+        const read = this.#readOne(limit, true);
         if (read === 'eof') throw new EOFError('the other end of the connection is closed');
         if (read === WAIT_SOCKET) native.pollFd(this.#fd, false, null);
         else if (read === null) this.pollSync(null);

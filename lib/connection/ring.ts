@@ -129,14 +129,15 @@ function alive(pid: number): boolean {
 
 /**
  * How long a reader spins for a message before it sleeps (µs): about what a
- * sleep and its wake cost. A reader whose spins keep failing (messages come
- * seldom) spins before fewer and fewer of its waits: after n failures in a
- * row, only before one wait in 2^n (at most one in 64).
+ * sleep and its wake cost. It spins only while messages have been coming
+ * within that time (a moving average of its waits), and tries once in
+ * PROBE_EVERY waits otherwise: a busy machine, where spinning takes the CPU
+ * the peer needs to answer, or a quiet channel, costs little spinning.
  */
 const SPIN_US = 60;
-/** A sleep shorter than this (µs) ends the backing-off. */
-const LIVELY_US = 500;
-const MAX_SPIN_SKIP = 63;
+/** The average wait below which a reader spins: two sleeps' wakes (the peer's, then its own) are about this. */
+const SPIN_WHILE_WAITS_UNDER_US = 2 * SPIN_US;
+const PROBE_EVERY = 64;
 
 export class Ring {
   readonly #words: Int32Array;
@@ -149,8 +150,9 @@ export class Ring {
   /** Positions seen last (never ahead of the real ones: both only grow), to skip a 64-bit load when they suffice. */
   #seenHead = 0;
   #seenTail = 0;
-  #spinFailures = 0;
-  #spinSkips = 0;
+  /** The moving average of this reader's waits for a message (µs). */
+  #waitUs = SPIN_US / 2;
+  #waits = 0;
   readonly #futex: boolean;
 
   /**
@@ -403,21 +405,21 @@ export class Ring {
     if (timeoutMs === 0) return native.pollFd(fd, false, 0);
     if (this.#sleep !== null && this.#sleep.generation !== forks) this.#sleep = null;
     const sleep = this.#sleep;
+    const started = performance.now();
     if (sleep === null || sleep.waiters === 0) {
       // Let the caller's code of this turn run (it may be the send a reply answers) before spinning.
       await undefined;
-      if (this.#spin()) return true;
+      if (this.#spin(started)) return true;
     }
     this.#sleep ??= new Sleep(this);
-    const started = performance.now();
     const end = timeoutMs === null ? null : started + timeoutMs;
     for (;;) {
       const left = end === null ? null : Math.max(0, end - performance.now());
       const woke = await this.#sleep.wait(fd, left, signal);
       if (!woke) return false;
-      // The doorbell may have been for a message another reader took already: look before saying so.
+      // The wake may have been for a message another reader took already: look before saying so.
       if (this.hasData() || native.pollFd(fd, false, 0)) {
-        this.#slept(performance.now() - started);
+        this.#waited(performance.now() - started);
         return true;
       }
     }
@@ -427,12 +429,12 @@ export class Ring {
   whenReadableSync(fd: number, timeoutMs: number | null): boolean {
     if (this.hasData()) return true;
     if (timeoutMs === 0) return native.pollFd(fd, false, 0);
-    if (this.#spin()) return true;
     const started = performance.now();
+    if (this.#spin(started)) return true;
     const seen = this.prepareSleep();
     try {
       const ready = this.hasData() || this.#sleepSync(fd, seen, timeoutMs);
-      if (ready) this.#slept(performance.now() - started);
+      if (ready) this.#waited(performance.now() - started);
       return ready;
     } finally {
       this.countSleeper(-1);
@@ -460,41 +462,27 @@ export class Ring {
     Atomics.add(this.#words, I_SLEEPERS, delta);
   }
 
-  /**
-   * A message that came soon after the reader fell asleep means a lively
-   * conversation, whose peer was asleep too: spin before the next wait
-   * again, or both sides would go on sleeping in turn.
-   */
-  #slept(ms: number): void {
-    if (ms * 1000 < LIVELY_US) {
-      this.#spinFailures = 0;
-      this.#spinSkips = 0;
-    }
+  #waited(ms: number): void {
+    this.#waitUs = this.#waitUs * 0.75 + Math.min(ms * 1000, 100 * SPIN_US) * 0.25;
   }
 
-  /** Spins for a message (SPIN_US at most); true if one came. */
-  #spin(): boolean {
-    if (this.#spinSkips > 0) {
-      this.#spinSkips--;
-      return false;
-    }
+  /** Spins for a message, when waits have been short (see SPIN_US); true if one came. */
+  #spin(started: number): boolean {
+    if (this.#waitUs > SPIN_WHILE_WAITS_UNDER_US && ++this.#waits % PROBE_EVERY !== 0) return false;
     const words = this.#words;
     if (this.foreign || Atomics.compareExchange(words, I_SPINNER, 0, 1) !== 0) return false;
     try {
-      const end = performance.now() + SPIN_US / 1000;
+      const end = started + SPIN_US / 1000;
       for (let i = 1; ; i++) {
         if (this.hasData()) {
-          this.#spinFailures = 0;
+          this.#waited(performance.now() - started);
           return true;
         }
-        if ((i & 31) === 0 && performance.now() >= end) break;
+        if ((i & 31) === 0 && performance.now() >= end) return false;
       }
     } finally {
       Atomics.store(words, I_SPINNER, 0);
     }
-    this.#spinFailures = Math.min(this.#spinFailures + 1, 6);
-    this.#spinSkips = Math.min(2 ** this.#spinFailures - 1, MAX_SPIN_SKIP);
-    return false;
   }
 
 
