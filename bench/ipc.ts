@@ -8,12 +8,21 @@
 //     block. Peers: Python's Pipe() with a fork child doing the same echo,
 //     Node's child_process.fork IPC (process.send / 'message'), a
 //     worker_threads MessagePort (parentPort) echo, and C: an 8-byte
-//     ping-pong over a socketpair between a parent and a fork child;
+//     ping-pong over a socketpair between a parent and a fork child, and
+//     the same on a word of shared memory, each side sleeping on a futex
+//     (the floor of a ring whose reader sleeps) or spinning (the floor of
+//     one whose reader spins);
+//   - Pipe round trip with recvSync(): the same, both sides blocking in
+//     recvSync() (Python's recv() always blocks: its figure is the peer);
 //   - Queue throughput: a fork child puts the numbers 0..N-1 (then close()
 //     and joinThread()), the parent get()s N items and checks their sum;
 //     items/s from the producer's clock just before its first put() (sent
 //     afterwards over a side Pipe) to the parent's clock after its last
 //     get(). Peer: Python's Queue, the same way;
+//   - Queue 4→4: four fork children put a quarter of 0..N-1 each, four
+//     fork children get N/4 items each; items/s from the earliest
+//     producer's first put() to the latest consumer's last get(), the sums
+//     checked. Peer: Python's Queue, the same way;
 //   - large messages: one Buffer from a fork child to the parent through a
 //     Pipe with sendBytes()/recvBytes(), through a Pipe with send()/recv(),
 //     and through a Queue with put()/get(). The child fills the buffer
@@ -43,21 +52,23 @@ import { Worker } from 'node:worker_threads';
 import * as mp from '../lib/index';
 import { collectSamples, median, processesRunning, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
 
-const RT_TARGET = 1.0;
-const QUEUE_TARGET = 2;
-const BIG_TARGET_GBS = 1;
+const RT_TARGET = 0.6;
+const RT_SYNC_TARGET = 0.4;
+const QUEUE_TARGET = 3;
+const QUEUE4_TARGET = 2;
+const BIG_TARGET_GBS = 1.4;
 /** The byte every large buffer is filled with, checked at both ends on arrival. */
 const FILL = 7;
 
 type RtKind = 'pipe-rt' | 'child_process-rt' | 'worker-rt';
 type BigKind = 'big-bytes' | 'big-send' | 'big-queue';
-type NodeKind = RtKind | 'queue' | BigKind;
-type PythonKind = 'pipe-rt' | 'queue' | 'big-bytes';
-type FloorKind = 'rt' | 'bytes';
+type NodeKind = RtKind | 'pipe-rt-sync' | 'queue' | 'queue-4x4' | BigKind;
+type PythonKind = 'pipe-rt' | 'queue' | 'queue-4x4' | 'big-bytes';
+type FloorKind = 'rt' | 'futex' | 'spin' | 'bytes';
 type Source = 'node' | 'python' | 'c';
 type Unit = 'µs' | 'items/s' | 'GB/s';
 
-const nodeKinds: NodeKind[] = ['pipe-rt', 'child_process-rt', 'worker-rt', 'queue', 'big-bytes', 'big-send', 'big-queue'];
+const nodeKinds: NodeKind[] = ['pipe-rt', 'pipe-rt-sync', 'child_process-rt', 'worker-rt', 'queue', 'queue-4x4', 'big-bytes', 'big-send', 'big-queue'];
 const rtKinds: RtKind[] = ['pipe-rt', 'child_process-rt', 'worker-rt'];
 const bigKinds: BigKind[] = ['big-bytes', 'big-send', 'big-queue'];
 
@@ -231,6 +242,102 @@ async function measureRoundTrips(kind: RtKind, job: Job): Promise<number[]> {
   }
 }
 
+/** The echo child of the recvSync() round trip. */
+export function echoSyncInChild(conn: mp.Connection): void {
+  for (;;) {
+    const x = conn.recvSync();
+    if (x === null) break;
+    conn.send(x);
+  }
+  conn.close();
+}
+
+function syncRoundTripsUs(conn: mp.Connection, iterations: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) {
+    conn.send(i);
+    if (conn.recvSync() !== i) throw new Error(`bad echo at ${i}`);
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e3 / iterations;
+}
+
+async function measureSyncRoundTrips(job: Job): Promise<number[]> {
+  const [parent, child] = mp.Pipe();
+  const p = forkProcess({ target: echoSyncInChild, args: [child] });
+  p.start();
+  child.close();
+  try {
+    syncRoundTripsUs(parent, job.iterations); // warm-up
+    const samples: number[] = [];
+    for (let i = 0; i < job.reps; i++) samples.push(syncRoundTripsUs(parent, job.iterations));
+    return samples;
+  } finally {
+    parent.send(null);
+    await reap(p);
+    parent.close();
+  }
+}
+
+/** A producer of the 4→4 measurement: puts [from, to), then reports the clock of its first put(). */
+export async function produceRange(q: mp.Queue<number>, clock: mp.Connection, from: number, to: number): Promise<void> {
+  const t0 = stamp();
+  for (let i = from; i < to; i++) await q.put(i);
+  q.close();
+  await q.joinThread();
+  clock.send(t0);
+  clock.close();
+}
+
+/** A consumer of the 4→4 measurement: gets `count` items, then reports their sum and the clock of its last get(). */
+export async function consumeCount(q: mp.Queue<number>, report: mp.Connection, count: number): Promise<void> {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += await q.get();
+  const tEnd = stamp();
+  report.send([total, tEnd]);
+  report.close();
+}
+
+const FOUR = 4;
+
+async function queue4x4ItemsPerSecond(n: number): Promise<number> {
+  const per = Math.floor(n / FOUR);
+  const total = per * FOUR;
+  const q = new mp.Queue<number>();
+  const consumers = Array.from({ length: FOUR }, () => {
+    const [r, w] = mp.Pipe(false);
+    const p = forkProcess({ target: consumeCount, args: [q, w, per] });
+    p.start();
+    w.close();
+    return { p, r };
+  });
+  const producers = Array.from({ length: FOUR }, (_, k) => {
+    const [r, w] = mp.Pipe(false);
+    const p = forkProcess({ target: produceRange, args: [q, w, k * per, (k + 1) * per] });
+    p.start();
+    w.close();
+    return { p, r };
+  });
+  let sum = 0;
+  let tEnd = 0n;
+  for (const c of consumers) {
+    const [part, end] = (await c.r.recv()) as [number, string];
+    sum += part;
+    if (stampOf(end) > tEnd) tEnd = stampOf(end);
+  }
+  let t0: bigint | null = null;
+  for (const pr of producers) {
+    const start = stampOf(await pr.r.recv());
+    if (t0 === null || start < t0) t0 = start;
+  }
+  for (const x of [...consumers, ...producers]) {
+    await reap(x.p);
+    x.r.close();
+  }
+  q.close();
+  if (sum !== (total * (total - 1)) / 2) throw new Error(`sum is ${sum}, expected ${(total * (total - 1)) / 2}`);
+  return total / (Number(tEnd - (t0 ?? 0n)) / 1e9);
+}
+
 /** The producer child of the queue measurement. */
 export async function produce(q: mp.Queue<number>, clock: mp.Connection, n: number): Promise<void> {
   const t0 = stamp();
@@ -310,7 +417,9 @@ async function repeated(one: () => Promise<number>, reps: number): Promise<numbe
 async function measure(kind: NodeKind, job: Job): Promise<void> {
   let samples: number[];
   if (isRtKind(kind)) samples = await measureRoundTrips(kind, job);
+  else if (kind === 'pipe-rt-sync') samples = await measureSyncRoundTrips(job);
   else if (isBigKind(kind)) samples = await repeated(() => bigGBs(kind, job.size), job.reps);
+  else if (kind === 'queue-4x4') samples = await repeated(() => queue4x4ItemsPerSecond(job.iterations), job.reps);
   else samples = await repeated(() => queueItemsPerSecond(job.iterations), job.reps);
   process.stdout.write(`${JSON.stringify({ kind, samples })}\n`);
 }
@@ -323,7 +432,7 @@ function serveEcho(): void {
 // ---- the orchestrating side ----
 
 function jobArgs(plan: Plan, kind: string): string[] {
-  const iterations = kind === 'queue' ? plan.queueItems : plan.rtIterations;
+  const iterations = kind === 'queue' || kind === 'queue-4x4' ? plan.queueItems : plan.rtIterations;
   return ['--iterations', String(iterations), '--size', String(plan.bigSize), '--reps', String(plan.reps)];
 }
 
@@ -334,7 +443,7 @@ const samplePython = (kind: PythonKind, plan: Plan): Promise<number[]> =>
   collectSamples('python3', [path.join(root, 'bench', 'ipc_python.py'), '--kind', kind, ...jobArgs(plan, kind)]);
 
 const sampleFloor = (binary: string, kind: FloorKind, plan: Plan): Promise<number[]> =>
-  collectSamples(binary, [kind, String(kind === 'rt' ? plan.rtIterations : plan.bigSize), String(plan.reps)]);
+  collectSamples(binary, [kind, String(kind === 'bytes' ? plan.bigSize : plan.rtIterations), String(plan.reps)]);
 
 /** The C floor, compiled into a fresh temporary directory; null without a working cc. */
 async function buildFloor(): Promise<{ dir: string; binary: string } | null> {
@@ -370,8 +479,9 @@ function taskGroups(plan: Plan, python: boolean, floor: string | null): Task[][]
   const py = (kind: PythonKind): Task[] => (python ? [{ key: key('python', kind), sample: () => samplePython(kind, plan) }] : []);
   const c = (kind: FloorKind): Task[] => (floor === null ? [] : [{ key: key('c', kind), sample: () => sampleFloor(floor, kind, plan) }]);
   return [
-    [node('pipe-rt'), ...py('pipe-rt'), ...c('rt'), node('child_process-rt'), node('worker-rt')],
+    [node('pipe-rt'), node('pipe-rt-sync'), ...py('pipe-rt'), ...c('rt'), ...c('futex'), ...c('spin'), node('child_process-rt'), node('worker-rt')],
     [node('queue'), ...py('queue')],
+    [node('queue-4x4'), ...py('queue-4x4')],
     [node('big-bytes'), ...py('big-bytes'), node('big-send'), node('big-queue'), ...c('bytes')],
   ];
 }
@@ -400,14 +510,20 @@ interface Row extends RowSpec {
 
 function rowSpecs(plan: Plan): RowSpec[] {
   const rt = 'Pipe round trip, µs';
+  const rtSync = 'Pipe round trip with recvSync(), µs';
   const mib = `${plan.bigSize / (1 << 20)} MiB`;
   const pyBig = 'Python send_bytes→recv_bytes';
   return [
     { measurement: rt, peerLabel: 'Python Pipe (fork)', unit: 'µs', ours: key('node', 'pipe-rt'), peer: key('python', 'pipe-rt') },
     { measurement: rt, peerLabel: 'C socketpair ping-pong (floor)', unit: 'µs', ours: key('node', 'pipe-rt'), peer: key('c', 'rt') },
+    { measurement: rt, peerLabel: 'C futex ping-pong (floor)', unit: 'µs', ours: key('node', 'pipe-rt'), peer: key('c', 'futex') },
+    { measurement: rt, peerLabel: 'C shared-memory spin (floor)', unit: 'µs', ours: key('node', 'pipe-rt'), peer: key('c', 'spin') },
     { measurement: rt, peerLabel: 'child_process.fork IPC', unit: 'µs', ours: key('node', 'pipe-rt'), peer: key('node', 'child_process-rt') },
     { measurement: rt, peerLabel: 'worker_threads MessagePort', unit: 'µs', ours: key('node', 'pipe-rt'), peer: key('node', 'worker-rt') },
+    { measurement: rtSync, peerLabel: 'Python Pipe (fork)', unit: 'µs', ours: key('node', 'pipe-rt-sync'), peer: key('python', 'pipe-rt') },
+    { measurement: rtSync, peerLabel: 'C shared-memory spin (floor)', unit: 'µs', ours: key('node', 'pipe-rt-sync'), peer: key('c', 'spin') },
     { measurement: 'Queue 1→1 producer→consumer, items/s', peerLabel: 'Python Queue (fork)', unit: 'items/s', ours: key('node', 'queue'), peer: key('python', 'queue') },
+    { measurement: 'Queue 4→4 producers→consumers, items/s', peerLabel: 'Python Queue (fork)', unit: 'items/s', ours: key('node', 'queue-4x4'), peer: key('python', 'queue-4x4') },
     { measurement: `${mib} Pipe sendBytes→recvBytes, GB/s`, peerLabel: pyBig, unit: 'GB/s', ours: key('node', 'big-bytes'), peer: key('python', 'big-bytes') },
     { measurement: `${mib} Pipe sendBytes→recvBytes, GB/s`, peerLabel: 'C socketpair write→read (floor)', unit: 'GB/s', ours: key('node', 'big-bytes'), peer: key('c', 'bytes') },
     { measurement: `${mib} Pipe send(Buffer)→recv(), GB/s`, peerLabel: pyBig, unit: 'GB/s', ours: key('node', 'big-send'), peer: key('python', 'big-bytes') },
@@ -464,7 +580,9 @@ function verdictLine(label: string, figure: string | null, met: boolean): Verdic
 
 function verdicts(rows: Row[], plan: Plan): Verdict[] {
   const rt = findRow(rows, key('node', 'pipe-rt'), key('python', 'pipe-rt')).ratio;
+  const rtSync = findRow(rows, key('node', 'pipe-rt-sync'), key('python', 'pipe-rt')).ratio;
   const queue = findRow(rows, key('node', 'queue'), key('python', 'queue')).ratio;
+  const queue4 = findRow(rows, key('node', 'queue-4x4'), key('python', 'queue-4x4')).ratio;
   const mib = plan.bigSize / (1 << 20);
   const big = (kind: BigKind, how: string): Verdict => {
     const gbs = findRow(rows, key('node', kind), key('python', 'big-bytes')).oursValue;
@@ -472,7 +590,9 @@ function verdicts(rows: Row[], plan: Plan): Verdict[] {
   };
   return [
     verdictLine(`target: Pipe round trip ≤ ${RT_TARGET.toFixed(1)}× Python's Pipe round trip`, rt === undefined ? null : `${rt.toFixed(2)}×`, (rt ?? Infinity) <= RT_TARGET),
-    verdictLine(`target: Queue items/s ≥ ${QUEUE_TARGET}× Python's Queue`, queue === undefined ? null : `${queue.toFixed(2)}×`, (queue ?? 0) >= QUEUE_TARGET),
+    verdictLine(`target: Pipe round trip with recvSync() ≤ ${RT_SYNC_TARGET.toFixed(1)}× Python's`, rtSync === undefined ? null : `${rtSync.toFixed(2)}×`, (rtSync ?? Infinity) <= RT_SYNC_TARGET),
+    verdictLine(`target: Queue 1→1 items/s ≥ ${QUEUE_TARGET}× Python's Queue`, queue === undefined ? null : `${queue.toFixed(2)}×`, (queue ?? 0) >= QUEUE_TARGET),
+    verdictLine(`target: Queue 4→4 items/s ≥ ${QUEUE4_TARGET}× Python's Queue`, queue4 === undefined ? null : `${queue4.toFixed(2)}×`, (queue4 ?? 0) >= QUEUE4_TARGET),
     big('big-bytes', 'Pipe sendBytes()→recvBytes()'),
     big('big-send', 'Pipe send(Buffer)→recv()'),
     big('big-queue', 'Queue put(Buffer)→get()'),
@@ -542,7 +662,7 @@ async function orchestrate(argv: string[]): Promise<number> {
       cpus: os.cpus().length,
       plan,
       rows,
-      targets: { rtRatio: RT_TARGET, queueRatio: QUEUE_TARGET, bigGBs: BIG_TARGET_GBS },
+      targets: { rtRatio: RT_TARGET, rtSyncRatio: RT_SYNC_TARGET, queueRatio: QUEUE_TARGET, queue4Ratio: QUEUE4_TARGET, bigGBs: BIG_TARGET_GBS },
       verdicts: results,
       leaked,
       stray,

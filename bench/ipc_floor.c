@@ -4,10 +4,16 @@
  * directory (cc -O2) and runs it:
  *
  *     ipc_floor rt ITERATIONS REPS     small-message ping-pong, µs per round trip
+ *     ipc_floor futex ITERATIONS REPS  the same through shared memory, each side
+ *                                      sleeping on a futex until the other wakes it
+ *     ipc_floor spin ITERATIONS REPS   the same through shared memory, each side
+ *                                      spinning on the word (no system call)
  *     ipc_floor bytes SIZE REPS        SIZE bytes from a child to the parent, GB/s
  *
- * Both go over an AF_UNIX SOCK_STREAM socketpair between a parent and a
- * fork()ed child, as a duplex Pipe() of ours and of Python's does.
+ * rt and bytes go over an AF_UNIX SOCK_STREAM socketpair between a parent
+ * and a fork()ed child, as a duplex Pipe() of ours and of Python's does;
+ * futex and spin over a MAP_SHARED page between the two, the carriers of
+ * our message ring when its reader sleeps and when it spins.
  *
  * rt: the parent writes an 8-byte message (the iteration number), the child
  * reads it and writes it back, the parent reads the reply; one untimed
@@ -29,7 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -131,6 +140,63 @@ static void rt(long iterations, int reps) {
   reap(pid);
 }
 
+/* ---- futex and spin: a ping-pong on one shared word ---- */
+
+/* The word holds the iteration number: the parent stores 2i+1 and waits
+ * for 2i+2, the child waits for 2i+1 and stores 2i+2; 0 ends it. */
+static int sleeping;
+
+static void futex_wait(int32_t *word, int32_t value) {
+  while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == value) {
+    if (!sleeping) continue;
+    if (syscall(SYS_futex, word, FUTEX_WAIT, value, NULL, NULL, 0) != 0 && errno != EAGAIN && errno != EINTR) die("futex");
+  }
+}
+
+static void futex_store(int32_t *word, int32_t value) {
+  __atomic_store_n(word, value, __ATOMIC_RELEASE);
+  if (sleeping && syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0) < 0) die("futex");
+}
+
+static double word_block_us(int32_t *word, int32_t *next, long iterations) {
+  int64_t t0 = now_ns();
+  for (long i = 0; i < iterations; i++) {
+    int32_t mine = *next;
+    futex_store(word, mine);
+    futex_wait(word, mine);
+    if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != mine + 1) {
+      fprintf(stderr, "bad echo at %ld\n", i);
+      exit(1);
+    }
+    *next = mine + 2;
+  }
+  return (double)(now_ns() - t0) / 1e3 / (double)iterations;
+}
+
+static void word_rt(const char *kind, long iterations, int reps) {
+  int32_t *word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (word == MAP_FAILED) die("mmap");
+  *word = -1;
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    for (int32_t seen = -1;;) {
+      futex_wait(word, seen);
+      int32_t x = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+      if (x == 0) _exit(0);
+      seen = x + 1;
+      futex_store(word, seen);
+    }
+  }
+  int32_t next = 1;
+  word_block_us(word, &next, iterations);
+  printf("{\"kind\": \"%s\", \"samples\": [", kind);
+  for (int r = 0; r < reps; r++) printf("%s%.4f", r ? ", " : "", word_block_us(word, &next, iterations));
+  printf("]}\n");
+  futex_store(word, 0);
+  reap(pid);
+}
+
 /* ---- bytes ---- */
 
 static void send_big(int fd, size_t size) {
@@ -181,7 +247,7 @@ static void bytes(size_t size, int reps) {
 
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: %s rt ITERATIONS REPS | bytes SIZE REPS\n", argv[0]);
+    fprintf(stderr, "usage: %s rt|futex|spin ITERATIONS REPS | bytes SIZE REPS\n", argv[0]);
     return 2;
   }
   long n = strtol(argv[2], NULL, 10);
@@ -191,6 +257,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (strcmp(argv[1], "rt") == 0) rt(n, reps);
+  else if (strcmp(argv[1], "futex") == 0) {
+    sleeping = 1;
+    word_rt("futex", n, reps);
+  } else if (strcmp(argv[1], "spin") == 0) word_rt("spin", n, reps);
   else if (strcmp(argv[1], "bytes") == 0) bytes((size_t)n, reps);
   else {
     fprintf(stderr, "unknown kind %s\n", argv[1]);

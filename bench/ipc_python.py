@@ -13,6 +13,10 @@ Kinds:
              from the producer's clock just before its first put() (sent
              afterwards over a side Pipe) to the parent's clock after its
              last get()
+  queue-4x4  4 producers -> 4 consumers through one Queue: four fork
+             children put a quarter of 0..N-1 each, four fork children get
+             N/4 items each; items per second from the earliest producer's
+             first put() to the latest consumer's last get(), sums checked
   big-bytes  --size bytes from a fork child to the parent with
              send_bytes()/recv_bytes(): the child fills the buffer (untimed),
              reads the clock, send()s that timestamp, then send_bytes() the
@@ -103,6 +107,57 @@ def queue_once(n):
     return n / ((t_end - t0) / 1e9)
 
 
+def produce_range(q, clock, start, stop):
+    put = q.put
+    t0 = time.perf_counter_ns()
+    for i in range(start, stop):
+        put(i)
+    q.close()
+    q.join_thread()
+    clock.send(t0)
+
+
+def consume_count(q, report, count):
+    get = q.get
+    total = 0
+    for _ in range(count):
+        total += get()
+    report.send((total, time.perf_counter_ns()))
+
+
+def queue_4x4_once(n):
+    per = n // 4
+    total_n = per * 4
+    q = ctx.Queue()
+    consumers = []
+    for _ in range(4):
+        r, w = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=consume_count, args=(q, w, per))
+        p.start()
+        w.close()
+        consumers.append((p, r))
+    producers = []
+    for k in range(4):
+        r, w = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=produce_range, args=(q, w, k * per, (k + 1) * per))
+        p.start()
+        w.close()
+        producers.append((p, r))
+    total = 0
+    t_end = 0
+    for _, r in consumers:
+        part, end = r.recv()
+        total += part
+        t_end = max(t_end, end)
+    t0 = min(r.recv() for _, r in producers)
+    for p, _ in consumers + producers:
+        p.join()
+    check_exit([p for p, _ in consumers + producers])
+    if total != total_n * (total_n - 1) // 2:
+        raise RuntimeError("sum is %d, expected %d" % (total, total_n * (total_n - 1) // 2))
+    return total_n / ((t_end - t0) / 1e9)
+
+
 def send_big(conn, size):
     buf = bytes([FILL]) * size
     conn.send(time.perf_counter_ns())
@@ -136,7 +191,7 @@ def repeated(once, reps):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--kind", choices=["pipe-rt", "queue", "big-bytes"], required=True)
+    parser.add_argument("--kind", choices=["pipe-rt", "queue", "queue-4x4", "big-bytes"], required=True)
     parser.add_argument("--iterations", type=int, default=20000)
     parser.add_argument("--size", type=int, default=256 << 20)
     parser.add_argument("--reps", type=int, default=3)
@@ -145,6 +200,8 @@ def main():
         samples = pipe_rt(args.iterations, args.reps)
     elif args.kind == "queue":
         samples = repeated(lambda: queue_once(args.iterations), args.reps)
+    elif args.kind == "queue-4x4":
+        samples = repeated(lambda: queue_4x4_once(args.iterations), args.reps)
     else:
         samples = repeated(lambda: big_once(args.size), args.reps)
     print(json.dumps({"kind": args.kind, "samples": samples, "python": sys.version.split()[0]}))
