@@ -136,8 +136,8 @@ function alive(pid: number): boolean {
  */
 const SPIN_US = 60;
 /** The average wait below which a reader spins: two sleeps' wakes (the peer's, then its own) are about this. */
-const SPIN_WHILE_WAITS_UNDER_US = 2 * SPIN_US;
-const PROBE_EVERY = 64;
+const SPIN_WHILE_WAITS_UNDER_US = 4 * SPIN_US;
+const PROBE_EVERY = 16;
 
 export class Ring {
   readonly #words: Int32Array;
