@@ -52,6 +52,8 @@ export interface NativeBinding {
   sendSome(fd: number, buffer: Uint8Array, offset: number, length: number, fds: number[] | null): number;
   /** Bytes read (0 at end-of-file), or -1 if nothing is there now; never blocks. */
   recvSome(fd: number, buffer: Uint8Array, offset: number, length: number, fdsOut: number[] | null): number;
+  /** Up to n (≤ 16) bytes at the head of the stream, left there: null when nothing is there, false at end-of-file. */
+  peekSome(fd: number, n: number): Buffer | null | false;
   /** As much of the next frame as is there, without waiting (native/conn.cc RecvFrame). */
   recvFrame(
     fd: number,

@@ -161,6 +161,28 @@ Napi::Value RecvSome(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// peekSome(fd, n): up to n (at most 16) bytes at the head of the stream,
+// left there (MSG_PEEK): a Buffer, null when nothing is there, false at
+// end-of-file. A message ring's reader (lib/connection/ring.ts) tells its
+// doorbells from frames with it before it reads.
+Napi::Value PeekSome(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0, "fd");
+  int wanted = ArgInt(info, 1, "n");
+  if (wanted < 1 || wanted > 16) throw Napi::RangeError::New(env, "The \"n\" argument must be from 1 to 16");
+  uint8_t bytes[16];
+  ssize_t r;
+  do r = recv(fd, bytes, static_cast<size_t>(wanted), MSG_PEEK | MSG_DONTWAIT);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    if (errno == ECONNRESET) return Napi::Boolean::New(env, false);
+    throw ErrnoError(env, errno, "recv");
+  }
+  if (r == 0) return Napi::Boolean::New(env, false);
+  return Napi::Buffer<uint8_t>::Copy(env, bytes, static_cast<size_t>(r));
+}
+
 // recvFrame(fd, fdsOut, maxLength) reads, without waiting, as much of the
 // next frame (4-byte big-endian length, then the payload) as is there, in
 // one call from JavaScript:
@@ -582,6 +604,7 @@ void InitConn(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
   exports.Set("sendSome", Napi::Function::New(env, SendSome, "sendSome"));
   exports.Set("recvSome", Napi::Function::New(env, RecvSome, "recvSome"));
+  exports.Set("peekSome", Napi::Function::New(env, PeekSome, "peekSome"));
   exports.Set("recvFrame", Napi::Function::New(env, RecvFrame, "recvFrame"));
   exports.Set("pollFd", Napi::Function::New(env, PollFd, "pollFd"));
   exports.Set("tcpListen", Napi::Function::New(env, TcpListen, "tcpListen"));

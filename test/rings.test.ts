@@ -162,6 +162,24 @@ for (const method of methods) {
       queue.close();
     });
 
+    it('poll(), pollSync() and wait() say false once the only message is taken (a doorbell is no message)', async () => {
+      const [here, there] = ctx.Pipe();
+      const child = start(t.echoLate, there);
+      there.close();
+      for (let i = 0; i < 20; i++) {
+        here.send(i);
+        assert.equal(await withTimeout(here.recv(), 'recv', WAIT_MS), i);
+        assert.equal(await here.poll(0), false, `poll(0) after reply ${i}`);
+        assert.equal(here.pollSync(0), false, `pollSync(0) after reply ${i}`);
+        assert.deepEqual(await mp.wait([here], 0), [], `wait(0) after reply ${i}`);
+      }
+      assert.equal(await here.poll(20), false, 'poll(20) times out');
+      here.send(null);
+      assert.deepEqual(await exitCodes([child], JOIN_MS), [0]);
+      assert.equal(await here.poll(WAIT_MS), true, 'end-of-file is readable');
+      here.close();
+    });
+
     it('a child that sends and puts 2,000 items without awaiting and calls process.exit() loses none', async () => {
       const count = 2000;
       const queue = new ctx.Queue<number>();

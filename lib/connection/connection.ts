@@ -13,6 +13,7 @@ import {
   checkLength,
   closeAll,
   DOORBELL,
+  frameAhead,
   LARGEST_MESSAGE,
   leftOutOfStep,
   messageSizeLimit,
@@ -257,8 +258,12 @@ export class Connection {
     const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
     if (this.#readyNow()) return true;
-    if (ms === 0) return false;
-    return this.#whenReadable(ms);
+    const end = ms === null ? null : performance.now() + ms;
+    for (;;) {
+      const left = end === null ? null : Math.max(0, end - performance.now());
+      if (left === 0 || !(await this.#whenReadable(left))) return false;
+      if (this.#readyNow()) return true; // else the wake was a doorbell only
+    }
   }
 
   pollSync(timeoutMs?: number | null): boolean {
@@ -266,12 +271,21 @@ export class Connection {
     this.#checkReadable();
     const ring = this.#rings?.read;
     if (ring === null || ring === undefined) return native.pollFd(this.#fd, false, ms);
-    return ring.whenReadableSync(this.#fd, ms);
+    if (this.#readyNow()) return true;
+    const end = ms === null ? null : performance.now() + ms;
+    for (;;) {
+      const left = end === null ? null : Math.max(0, end - performance.now());
+      if (left === 0 || !ring.whenReadableSync(this.#fd, left)) return false;
+      if (this.#readyNow()) return true;
+    }
   }
 
-  /** Whether a message (or end-of-file) is there to read now. */
+  /** Whether a message (or end-of-file) is there to read now; doorbells in front of it are dropped. */
   #readyNow(): boolean {
-    return this.#rings?.read?.hasData() === true || native.pollFd(this.#fd, false, 0);
+    const ring = this.#rings?.read;
+    if (ring === null || ring === undefined) return native.pollFd(this.#fd, false, 0);
+    if (ring.hasData()) return true;
+    return frameAhead(this.#fd, () => ring.rearmDoorbell()) || ring.hasData();
   }
 
   /** Resolves true once a message (or end-of-file) may be read, false after timeoutMs. */

@@ -209,6 +209,28 @@ export const DOORBELL = Symbol('doorbell');
 const DOORBELL_LENGTH = -2;
 const DOORBELL_BYTES = Buffer.from([0xff, 0xff, 0xff, 0xfe]);
 
+/**
+ * Whether a frame (or end-of-file) is at the head of the stream, after
+ * dropping the doorbells in front of it (`dropped` runs for each): a
+ * doorbell left behind by a reader that woke to find the message in the
+ * ring is no message to poll().
+ */
+export function frameAhead(fd: number, dropped: () => void): boolean {
+  for (;;) {
+    const head = native.peekSome(fd, 4);
+    if (head === null) return false;
+    if (head === false) return true;
+    if (head.length < 4 || head.readInt32BE(0) !== DOORBELL_LENGTH) return true;
+    const scratch = Buffer.allocUnsafe(4);
+    for (let got = 0; got < 4; ) {
+      const r = native.recvSome(fd, scratch, got, 4 - got, null);
+      if (r <= 0) return true; // cannot happen: the four bytes were there
+      got += r;
+    }
+    dropped();
+  }
+}
+
 /** Writes a doorbell, unless the socket is full (then it is readable anyway). The caller owns the socket's writing side for now. */
 export function ringDoorbell(fd: number): void {
   let sent = native.sendSome(fd, DOORBELL_BYTES, 0, 4, null);

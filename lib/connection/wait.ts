@@ -33,17 +33,23 @@ export async function wait(objects: Waitable[], timeoutMs?: number | null): Prom
   };
   const first = ready();
   if (first.length > 0 || objects.length === 0 || ms === 0) return first;
-  const stop = new AbortController();
-  try {
-    // The losers are aborted below; their rejections are expected.
-    await Promise.race([
-      ...[...new Set(sentinels)].map((fd) => whenReady(fd, 'read', ms, stop.signal).catch(() => false)),
-      ...[...new Set(objects.filter((o): o is Connection => o instanceof Connection))].map((conn) =>
-        whenReadable(conn, ms, stop.signal).catch(() => false),
-      ),
-    ]);
-  } finally {
-    stop.abort();
+  const connections = [...new Set(objects.filter((o): o is Connection => o instanceof Connection))];
+  const end = ms === null ? null : performance.now() + ms;
+  for (;;) {
+    const left = end === null ? null : Math.max(0, end - performance.now());
+    if (left === 0) return [];
+    const stop = new AbortController();
+    try {
+      // The losers are aborted below; their rejections are expected.
+      await Promise.race([
+        ...[...new Set(sentinels)].map((fd) => whenReady(fd, 'read', left, stop.signal).catch(() => false)),
+        ...connections.map((conn) => whenReadable(conn, left, stop.signal).catch(() => false)),
+      ]);
+    } finally {
+      stop.abort();
+    }
+    // A connection's wake may have been a doorbell only (ring.ts): then wait on.
+    const now = ready();
+    if (now.length > 0) return now;
   }
-  return ready();
 }
