@@ -18,7 +18,6 @@ import { Connection } from './connection';
 import {
   checkLength,
   closeAll,
-  DOORBELL,
   LARGEST_MESSAGE,
   leftOutOfStep,
   MAX_RING_MESSAGE,
@@ -350,10 +349,7 @@ const EMPTY = Symbol('empty');
 const BUSY = Symbol('busy');
 /** takeNow(): the next item is in the socket and has not begun to arrive. */
 const WAIT_SOCKET = Symbol('wait for the socket');
-/** A frame that began turned out a doorbell: look again. */
-const AGAIN = Symbol('again');
-
-type Taken = Received | Promise<Received | typeof AGAIN> | typeof EMPTY | typeof BUSY | typeof WAIT_SOCKET;
+type Taken = Received | Promise<Received> | typeof EMPTY | typeof BUSY | typeof WAIT_SOCKET;
 
 /**
  * One item, without waiting for it: the ring's next, or the socket's next
@@ -366,73 +362,59 @@ function takeNow(channel: Channel, socketToo: boolean, sync: true, checkHolder?:
 function takeNow(channel: Channel, socketToo: boolean, sync: boolean, checkHolder = false): Taken {
   const { ring } = channel.memory;
   const limit = frameLimit(channel);
-  for (;;) {
-    const taken = ring.take();
-    if (taken !== null && taken !== SPILL) {
-      let data;
-      try {
-        data = checkLength(taken, limit);
-      } catch (error) {
-        throw noteFailure(channel, error);
-      }
-      return received({ data, fds: [] }, sync);
-    }
-    if (taken === null && !socketToo) return EMPTY;
-    if (taken === null) {
-      // Before the socket (and the doorbell that may be there): see ring.rearmDoorbell().
-      ring.rearmDoorbell();
-      if (ring.hasData()) continue;
-      // Nothing owed there: the lock only for something to read (end-of-file).
-      if (!native.pollFd(channel.reader.fileno(), false, 0)) return EMPTY;
-    }
-    const locked = ring.tryLockRead(checkHolder);
-    if (locked === false) return BUSY;
-    if (locked === 'broken') {
-      ring.unlockRead();
-      throw noteFailure(channel, readerDied());
-    }
-    const fd = channel.reader.fileno();
-    let read;
-    ring.markMidFrame(true);
+  const taken = ring.take();
+  if (taken !== null && taken !== SPILL) {
+    let data;
     try {
-      read = sync ? readFrameSync(fd, limit, true) : readFrame(fd, limit, true);
+      data = checkLength(taken, limit);
     } catch (error) {
-      ring.markMidFrame(false);
-      ring.unlockRead();
       throw noteFailure(channel, error);
     }
-    if (!(read instanceof Promise)) {
+    return received({ data, fds: [] }, sync);
+  }
+  if (taken === null) {
+    // Nothing owed there (a queue's ring wakes by futex, never by doorbell):
+    // the lock only when there is something to read (end-of-file).
+    if (!socketToo || !native.pollFd(channel.reader.fileno(), false, 0)) return EMPTY;
+  }
+  const locked = ring.tryLockRead(checkHolder);
+  if (locked === false) return BUSY;
+  if (locked === 'broken') {
+    ring.unlockRead();
+    throw noteFailure(channel, readerDied());
+  }
+  const fd = channel.reader.fileno();
+  let read;
+  ring.markMidFrame(true);
+  try {
+    read = sync ? readFrameSync(fd, limit) : readFrame(fd, limit);
+  } catch (error) {
+    ring.markMidFrame(false);
+    ring.unlockRead();
+    throw noteFailure(channel, error);
+  }
+  if (!(read instanceof Promise)) {
+    ring.markMidFrame(false);
+    ring.unlockRead();
+  }
+  if (read === null) return taken === SPILL ? WAIT_SOCKET : EMPTY;
+  if (read === 'eof') throw new EOFError('every writer of the queue is closed');
+  if (!(read instanceof Promise)) {
+    ring.spillTaken();
+    return received(read, sync);
+  }
+  return read
+    .then(
+      (frame): Received => {
+        ring.spillTaken();
+        return received(frame, false);
+      },
+      (error: unknown) => Promise.reject(noteFailure(channel, error)),
+    )
+    .finally(() => {
       ring.markMidFrame(false);
       ring.unlockRead();
-    }
-    if (read === DOORBELL) {
-      // Dropped: the next message must ring again (else readers asleep now would miss it).
-      ring.rearmDoorbell();
-      continue;
-    }
-    if (read === null) return taken === SPILL ? WAIT_SOCKET : EMPTY;
-    if (read === 'eof') throw new EOFError('every writer of the queue is closed');
-    if (!(read instanceof Promise)) {
-      ring.spillTaken();
-      return received(read, sync);
-    }
-    return read
-      .then(
-        (frame): Received | typeof AGAIN => {
-          if (frame === DOORBELL) {
-            ring.rearmDoorbell();
-            return AGAIN;
-          }
-          ring.spillTaken();
-          return received(frame, false);
-        },
-        (error: unknown) => Promise.reject(noteFailure(channel, error)),
-      )
-      .finally(() => {
-        ring.markMidFrame(false);
-        ring.unlockRead();
-      });
-  }
+    });
 }
 
 function readerDied(): Error {
@@ -482,11 +464,7 @@ async function receive(channel: Channel, block: boolean, timeout: number | null,
     signal?.throwIfAborted();
     const taken = takeNow(channel, socketToo, false, busy > 2);
     socketToo = false;
-    if (taken instanceof Promise) {
-      const got = await taken;
-      if (got !== AGAIN) return got;
-      continue;
-    }
+    if (taken instanceof Promise) return taken;
     if (taken !== EMPTY && taken !== BUSY && taken !== WAIT_SOCKET) return taken;
     const wait = left();
     if (!block || wait === 0) return undefined;
@@ -674,12 +652,8 @@ export class Queue<T = unknown> {
   }
 
   /** A get() that found nothing at once (or a frame part-way): waits as its options say. */
-  async #receive(now: Promise<Received | typeof AGAIN> | typeof EMPTY | typeof BUSY | typeof WAIT_SOCKET, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<Received | undefined> {
-    if (now instanceof Promise) {
-      const got = await now;
-      if (got !== AGAIN) return got;
-    }
-    return receive(this.#channel, block, timeout, signal);
+  #receive(now: Promise<Received> | typeof EMPTY | typeof BUSY | typeof WAIT_SOCKET, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<Received | undefined> {
+    return now instanceof Promise ? now : receive(this.#channel, block, timeout, signal);
   }
 
   /**
