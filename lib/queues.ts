@@ -74,12 +74,15 @@ function lockWriteSync(ring: Ring): void {
   for (let busy = 0; !ring.tryLockWrite(busy > 2); busy++) sleepSync(LOCK_RETRY_MS[Math.min(busy, LOCK_RETRY_MS.length - 1)]);
 }
 
+/** Whether an item may take the ring at all: small and without descriptors. */
+const fitsRing = (item: { length: number; fds: readonly number[] }): boolean => item.fds.length === 0 && item.length <= MAX_RING_MESSAGE;
+
 /** Publishes an item in the ring now if it fits and the write lock is free; false when it must take the socket. */
-function publish(channel: Channel, { parts, length, fds }: DumpedParts): boolean {
+function publish(channel: Channel, dumped: DumpedParts): boolean {
   const { ring } = channel.memory;
-  if (fds.length > 0 || length > MAX_RING_MESSAGE || !ring.tryLockWrite()) return false;
+  if (!fitsRing(dumped) || !ring.tryLockWrite()) return false;
   try {
-    return ring.tryWrite(parts, length, channel.writer.fileno());
+    return ring.tryWrite(dumped.parts, dumped.length, channel.writer.fileno());
   } finally {
     ring.unlockWrite();
   }
@@ -100,8 +103,6 @@ interface Waiting {
   length: number;
   fds: number[];
 }
-
-const fitsRing = (item: { length: number; fds: readonly number[] }): boolean => item.fds.length === 0 && item.length <= MAX_RING_MESSAGE;
 
 /** How long the feeder waits before it looks for room in the ring again (ms; 0: the next turn). */
 const ROOM_RETRY_MS = [0, 0, 0, 1, 1, 2, 5];
@@ -745,7 +746,7 @@ export class SimpleQueue<T = unknown> {
     lockWriteSync(ring);
     try {
       const { parts, length, fds } = dumped;
-      if (fds.length === 0 && length <= MAX_RING_MESSAGE && ring.tryWrite(parts, length, this.#channel.writer.fileno())) return;
+      if (fitsRing(dumped) && ring.tryWrite(parts, length, this.#channel.writer.fileno())) return;
       ring.noteSpill();
       const outbox = new Outbox(this.#channel.writer.fileno());
       outbox.add(parts, length, fds, { borrowed: false, duplicateFds: false });

@@ -37,7 +37,7 @@ import { closeWhenCollected, whenReady } from './readiness';
 const DATA_BYTES = 256 << 10;
 const HEADER_BYTES = 4096;
 /** One ring's bytes in its memory. */
-export const RING_BYTES = HEADER_BYTES + DATA_BYTES;
+const RING_BYTES = HEADER_BYTES + DATA_BYTES;
 /** Longer messages take the socket: the ring is for many small ones. */
 export const MAX_RING_MESSAGE = 64 << 10;
 
@@ -196,8 +196,13 @@ export class Ring {
 
   /** Whether the next message may take the ring (else it spills to the socket). */
   get writable(): boolean {
+    return Atomics.load(this.#words, I_FOREIGN) === 0 && !this.#spillsUnread();
+  }
+
+  /** Whether a spill counted by a writer has not been read whole yet. */
+  #spillsUnread(): boolean {
     const w = this.#words;
-    return Atomics.load(w, I_FOREIGN) === 0 && Atomics.load(w, I_SPILLS_WRITTEN) === Atomics.load(w, I_SPILLS_READ);
+    return Atomics.load(w, I_SPILLS_WRITTEN) !== Atomics.load(w, I_SPILLS_READ);
   }
 
   /**
@@ -244,12 +249,8 @@ export class Ring {
   }
 
   #wake(fd: number): void {
-    if (!this.#futex) {
-      ringDoorbell(fd);
-      return;
-    }
-    Atomics.add(this.#words, I_FUTEX, 1);
-    futexNotify(this.#words, I_FUTEX);
+    if (this.#futex) this.wakeSleepers();
+    else ringDoorbell(fd);
   }
 
   /** Wakes every sleeper of a futex ring (they look again and, finding nothing, sleep again). */
@@ -353,17 +354,12 @@ export class Ring {
 
   /** A spilled frame was read whole from the socket. */
   spillTaken(): void {
-    const w = this.#words;
-    if (Atomics.load(w, I_SPILLS_WRITTEN) !== Atomics.load(w, I_SPILLS_READ)) Atomics.add(w, I_SPILLS_READ, 1);
+    if (this.#spillsUnread()) Atomics.add(this.#words, I_SPILLS_READ, 1);
   }
 
   /** Whether take() would find something (a message, or a counted spill). */
   hasData(): boolean {
-    const w = this.#words;
-    return (
-      Atomics.load(this.#wide, B_HEAD) !== Atomics.load(this.#wide, B_TAIL) ||
-      Atomics.load(w, I_SPILLS_WRITTEN) !== Atomics.load(w, I_SPILLS_READ)
-    );
+    return Atomics.load(this.#wide, B_HEAD) !== Atomics.load(this.#wide, B_TAIL) || this.#spillsUnread();
   }
 
   /** The read lock, for the spills of a channel with several readers (a Queue's). */
@@ -581,13 +577,13 @@ class Sleep {
 }
 
 /** A new memory of `count` rings: its descriptor (close-on-exec) and mapping. */
-export function createRings(count: number, wake: WakeMode): { fd: number; memory: SharedArrayBuffer; rings: Ring[] } {
+export function createRings(count: number, wake: WakeMode): { fd: number; rings: Ring[] } {
   const size = count * RING_BYTES;
   const fd = native.anonymousShared(size);
   try {
     const memory = native.sharedBufferOf(native.mapShared(fd, size));
     const rings = Array.from({ length: count }, (_, i) => new Ring(memory, i * RING_BYTES, true, wake));
-    return { fd, memory, rings };
+    return { fd, rings };
   } catch (error) {
     native.closeFd(fd);
     throw error;
