@@ -47,6 +47,8 @@ import {
   Value,
 } from './sharedctypes';
 import { registerAtFork } from './util';
+import { BaseManager, BaseProxy, Manager, SharedMemoryManager, SyncManager, type ManagerOptions } from './managers/index';
+import * as managers from './managers/index';
 
 type Launcher = (process: Process) => Popen;
 
@@ -102,6 +104,11 @@ export class Context {
     return this.#method;
   }
 
+  /** A started SyncManager whose server starts with this context's method. */
+  Manager(options: Omit<ManagerOptions, 'ctx'> = {}): Promise<SyncManager> {
+    return Manager({ ...options, ctx: this });
+  }
+
   /** This context with no argument (Python's BaseContext.get_context(None)); else the named one. */
   getContext(method?: StartMethod | null): Context {
     return method === undefined || method === null ? this : getContext(method);
@@ -149,6 +156,11 @@ export class Context {
   SynchronizedValue = SynchronizedValue;
   SynchronizedArray = SynchronizedArray;
   reduction = reduction;
+  managers = managers;
+  BaseManager = BaseManager;
+  SyncManager = SyncManager;
+  SharedMemoryManager = SharedMemoryManager;
+  BaseProxy = BaseProxy;
   ProcessError = ProcessError;
   AuthenticationError = AuthenticationError;
   BrokenBarrierError = BrokenBarrierError;

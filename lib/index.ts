@@ -41,6 +41,8 @@ export { Connection, Pipe, wait, type PipeOptions, type Waitable } from './conne
 export { JoinableQueue, Queue, SimpleQueue, type GetOptions, type PutOptions, type QueueOptions } from './queues';
 export { AsyncResult, Pool, type CallbackOptions, type MapOptions, type PoolOptions, type TaskOptions } from './pool/index';
 export { SharedMemory, type SharedMemoryOptions } from './shared_memory';
+export * as managers from './managers/index';
+export { BaseManager, BaseProxy, Manager, SharedMemoryManager, SyncManager, type ManagerOptions, type RegisterOptions } from './managers/index';
 export { ShareableList, type ShareableListOptions, type ShareableValue } from './shareable_list';
 export {
   Array_ as Array,

@@ -53,6 +53,7 @@ const builtinModules: ReadonlyArray<readonly [RegExp, string]> = [
   [/^multiprocessing\.SharedMemory$/, './shared_memory'],
   [/^multiprocessing\.ShareableList$/, './shareable_list'],
   [/^multiprocessing\.sharedctypes\./, './sharedctypes'],
+  [/^multiprocessing\.managers\./, './managers/index'],
 ];
 
 function builtinReducer(id: string): RegisteredReducer | undefined {

@@ -84,10 +84,30 @@ async function recvAuthMessage(conn: Connection): Promise<Buffer> {
   }
 }
 
+function recvAuthMessageSync(conn: Connection, deadline: number): Buffer {
+  if (!conn.pollSync(Math.max(0, deadline - Date.now()))) {
+    throw new AuthenticationError(`the peer did not complete authentication within ${HANDSHAKE_TIMEOUT_MS / 1000} s`);
+  }
+  try {
+    return conn.recvBytesSync(MAX_AUTH_MESSAGE);
+  } catch (error) {
+    if (error instanceof BufferTooShort) throw new AuthenticationError('message too long during authentication', { cause: error });
+    throw error;
+  }
+}
+
 async function deliverChallenge(conn: Connection, authkey: Buffer): Promise<void> {
+  const message = challengeMessage(conn);
+  checkResponse(conn, authkey, message, await recvAuthMessage(conn));
+}
+
+function challengeMessage(conn: Connection): Buffer {
   const message = Buffer.concat([Buffer.from('{sha256}'), randomBytes(MESSAGE_LENGTH)]);
   conn.sendBytes(Buffer.concat([CHALLENGE, message]));
-  const response = await recvAuthMessage(conn);
+  return message;
+}
+
+function checkResponse(conn: Connection, authkey: Buffer, message: Buffer, response: Buffer): void {
   const [name, payload] = digestAndPayload(response);
   const expected = hmac(name || 'md5', authkey, message);
   if (expected.length !== payload.length || !timingSafeEqual(expected, payload)) {
@@ -98,7 +118,11 @@ async function deliverChallenge(conn: Connection, authkey: Buffer): Promise<void
 }
 
 async function answerChallenge(conn: Connection, authkey: Buffer): Promise<void> {
-  const received = await recvAuthMessage(conn);
+  answerReceived(conn, authkey, await recvAuthMessage(conn));
+  checkWelcome(await recvAuthMessage(conn));
+}
+
+function answerReceived(conn: Connection, authkey: Buffer, received: Buffer): void {
   if (!received.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
     throw new AuthenticationError('protocol error: expected a challenge');
   }
@@ -109,7 +133,9 @@ async function answerChallenge(conn: Connection, authkey: Buffer): Promise<void>
     ? Buffer.concat([Buffer.from(`{${name}}`), hmac(name, authkey, message)])
     : hmac('md5', authkey, message);
   conn.sendBytes(response);
-  const reply = await recvAuthMessage(conn);
+}
+
+function checkWelcome(reply: Buffer): void {
   if (!reply.equals(WELCOME)) throw new AuthenticationError('digest sent was rejected');
 }
 
@@ -361,4 +387,44 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
     await answerChallenge(conn, authkey);
     await deliverChallenge(conn, authkey);
   });
+}
+
+/**
+ * Client() that blocks the calling thread until connected and
+ * authenticated (within `timeoutMs`): for a reference revived inside a
+ * synchronous call (a manager proxy) that must reach its server at once.
+ */
+export function connectSync(address: Address, options: ClientOptions & { timeoutMs?: number } = {}): Connection {
+  const family = familyOf(address, options.family);
+  const authkey = authkeyBytes(options.authkey);
+  const timeoutMs = options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  const connectionOptions = { trusted: authkey !== null, maxMessageSize: checkedMessageSize(options) };
+  let conn: Connection;
+  if (family === 'AF_UNIX') {
+    if (typeof address !== 'string') throw new TypeError('The "address" argument must be a socket path for AF_UNIX');
+    conn = new Connection(native.unixConnect(address), connectionOptions);
+  } else {
+    const [host, port] = checkInetAddress(address);
+    const fd = native.tcpConnectStart(numericHost(host), port);
+    conn = new Connection(fd, connectionOptions);
+    try {
+      if (!native.pollFd(fd, true, timeoutMs)) throw new ProcessError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`);
+      native.connectResult(fd);
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+  }
+  if (authkey === null) return conn;
+  try {
+    answerReceived(conn, authkey, recvAuthMessageSync(conn, deadline));
+    checkWelcome(recvAuthMessageSync(conn, deadline));
+    const message = challengeMessage(conn);
+    checkResponse(conn, authkey, message, recvAuthMessageSync(conn, deadline));
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
 }

@@ -1,0 +1,431 @@
+// Managers (docs/API.md section 8; Python's managers.BaseManager and
+// SyncManager): a server process holding objects that other processes
+// use through proxies.
+import { Pipe } from '../connection/connection';
+import type { Address } from '../connection/listener';
+import { getContext, type Context } from '../context';
+import { ProcessError } from '../errors';
+import { currentProcess, type Process, type StartMethod } from '../process';
+import { atExit } from '../exit';
+import { checkTimeout, debug } from '../util';
+import { SYNC_MANAGER_TYPEIDS } from './builtin_types';
+import { Link } from './link';
+import { Op } from './protocol';
+import {
+  AcquirerProxy,
+  ArrayProxy,
+  BarrierProxy,
+  ConditionProxy,
+  DictProxy,
+  EventProxy,
+  JoinableQueueProxy,
+  ListProxy,
+  LockProxy,
+  NamespaceProxy,
+  PoolProxy,
+  QueueProxy,
+  SemaphoreProxy,
+  ValueProxy,
+} from './proxies';
+import { autoProxyType, BaseProxy, proxyFor, setProxyType, type ProxyClass } from './proxy';
+import type { Server } from './server';
+import { makeServer, runManagerServer, type SentTypeSpec, type ServerKind } from './server_main';
+import type { BarrierOptions } from './sync_referents';
+import type { PoolOptions } from '../pool/index';
+
+export interface RegisterOptions {
+  /** The methods proxies may call (default: the referent's public methods, or the proxytype's `exposed`). */
+  exposed?: readonly string[] | null;
+  /** Methods whose results are new referents, proxied as the typeid named. */
+  methodToTypeid?: Readonly<Record<string, string>> | null;
+  /** The proxy class (default: an AutoProxy with a method per exposed name). */
+  proxytype?: ProxyClass | null;
+  /** Whether the manager gets a method named `typeid` that makes one (default true). */
+  createMethod?: boolean;
+}
+
+interface TypeEntry {
+  typeid: string;
+  callable: ((...args: never[]) => unknown) | null;
+  exposed: readonly string[] | null;
+  methodToTypeid: Readonly<Record<string, string>> | null;
+  proxytype: ProxyClass | null;
+  builtin: boolean;
+}
+
+export interface ManagerOptions {
+  /** Where the server listens: a socket path (AF_UNIX) or [host, port] (AF_INET). Default: a fresh private path. */
+  address?: Address | null;
+  /** Default: currentProcess().authkey, which the process's children share. */
+  authkey?: Uint8Array | string | null;
+  /** The context (or start method) the server process starts with. */
+  ctx?: Context | StartMethod | null;
+  /** How long shutdown() waits for the server to exit before terminating it, in ms (default 1000). */
+  shutdownTimeout?: number;
+}
+
+type State = 'initial' | 'started' | 'connected' | 'shutdown';
+
+const started = new Set<BaseManager>();
+let exitHookInstalled = false;
+
+function authkeyOf(authkey: unknown): Buffer {
+  if (authkey === undefined || authkey === null) return Buffer.from(currentProcess().authkey);
+  if (typeof authkey === 'string') return Buffer.from(authkey, 'utf8');
+  if (authkey instanceof Uint8Array) return Buffer.from(authkey);
+  throw new TypeError('The "options.authkey" property must be a Uint8Array, a string or null');
+}
+
+function checkAddress(address: unknown): Address | null {
+  if (address === undefined || address === null) return null;
+  if (typeof address === 'string' && address !== '') return address;
+  if (Array.isArray(address) && address.length === 2 && typeof address[0] === 'string' && Number.isInteger(address[1])) {
+    return [address[0], address[1] as number];
+  }
+  throw new TypeError('The "options.address" property must be a socket path or [host, port]');
+}
+
+export class BaseManager {
+  /** This class's types (each subclass has its own, starting from its parent's, as in Python). */
+  static _registry: Map<string, TypeEntry> = new Map();
+  /** Which server the class runs: SharedMemoryManager's tracks segments. */
+  static _serverKind: ServerKind = 'base';
+
+  #address: Address | null;
+  readonly #authkey: Buffer;
+  readonly #ctx: Context;
+  readonly #shutdownTimeout: number;
+  #state: State = 'initial';
+  #process: Process | null = null;
+
+  constructor(options: ManagerOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+    this.#address = checkAddress(options.address);
+    this.#authkey = authkeyOf(options.authkey);
+    const ctx = options.ctx ?? null;
+    this.#ctx = ctx === null || typeof ctx === 'string' ? getContext(ctx) : ctx;
+    this.#shutdownTimeout = checkTimeout(options.shutdownTimeout ?? 1000, 'options.shutdownTimeout') ?? 1000;
+  }
+
+  /**
+   * Registers a type (Python's BaseManager.register): `callable` makes the
+   * referent in the server (a class or a function; for spawn and forkserver
+   * servers it crosses by reference, so export it), and, unless
+   * createMethod is false, `manager[typeid](...args)` makes one and
+   * resolves with its proxy.
+   */
+  static register(typeid: string, callable?: ((...args: never[]) => unknown) | null, options: RegisterOptions = {}): void {
+    if (typeof typeid !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(typeid)) {
+      throw new TypeError(`The "typeid" argument must be an identifier; received ${String(typeid)}`);
+    }
+    if (callable !== undefined && callable !== null && typeof callable !== 'function') {
+      throw new TypeError('The "callable" argument must be a function or class');
+    }
+    if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+    const { exposed = null, methodToTypeid = null, proxytype = null, createMethod = true } = options;
+    if (exposed !== null && (!Array.isArray(exposed) || !exposed.every((name) => typeof name === 'string'))) {
+      throw new TypeError('The "options.exposed" property must be an array of method names');
+    }
+    if (methodToTypeid !== null && (typeof methodToTypeid !== 'object' || !Object.values(methodToTypeid).every((t) => typeof t === 'string'))) {
+      throw new TypeError('The "options.methodToTypeid" property must map method names to typeids');
+    }
+    if (proxytype !== null && !(typeof proxytype === 'function' && proxytype.prototype instanceof BaseProxy)) {
+      throw new TypeError('The "options.proxytype" property must be a subclass of BaseProxy');
+    }
+    if (typeof createMethod !== 'boolean') throw new TypeError('The "options.createMethod" property must be a boolean');
+    if (!Object.hasOwn(this, '_registry')) this._registry = new Map(this._registry);
+    const entry: TypeEntry = {
+      typeid,
+      callable: callable ?? null,
+      exposed: exposed ?? proxytype?.exposed ?? null,
+      methodToTypeid: methodToTypeid ?? proxytype?.methodToTypeid ?? null,
+      proxytype,
+      builtin: false,
+    };
+    this._registry.set(typeid, entry);
+    if (proxytype !== null) setProxyType(typeid, proxytype);
+    if (createMethod) {
+      Object.defineProperty(this.prototype, typeid, {
+        value: function (this: BaseManager, ...args: unknown[]) {
+          return this._create(typeid, args);
+        },
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+
+  /** SyncManager's own types: made by name in the server. */
+  static _registerBuiltin(typeid: string, proxytype: ProxyClass): void {
+    if (!Object.hasOwn(this, '_registry')) this._registry = new Map(this._registry);
+    this._registry.set(typeid, { typeid, callable: null, exposed: null, methodToTypeid: null, proxytype, builtin: true });
+  }
+
+  get address(): Address | null {
+    return this.#address === null ? null : Array.isArray(this.#address) ? [this.#address[0], this.#address[1]] : this.#address;
+  }
+
+  get authkey(): Buffer {
+    return Buffer.from(this.#authkey);
+  }
+
+  /** The server process, once start() has run. */
+  get process(): Process | null {
+    return this.#process;
+  }
+
+  #specs(): SentTypeSpec[] {
+    const registry = (this.constructor as typeof BaseManager)._registry;
+    return [...registry.values()].map((entry) =>
+      entry.builtin
+        ? { typeid: entry.typeid, builtin: true as const }
+        : { typeid: entry.typeid, callable: entry.callable, exposed: entry.exposed, methodToTypeid: entry.methodToTypeid },
+    );
+  }
+
+  /** Starts the server in a new process (of this manager's context) and resolves once it serves. */
+  async start(initializer?: ((...args: never[]) => unknown) | null, initargs: unknown[] = []): Promise<this> {
+    if (this.#state !== 'initial') throw new ProcessError(this.#state === 'started' ? 'Already started server' : `Unable to start a manager in state ${this.#state}`);
+    if (initializer !== undefined && initializer !== null && typeof initializer !== 'function') {
+      throw new TypeError('The "initializer" argument must be a function');
+    }
+    if (!Array.isArray(initargs)) throw new TypeError('The "initargs" argument must be an array');
+    const cls = this.constructor as typeof BaseManager;
+    const [reader, writer] = Pipe(false);
+    const server = new this.#ctx.Process({
+      target: runManagerServer,
+      args: [cls._serverKind, this.#specs(), this.#address, this.#authkey, writer, initializer ?? null, initargs],
+    });
+    server.name = server.name.replace(/^Process/, cls.name);
+    try {
+      server.start();
+    } finally {
+      writer.close();
+    }
+    let reply: { address?: Address; error?: unknown };
+    try {
+      reply = (await reader.recv()) as typeof reply;
+    } catch (error) {
+      await server.join();
+      throw new ProcessError(`the manager's server exited before serving (exit code ${String(server.exitCode)})`, { cause: error });
+    } finally {
+      reader.close();
+    }
+    if (reply.error !== undefined) {
+      await server.join();
+      throw reply.error;
+    }
+    this.#address = reply.address as Address;
+    this.#process = server;
+    this.#state = 'started';
+    started.add(this);
+    installExitHook();
+    debug('manager %s started, pid %d, at %j', cls.name, server.pid, this.#address);
+    return this;
+  }
+
+  /** Connects to a server already running at `address` (started elsewhere: Python's connect()). */
+  async connect(): Promise<this> {
+    if (this.#address === null) throw new TypeError('connect() needs options.address: the address of a running server');
+    if (this.#state !== 'initial') throw new ProcessError(`Unable to connect a manager in state ${this.#state}`);
+    await this.#link().call(Op.Dummy, []);
+    this.#state = 'connected';
+    return this;
+  }
+
+  /** A server that this process runs itself (await server.serveForever()). */
+  getServer(): Server {
+    if (this.#state !== 'initial') throw new ProcessError(`Unable to get a server of a manager in state ${this.#state}`);
+    const cls = this.constructor as typeof BaseManager;
+    const server = makeServer(cls._serverKind, this.#specs(), this.#address, this.#authkey);
+    this.#address = server.address;
+    return server;
+  }
+
+  #link(): Link {
+    if (this.#address === null) throw new ProcessError('the manager has no server: call start() or connect() first');
+    return Link.for(this.#address, this.#authkey);
+  }
+
+  #checkUsable(): void {
+    if (this.#state === 'initial') throw new ProcessError('the manager has not been started: call start() or connect() first');
+    if (this.#state === 'shutdown') throw new ProcessError('the manager has been shut down');
+  }
+
+  /** Makes a `typeid` in the server; resolves with its proxy. */
+  async _create(typeid: string, args: unknown[] = []): Promise<BaseProxy> {
+    this.#checkUsable();
+    const entry = (this.constructor as typeof BaseManager)._registry.get(typeid);
+    const address = this.#address as Address;
+    const authkey = this.#authkey;
+    return (await this.#link().call(Op.Create, [typeid, args], (info) =>
+      proxyFor(info, address, authkey, { owned: true }, entry?.proxytype ?? (entry?.exposed ? autoProxyType(entry.exposed) : null)),
+    )) as BaseProxy;
+  }
+
+  /** A server method by name (SharedMemoryManager's segment tracking). */
+  protected async _callServer(name: string, args: unknown[]): Promise<unknown> {
+    this.#checkUsable();
+    return this.#link().call(Op.Extension, [name, args]);
+  }
+
+  /** What the server holds, one referent per line (Python's _debug_info). */
+  async debugInfo(): Promise<string> {
+    this.#checkUsable();
+    return (await this.#link().call(Op.DebugInfo, [])) as string;
+  }
+
+  /** How many referents the server holds (Python's _number_of_objects). */
+  async numberOfObjects(): Promise<number> {
+    this.#checkUsable();
+    return (await this.#link().call(Op.NumberOfObjects, [])) as number;
+  }
+
+  /** Waits for a started server to exit. */
+  async join(timeoutMs?: number | null): Promise<void> {
+    if (this.#process !== null) await this.#process.join(timeoutMs);
+  }
+
+  /** Stops a started server (its referents go with it); a connected manager lets go of its link. */
+  async shutdown(): Promise<void> {
+    if (this.#state === 'shutdown' || this.#state === 'initial') return;
+    const wasStarted = this.#state === 'started';
+    this.#state = 'shutdown';
+    started.delete(this);
+    const link = Link.existing(this.#address as Address);
+    if (!wasStarted) return;
+    const server = this.#process as Process;
+    if (server.exitCode === null) {
+      try {
+        await this.#link().call(Op.Shutdown, []);
+      } catch (error) {
+        debug('manager shutdown request failed: %s', String(error));
+      }
+      await server.join(this.#shutdownTimeout);
+      if (server.exitCode === null) {
+        debug('manager still alive after shutdown request; terminating');
+        server.terminate();
+        await server.join(this.#shutdownTimeout);
+        if (server.exitCode === null) {
+          server.kill();
+          await server.join();
+        }
+      }
+    }
+    (Link.existing(this.#address as Address) ?? link)?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /** Python's exit-time finalizer: a started server is asked to stop, then terminated. */
+  _shutdownSync(): void {
+    if (this.#state !== 'started') return;
+    this.#state = 'shutdown';
+    const server = this.#process as Process;
+    if (server.exitCode !== null) return;
+    Link.existing(this.#address as Address)?.post([-1, Op.Shutdown]);
+    server.joinSync(this.#shutdownTimeout);
+    if (server.exitCode === null) {
+      server.terminate();
+      server.joinSync(this.#shutdownTimeout);
+    }
+  }
+
+  toString(): string {
+    return `<${this.constructor.name} state=${this.#state} address=${JSON.stringify(this.#address)}>`;
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Before the 'children' stage joins every child: the server must be told to stop first.
+  atExit('flush', () => {
+    for (const manager of [...started]) {
+      if (manager.process?.pid === undefined) continue;
+      manager._shutdownSync();
+    }
+    started.clear();
+  });
+}
+
+/** Python's SyncManager: the manager of Manager(), with the usual shared types. */
+export class SyncManager extends BaseManager {
+  list<T = unknown>(init?: Iterable<T>): Promise<ListProxy<T>> {
+    return this._create('list', init === undefined ? [] : [Array.isArray(init) ? init : [...init]]) as Promise<ListProxy<T>>;
+  }
+  dict<K = unknown, V = unknown>(init?: Record<string, V> | Map<K, V> | Iterable<readonly [K, V]>): Promise<DictProxy<K, V>> {
+    return this._create('dict', init === undefined ? [] : [init]) as Promise<DictProxy<K, V>>;
+  }
+  Namespace(init?: Record<string, unknown>): Promise<NamespaceProxy> {
+    return this._create('Namespace', init === undefined ? [] : [init]) as Promise<NamespaceProxy>;
+  }
+  Value<T = unknown>(typecode: string, value: T): Promise<ValueProxy<T>> {
+    return this._create('Value', [typecode, value]) as Promise<ValueProxy<T>>;
+  }
+  Array<T extends number | bigint = number>(typecode: string, sequence: Iterable<T> | number): Promise<ArrayProxy<T>> {
+    return this._create('Array', [typecode, typeof sequence === 'number' ? sequence : [...sequence]]) as Promise<ArrayProxy<T>>;
+  }
+  Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {
+    return this._create('Queue', [maxsize]) as Promise<QueueProxy<T>>;
+  }
+  JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueueProxy<T>> {
+    return this._create('JoinableQueue', [maxsize]) as Promise<JoinableQueueProxy<T>>;
+  }
+  Lock(): Promise<LockProxy> {
+    return this._create('Lock') as Promise<LockProxy>;
+  }
+  RLock(): Promise<AcquirerProxy> {
+    return this._create('RLock') as Promise<AcquirerProxy>;
+  }
+  Semaphore(value = 1): Promise<SemaphoreProxy> {
+    return this._create('Semaphore', [value]) as Promise<SemaphoreProxy>;
+  }
+  BoundedSemaphore(value = 1): Promise<SemaphoreProxy> {
+    return this._create('BoundedSemaphore', [value]) as Promise<SemaphoreProxy>;
+  }
+  /** A Condition on `lock` (a Lock or RLock proxy of this manager), or on a new RLock. */
+  Condition(lock?: LockProxy | AcquirerProxy | null): Promise<ConditionProxy> {
+    return this._create('Condition', lock === undefined || lock === null ? [] : [lock]) as Promise<ConditionProxy>;
+  }
+  Event(): Promise<EventProxy> {
+    return this._create('Event') as Promise<EventProxy>;
+  }
+  Barrier(parties: number, options?: BarrierOptions): Promise<BarrierProxy> {
+    return this._create('Barrier', options === undefined ? [parties] : [parties, options]) as Promise<BarrierProxy>;
+  }
+  /** A Pool in the server process (its workers are the server's children). */
+  Pool(options?: number | PoolOptions): Promise<PoolProxy> {
+    return this._create('Pool', options === undefined ? [] : [options]) as Promise<PoolProxy>;
+  }
+}
+
+for (const typeid of SYNC_MANAGER_TYPEIDS) {
+  const proxytype: ProxyClass = (
+    {
+      list: ListProxy,
+      dict: DictProxy,
+      Namespace: NamespaceProxy,
+      Value: ValueProxy,
+      Array: ArrayProxy,
+      Queue: QueueProxy,
+      JoinableQueue: JoinableQueueProxy,
+      Lock: LockProxy,
+      RLock: AcquirerProxy,
+      Semaphore: SemaphoreProxy,
+      BoundedSemaphore: SemaphoreProxy,
+      Condition: ConditionProxy,
+      Event: EventProxy,
+      Barrier: BarrierProxy,
+      Pool: PoolProxy,
+    } as Record<string, ProxyClass>
+  )[typeid] ?? BaseProxy;
+  SyncManager._registerBuiltin(typeid, proxytype);
+}
+
+/** Starts a SyncManager (in a server process of `ctx`'s start method) and resolves with it. */
+export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {
+  return new SyncManager(options).start();
+}

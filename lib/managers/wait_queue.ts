@@ -1,0 +1,64 @@
+// Callers parked until woken, in arrival order, each with its own deadline
+// and abort signal: the waiting part of the server-side primitives.
+
+interface Parked<T, M> {
+  readonly meta: M;
+  readonly wake: (value: T) => void;
+}
+
+export class WaitQueue<T, M = undefined> {
+  readonly #parked = new Set<Parked<T, M>>();
+
+  get size(): number {
+    return this.#parked.size;
+  }
+
+  /** Parks until woken (resolves with the value given), timed out (resolves `timedOut`) or aborted (rejects). */
+  wait(meta: M, timeoutMs: number | null, signal: AbortSignal | undefined, timedOut: T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = (): void => {
+        this.#parked.delete(entry);
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        settle();
+        reject(signal?.reason);
+      };
+      const entry: Parked<T, M> = {
+        meta,
+        wake: (value) => {
+          settle();
+          resolve(value);
+        },
+      };
+      this.#parked.add(entry);
+      if (timeoutMs !== null) {
+        timer = setTimeout(() => {
+          settle();
+          resolve(timedOut);
+        }, timeoutMs);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Wakes the longest waiting; returns its meta, or undefined when none waits. */
+  wakeFirst(value: T): { meta: M } | undefined {
+    const [first] = this.#parked;
+    if (first === undefined) return undefined;
+    first.wake(value);
+    return { meta: first.meta };
+  }
+
+  wakeAll(value: T): number {
+    const all = [...this.#parked];
+    for (const entry of all) entry.wake(value);
+    return all.length;
+  }
+}
