@@ -1,8 +1,10 @@
 // What the benchmarks share: medians, timing, child measurements that print
-// JSON, the Python peer's version, results files, the command-line options,
-// /dev/shm and process listings and the guarded entry point.
+// JSON, the Python peer's version, results files, the C floor, the
+// command-line options, /dev/shm and process listings and the guarded entry
+// point.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -21,12 +23,16 @@ export function elapsedNs(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0);
 }
 
-/** Runs a measuring process and returns the `samples` of the JSON line it printed last. */
-export async function collectSamples(command: string, args: string[]): Promise<number[]> {
+/** Runs a measuring process and returns the JSON line it printed last. */
+export async function collectReport<T extends { samples: number[] }>(command: string, args: string[]): Promise<T> {
   const { stdout } = await run(command, args, { timeout: 600000, maxBuffer: 1 << 24 });
   const line = stdout.trim().split('\n').pop() ?? '';
-  const parsed: { samples: number[] } = JSON.parse(line);
-  return parsed.samples;
+  return JSON.parse(line) as T;
+}
+
+/** Runs a measuring process and returns the `samples` of the JSON line it printed last. */
+export async function collectSamples(command: string, args: string[]): Promise<number[]> {
+  return (await collectReport(command, args)).samples;
 }
 
 export async function pythonVersion(): Promise<string | null> {
@@ -45,6 +51,24 @@ export function saveResults(name: string, report: object): void {
   const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(report, null, 2));
   console.log(`results: ${path.relative(process.cwd(), file)}`);
+}
+
+/**
+ * The C floor of bench/ipc_floor.c (ping-pongs and bulk transfer), compiled
+ * with cc -O2 into a fresh temporary directory, which the caller removes;
+ * null without a working cc.
+ */
+export async function buildFloor(): Promise<{ dir: string; binary: string } | null> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-ipc-floor-'));
+  const binary = path.join(dir, 'ipc_floor');
+  try {
+    await run('cc', ['-O2', '-o', binary, path.join(root, 'bench', 'ipc_floor.c')]);
+    return { dir, binary };
+  } catch (error) {
+    console.log(`no C floor: cc failed (${String(error).split('\n')[0]})`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
 }
 
 /** --quick, and --rounds N (default 2 quick, 5 full). */

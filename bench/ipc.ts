@@ -50,7 +50,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import * as mp from '../lib/index';
-import { collectSamples, median, processesRunning, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
+import { buildFloor, collectSamples, median, processesRunning, pythonVersion, root, roundsOption, runAsMain, saveResults, SHM, shmEntries } from './common';
 
 const RT_TARGET = 0.6;
 const RT_SYNC_TARGET = 0.4;
@@ -444,20 +444,6 @@ const samplePython = (kind: PythonKind, plan: Plan): Promise<number[]> =>
 
 const sampleFloor = (binary: string, kind: FloorKind, plan: Plan): Promise<number[]> =>
   collectSamples(binary, [kind, String(kind === 'bytes' ? plan.bigSize : plan.rtIterations), String(plan.reps)]);
-
-/** The C floor, compiled into a fresh temporary directory; null without a working cc. */
-async function buildFloor(): Promise<{ dir: string; binary: string } | null> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-ipc-floor-'));
-  const binary = path.join(dir, 'ipc_floor');
-  try {
-    await run('cc', ['-O2', '-o', binary, path.join(root, 'bench', 'ipc_floor.c')]);
-    return { dir, binary };
-  } catch (error) {
-    console.log(`no C floor: cc failed (${String(error).split('\n')[0]})`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    return null;
-  }
-}
 
 /** Live processes (other than this one) running the benchmark's programs, from /proc (Linux). */
 function strayProcesses(floor: string | null): string[] {
