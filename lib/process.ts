@@ -157,6 +157,10 @@ export class Process {
     const launch = resolveLauncher(this);
     this.#popen = launch(this);
     state.children.add(this);
+    // As Python's start(): the child has them now; the parent's object lets go (a manager
+    // proxy among the arguments would otherwise keep its referent alive as long as this object).
+    this.#target = null;
+    this.#args = [];
   }
 
   async join(timeout?: number | null, options: JoinOptions = {}): Promise<void> {
