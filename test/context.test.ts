@@ -7,7 +7,7 @@ import * as shm from './fixtures/shm_targets';
 /** The one top-level name a Context does not repeat (docs/API.md): the class itself. */
 const TOP_LEVEL_ONLY = new Set(['Context']);
 /** Names a Context has in its own version: bound to its start method, or about the context itself. */
-const CONTEXT_OWN = new Set(['Process', 'Pool', 'getContext', 'getStartMethod', 'setStartMethod']);
+const CONTEXT_OWN = new Set(['Process', 'Pool', 'Manager', 'getContext', 'getStartMethod', 'setStartMethod']);
 
 describe('contexts', () => {
   it("getContext('fork') makes processes that fork", async () => {

@@ -5,12 +5,12 @@
 // AF_UNIX the link moves to a Pipe sent through the socket, whose rings
 // carry small messages through shared memory.
 import { Pipe, type Connection } from '../connection/connection';
-import { connectSync, type Address } from '../connection/listener';
-import { ProcessError, RemoteError, SerializationError } from '../errors';
+import { Client, connectSync, type Address } from '../connection/listener';
+import { AuthenticationError, ProcessError, RemoteError, SerializationError } from '../errors';
 import { registerAtFork } from '../util';
 import { remoteFailure } from '../pool/job';
 import { addressKey, Op, Reply, type ProxyInfo } from './protocol';
-import { newTransitKey } from './server';
+import { localServer, newTransitKey } from './server';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -34,6 +34,8 @@ export class Link {
   /** The socket and the Pipe end sent through it, closed once the server has answered on the Pipe. */
   #upgrading: Connection[] = [];
   #error: Error | null = null;
+  /** Requests made while the connection is being made (to a server in this process). */
+  #queued: unknown[][] | null = null;
   readonly #pending = new Map<number, Pending>();
   #nextCallId = 1;
   #pumping = false;
@@ -41,31 +43,70 @@ export class Link {
   private constructor(address: Address, authkey: Buffer) {
     this.address = address;
     this.authkey = authkey;
-    try {
-      const socket = connectSync(address, { authkey });
-      if (typeof address === 'string') {
-        const [mine, theirs] = Pipe(true);
-        socket.send([0, Op.Upgrade, theirs]);
-        this.#conn = mine;
-        this.#upgrading = [socket, theirs];
-      } else {
-        this.#conn = socket;
+    if (localServer(address) !== undefined) {
+      // The server is this very process (getServer()): a blocking connect would wait on ourselves.
+      this.#queued = [];
+      Client(address, { authkey }).then(
+        (socket) => this.#connected(socket),
+        (error: unknown) => this.#fail(error),
+      );
+    } else {
+      let socket: Connection;
+      try {
+        socket = connectSync(address, { authkey });
+      } catch (error) {
+        this.#error = gone(address, error);
+        return;
       }
-    } catch (error) {
-      this.#error = gone(address, error);
-      return;
+      this.#connected(socket);
     }
-    const inherited = inheritedHolds.get(addressKey(address));
+    const inherited = inheritedHolds.get(linkKey(address, authkey));
     if (inherited !== undefined) {
-      inheritedHolds.delete(addressKey(address));
+      inheritedHolds.delete(linkKey(address, authkey));
       this.post([0, Op.Claim, inherited.key]);
       for (const [id, count] of inherited.refs) this.liveRefs.set(id, count);
     }
   }
 
+  #connected(socket: Connection): void {
+    if (typeof this.address === 'string') {
+      const [mine, theirs] = Pipe(true);
+      socket.send([0, Op.Upgrade, theirs]);
+      this.#conn = mine;
+      this.#upgrading = [socket, theirs];
+    } else {
+      this.#conn = socket;
+    }
+    const queued = this.#queued ?? [];
+    this.#queued = null;
+    for (const request of queued) this.#send(request);
+    if (this.#pending.size > 0 && !this.#pumping) void this.#pump();
+  }
+
+  /** Sends now, or after the connection is made; a request that cannot cross fails its call only. */
+  #send(request: unknown[]): void {
+    if (this.#queued !== null) {
+      this.#queued.push(request);
+      return;
+    }
+    if (this.#conn === null) return;
+    try {
+      this.#conn.send(request);
+    } catch (error) {
+      const pending = this.#pending.get(request[0] as number);
+      if (error instanceof SerializationError || error instanceof TypeError || error instanceof RangeError) {
+        if (pending === undefined) throw error;
+        this.#pending.delete(request[0] as number);
+        pending.reject(error);
+        return;
+      }
+      this.#fail(error);
+    }
+  }
+
   /** This process's link to the server at `address`, connected (and authenticated) now if it is not yet. */
   static for(address: Address, authkey: Buffer): Link {
-    const key = addressKey(address);
+    const key = linkKey(address, authkey);
     let link = links.get(key);
     if (link === undefined || (link.#error !== null && link.#pending.size === 0)) {
       link = new Link(address, authkey);
@@ -75,8 +116,8 @@ export class Link {
   }
 
   /** This process's link to `address` if it has one (a collected proxy's decref needs no new one). */
-  static existing(address: Address): Link | undefined {
-    return links.get(addressKey(address));
+  static existing(address: Address, authkey: Buffer): Link | undefined {
+    return links.get(linkKey(address, authkey));
   }
 
   get broken(): Error | null {
@@ -85,29 +126,18 @@ export class Link {
 
   /** Sends a request that has no reply. Lost, harmlessly, when the server is gone. */
   post(request: unknown[]): void {
-    if (this.#conn === null) return;
-    try {
-      this.#conn.send(request);
-    } catch (error) {
-      this.#fail(error);
-    }
+    if (this.#error !== null) return;
+    this.#send(request);
   }
 
   /** Sends a request and resolves with the server's answer (a proxy answer made by `proxy`). */
   call(op: Op, operands: unknown[], proxy: (info: ProxyInfo) => unknown = () => null): Promise<unknown> {
     if (this.#error !== null) return Promise.reject(this.#error);
     const callId = this.#nextCallId++;
-    try {
-      this.#conn!.send([callId, op, ...operands]);
-    } catch (error) {
-      // An argument that cannot cross fails this call only; a broken channel fails the link.
-      if (error instanceof SerializationError || error instanceof TypeError || error instanceof RangeError) return Promise.reject(error);
-      this.#fail(error);
-      return Promise.reject(this.#error);
-    }
     return new Promise((resolve, reject) => {
       this.#pending.set(callId, { resolve, reject, proxy });
-      if (!this.#pumping) void this.#pump();
+      this.#send([callId, op, ...operands]);
+      if (this.#pending.has(callId) && this.#conn !== null && !this.#pumping) void this.#pump();
     });
   }
 
@@ -158,6 +188,7 @@ export class Link {
 
   #fail(cause: unknown): void {
     if (this.#error === null) this.#error = gone(this.address, cause);
+    this.#queued = null;
     const conn = this.#conn;
     this.#conn = null;
     conn?.close();
@@ -170,11 +201,19 @@ export class Link {
   /** Closes this process's channel (the server drops the references it held). */
   close(): void {
     this.#fail(new ProcessError('the link was closed'));
-    if (links.get(addressKey(this.address)) === this) links.delete(addressKey(this.address));
+    const key = linkKey(this.address, this.authkey);
+    if (links.get(key) === this) links.delete(key);
   }
 }
 
-function gone(address: Address, cause: unknown): ServerGoneError {
+/** One link per server and authkey: a wrong key must be tried, not answered by a link made with the right one. */
+function linkKey(address: Address, authkey: Buffer): string {
+  return `${addressKey(address)}\0${authkey.toString('base64')}`;
+}
+
+function gone(address: Address, cause: unknown): Error {
+  // A wrong authkey is said as itself: nothing is wrong with the server.
+  if (cause instanceof AuthenticationError) return cause;
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new ServerGoneError(`the manager's server at ${JSON.stringify(address)} cannot be reached: ${detail}`, { cause });
 }

@@ -3,11 +3,12 @@
 // use through proxies.
 import { Pipe } from '../connection/connection';
 import type { Address } from '../connection/listener';
-import { getContext, type Context } from '../context';
+import type { Context } from '../context';
 import { ProcessError } from '../errors';
 import { currentProcess, type Process, type StartMethod } from '../process';
 import { atExit } from '../exit';
-import { checkTimeout, debug } from '../util';
+import { register as registerReducer } from '../reduction';
+import { checkTimeout, debug, registerAtFork } from '../util';
 import { SYNC_MANAGER_TYPEIDS } from './builtin_types';
 import { Link } from './link';
 import { Op } from './protocol';
@@ -28,7 +29,7 @@ import {
   ValueProxy,
 } from './proxies';
 import { autoProxyType, BaseProxy, proxyFor, setProxyType, type ProxyClass } from './proxy';
-import type { Server } from './server';
+import type { Server, ServerTypeSpec } from './server';
 import { makeServer, runManagerServer, type SentTypeSpec, type ServerKind } from './server_main';
 import type { BarrierOptions } from './sync_referents';
 import type { PoolOptions } from '../pool/index';
@@ -44,9 +45,12 @@ export interface RegisterOptions {
   createMethod?: boolean;
 }
 
+/** What makes a referent: a class (constructed with new) or a function. */
+export type ReferentMaker = ((...args: never[]) => unknown) | (abstract new (...args: never[]) => object);
+
 interface TypeEntry {
   typeid: string;
-  callable: ((...args: never[]) => unknown) | null;
+  callable: ReferentMaker | null;
   exposed: readonly string[] | null;
   methodToTypeid: Readonly<Record<string, string>> | null;
   proxytype: ProxyClass | null;
@@ -103,6 +107,9 @@ export class BaseManager {
     this.#address = checkAddress(options.address);
     this.#authkey = authkeyOf(options.authkey);
     const ctx = options.ctx ?? null;
+    // Required here: the context module itself loads this one.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { getContext } = require('../context') as typeof import('../context');
     this.#ctx = ctx === null || typeof ctx === 'string' ? getContext(ctx) : ctx;
     this.#shutdownTimeout = checkTimeout(options.shutdownTimeout ?? 1000, 'options.shutdownTimeout') ?? 1000;
   }
@@ -114,7 +121,7 @@ export class BaseManager {
    * createMethod is false, `manager[typeid](...args)` makes one and
    * resolves with its proxy.
    */
-  static register(typeid: string, callable?: ((...args: never[]) => unknown) | null, options: RegisterOptions = {}): void {
+  static register(typeid: string, callable?: ReferentMaker | null, options: RegisterOptions = {}): void {
     if (typeof typeid !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(typeid)) {
       throw new TypeError(`The "typeid" argument must be an identifier; received ${String(typeid)}`);
     }
@@ -179,7 +186,7 @@ export class BaseManager {
     return [...registry.values()].map((entry) =>
       entry.builtin
         ? { typeid: entry.typeid, builtin: true as const }
-        : { typeid: entry.typeid, callable: entry.callable, exposed: entry.exposed, methodToTypeid: entry.methodToTypeid },
+        : { typeid: entry.typeid, callable: entry.callable as ServerTypeSpec['callable'], exposed: entry.exposed, methodToTypeid: entry.methodToTypeid },
     );
   }
 
@@ -292,7 +299,7 @@ export class BaseManager {
     const wasStarted = this.#state === 'started';
     this.#state = 'shutdown';
     started.delete(this);
-    const link = Link.existing(this.#address as Address);
+    const link = Link.existing(this.#address as Address, this.#authkey);
     if (!wasStarted) return;
     const server = this.#process as Process;
     if (server.exitCode === null) {
@@ -312,7 +319,7 @@ export class BaseManager {
         }
       }
     }
-    (Link.existing(this.#address as Address) ?? link)?.close();
+    (Link.existing(this.#address as Address, this.#authkey) ?? link)?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -325,7 +332,7 @@ export class BaseManager {
     this.#state = 'shutdown';
     const server = this.#process as Process;
     if (server.exitCode !== null) return;
-    Link.existing(this.#address as Address)?.post([-1, Op.Shutdown]);
+    Link.existing(this.#address as Address, this.#authkey)?.post([-1, Op.Shutdown]);
     server.joinSync(this.#shutdownTimeout);
     if (server.exitCode === null) {
       server.terminate();
@@ -333,10 +340,20 @@ export class BaseManager {
     }
   }
 
+  /** A manager that crossed to another process: it uses the same server, and does not own it. */
+  static _connected<M extends BaseManager>(cls: new (options: ManagerOptions) => M, address: Address, authkey: Buffer): M {
+    const manager = new cls({ address, authkey });
+    manager.#state = 'connected';
+    return manager;
+  }
+
   toString(): string {
     return `<${this.constructor.name} state=${this.#state} address=${JSON.stringify(this.#address)}>`;
   }
 }
+
+// A fork child inherits its parent's managers, not the duty to stop them.
+registerAtFork({ afterInChild: () => started.clear() });
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -350,6 +367,21 @@ function installExitHook(): void {
     started.clear();
   });
 }
+
+interface ManagerState {
+  cls: new (options: ManagerOptions) => BaseManager;
+  address: Address;
+  authkey: Buffer;
+}
+
+// A manager passed to a child arrives connected to the same server.
+registerReducer<BaseManager, ManagerState>('multiprocessing.managers.BaseManager', BaseManager, {
+  reduce(manager) {
+    if (manager.address === null) throw new ProcessError('a manager crosses to another process once it has a server (after start() or connect())');
+    return { cls: manager.constructor as ManagerState['cls'], address: manager.address, authkey: manager.authkey };
+  },
+  revive: (state) => BaseManager._connected(state.cls, state.address, Buffer.from(state.authkey)),
+});
 
 /** Python's SyncManager: the manager of Manager(), with the usual shared types. */
 export class SyncManager extends BaseManager {
@@ -365,7 +397,7 @@ export class SyncManager extends BaseManager {
   Value<T = unknown>(typecode: string, value: T): Promise<ValueProxy<T>> {
     return this._create('Value', [typecode, value]) as Promise<ValueProxy<T>>;
   }
-  Array<T extends number | bigint = number>(typecode: string, sequence: Iterable<T> | number): Promise<ArrayProxy<T>> {
+  Array<T extends number | bigint = number>(typecode: string, sequence: Iterable<number | bigint> | number): Promise<ArrayProxy<T>> {
     return this._create('Array', [typecode, typeof sequence === 'number' ? sequence : [...sequence]]) as Promise<ArrayProxy<T>>;
   }
   Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {

@@ -135,6 +135,10 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   copy(): Promise<Map<K, V>> {
     return this._callMethod('copy') as Promise<Map<K, V>>;
   }
+  /** Iterates over the keys, taken in one round trip (Python's iter(d)). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<K> {
+    yield* await this.keys();
+  }
 }
 
 export class NamespaceProxy extends BaseProxy {

@@ -16,16 +16,17 @@ const kConstruct = Symbol('multiprocessing.managers.construct');
 
 interface Collected {
   address: Address;
+  authkey: Buffer;
   id: number;
   local: boolean;
 }
 
-const collected = new FinalizationRegistry<Collected>(({ address, id, local }) => {
+const collected = new FinalizationRegistry<Collected>(({ address, authkey, id, local }) => {
   if (local) {
     localServer(address)?.dropLocal(id);
     return;
   }
-  const link = Link.existing(address);
+  const link = Link.existing(address, authkey);
   if (link === undefined || link.broken !== null) return;
   const count = link.liveRefs.get(id) ?? 0;
   if (count <= 1) link.liveRefs.delete(id);
@@ -114,16 +115,23 @@ export class BaseProxy {
       // In the server itself (a proxy nested in a referent): no link, its reference is the server's own.
       proxy.#server = server;
       if ('transitKey' in origin) server.acceptTransit(0, token.id, origin.transitKey);
-      collected.register(proxy, { address: token.address, id: token.id, local: true });
+      collected.register(proxy, { address: token.address, authkey, id: token.id, local: true }, proxy);
       return proxy;
     }
     const link = Link.for(token.address, authkey);
     if (link.broken === null) {
       if ('transitKey' in origin) link.post([0, Op.Accept, token.id, origin.transitKey]);
       link.liveRefs.set(token.id, (link.liveRefs.get(token.id) ?? 0) + 1);
-      collected.register(proxy, { address: token.address, id: token.id, local: false });
+      collected.register(proxy, { address: token.address, authkey, id: token.id, local: false });
     }
     return proxy;
+  }
+
+  /** A local proxy inside a referent the server let go of: its reference goes now, not at some later collection. */
+  static _releaseLocal(proxy: BaseProxy): void {
+    const server = proxy.#server;
+    if (server === undefined || !collected.unregister(proxy)) return;
+    server.dropLocal(proxy.#token.id);
   }
 
   /** For the reducer: the server keeps this proxy's reference for whoever revives it. */

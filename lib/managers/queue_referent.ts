@@ -3,6 +3,7 @@
 import { Empty, Full, ProcessError } from '../errors';
 import { checkTimeout } from '../util';
 import { callerNow } from './caller';
+import { VALUE_OF } from './container_referents';
 import { WaitQueue } from './wait_queue';
 
 export interface QueueWaitOptions {
@@ -31,6 +32,10 @@ export class QueueReferent {
   constructor(maxsize = 0) {
     if (typeof maxsize !== 'number' || !Number.isInteger(maxsize)) throw new TypeError(`The "maxsize" argument must be an integer; received ${String(maxsize)}`);
     this.#maxsize = maxsize;
+  }
+
+  [VALUE_OF](): unknown[] {
+    return this.#items.slice(this.#head);
   }
 
   qsize(): number {

@@ -3,13 +3,15 @@
 // a connection start in arrival order; a request that waits (a lock, a
 // queue's get) holds up no other, on that connection or any.
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 
 import { Connection } from '../connection/connection';
 import { Listener, type Address } from '../connection/listener';
-import { AuthenticationError, ProcessError } from '../errors';
+import { AuthenticationError, ProcessError, RemoteError } from '../errors';
 import { debug } from '../util';
 import { callAs, type Caller } from './caller';
 import { VALUE_OF } from './container_referents';
+import { BaseProxy } from './proxy';
 import { addressKey, Op, publicMethods, Reply, type ProxyInfo, type Request } from './protocol';
 
 /** How the server makes and exposes one type (Python's registry entry, server side). */
@@ -39,7 +41,8 @@ export function localServer(address: Address): Server | undefined {
   return servers.get(addressKey(address));
 }
 
-class ServerError extends ProcessError {}
+/** A failure of the server itself (no such object, a method not exposed): Python's '#TRACEBACK' replies. */
+const ServerError = RemoteError;
 
 export interface ServerOptions {
   registry: readonly ServerTypeSpec[];
@@ -62,7 +65,8 @@ export class Server {
   readonly #acceptedEarly = new Set<string>();
   readonly #holds = new Map<string, { owner: number; refs: Array<[number, number]> }>();
   readonly #clients = new Map<number, { conn: Connection; abort: AbortController }>();
-  #nextId = 1;
+  /** Numbers start at random: a proxy of an earlier server at the same address finds no object, never another one. */
+  #nextId = randomBytes(6).readUIntBE(0, 6) + 1;
   #nextOwner = 1;
   #serving = false;
   #stopping: Promise<void> | null = null;
@@ -111,6 +115,8 @@ export class Server {
 
   async #serve(first: Connection, owner: number): Promise<void> {
     const abort = new AbortController();
+    // Hundreds of waits of one client may be parked on its signal at once.
+    setMaxListeners(0, abort.signal);
     const caller: Caller = { id: owner, signal: abort.signal };
     const client = { conn: first, abort };
     this.#clients.set(owner, client);
@@ -226,7 +232,7 @@ export class Server {
     const spec = this.#registry.get(typeid);
     if (spec === undefined) throw new ServerError(`the manager has no type '${String(typeid)}'`);
     if (spec.callable === null) throw new ServerError(`type '${typeid}' has no callable: it is only made by other methods`);
-    const callable = spec.callable as (...a: unknown[]) => unknown;
+    const callable = spec.callable as unknown as (...a: unknown[]) => unknown;
     let obj: unknown;
     try {
       obj = Reflect.construct(callable, Array.isArray(args) ? args : []);
@@ -286,6 +292,7 @@ export class Server {
     this.#referents.delete(id);
     debug('manager: disposing of %s %d', referent.typeid, id);
     disposeOf(referent.obj);
+    releaseNested(referent.obj);
   }
 
   #dropOwner(owner: number): void {
@@ -444,6 +451,27 @@ function disposeOf(obj: object): Promise<void> | void {
     );
   }
   return undefined;
+}
+
+/**
+ * The proxies a freed referent held (a list in a dict) give their
+ * references back at once, as Python's reference counting would, rather
+ * than whenever the server next collects garbage.
+ */
+function releaseNested(obj: object): void {
+  const valueOf = (obj as { [VALUE_OF]?: () => unknown })[VALUE_OF];
+  if (typeof valueOf !== 'function') return;
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [valueOf.call(obj)];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object' || seen.has(value)) continue;
+    seen.add(value);
+    if (value instanceof BaseProxy) BaseProxy._releaseLocal(value);
+    else if (value instanceof Map) for (const [k, v] of value) pending.push(k, v);
+    else if (value instanceof Set || Array.isArray(value)) pending.push(...value);
+    else if (Object.getPrototypeOf(value) === Object.prototype) pending.push(...Object.values(value));
+  }
 }
 
 export function markProxyInfo(info: ProxyInfo): ProxyInfo {
