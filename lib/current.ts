@@ -21,6 +21,13 @@ export function setProcessState(next: ProcessState): void {
   state = next;
 }
 
+const unmanagedName = 'MainProcess';
+
+/** currentProcess().name, for log records; safe before process.ts has made the state. */
+export function currentProcessName(): string {
+  return state === undefined ? unmanagedName : state.current.name;
+}
+
 // The start method chosen with setStartMethod(); in a child, the one that
 // started it.
 let chosenStartMethod: StartMethod | null = null;
