@@ -28,6 +28,11 @@ export function currentProcessName(): string {
   return state === undefined ? unmanagedName : state.current.name;
 }
 
+/** Whether this process was started by the package (it has a parent Process). */
+export function isChildProcess(): boolean {
+  return state !== undefined && state.parent !== null;
+}
+
 // The start method chosen with setStartMethod(); in a child, the one that
 // started it.
 let chosenStartMethod: StartMethod | null = null;
