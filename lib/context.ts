@@ -46,6 +46,7 @@ import {
   SynchronizedValue,
   Value,
 } from './sharedctypes';
+import { CRITICAL, DEBUG, ERROR, INFO, NOTSET, SUBDEBUG, SUBWARNING, WARNING, getLogger, logToStderr } from './logging';
 import { registerAtFork } from './util';
 import { BaseManager, BaseProxy, Manager, SharedMemoryManager, SyncManager, type ManagerOptions } from './managers/index';
 import * as managers from './managers/index';
@@ -129,6 +130,16 @@ export class Context {
   activeChildren = activeChildren;
   cpuCount = cpuCount;
   registerAtFork = registerAtFork;
+  getLogger = getLogger;
+  logToStderr = logToStderr;
+  readonly NOTSET = NOTSET;
+  readonly SUBDEBUG = SUBDEBUG;
+  readonly DEBUG = DEBUG;
+  readonly INFO = INFO;
+  readonly SUBWARNING = SUBWARNING;
+  readonly WARNING = WARNING;
+  readonly ERROR = ERROR;
+  readonly CRITICAL = CRITICAL;
   ParentProcess = ParentProcess;
   Lock = Lock;
   RLock = RLock;

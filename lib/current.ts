@@ -21,6 +21,23 @@ export function setProcessState(next: ProcessState): void {
   state = next;
 }
 
+// A process of the package's own that is no Process (the resource tracker) names itself.
+let unmanagedName = 'MainProcess';
+
+/** currentProcess().name, for log records; safe before process.ts has made the state. */
+export function currentProcessName(): string {
+  return state === undefined ? unmanagedName : state.current.name;
+}
+
+export function nameUnmanagedProcess(name: string): void {
+  unmanagedName = name;
+}
+
+/** Whether this process was started by the package (it has a parent Process). */
+export function isChildProcess(): boolean {
+  return state !== undefined && state.parent !== null;
+}
+
 // The start method chosen with setStartMethod(); in a child, the one that
 // started it.
 let chosenStartMethod: StartMethod | null = null;

@@ -6,7 +6,9 @@
 //   'children' daemonic children are terminated, the others joined;
 //   'release'  what the children needed until they ended: the forkserver,
 //              the names of the semaphores this process created.
-import { debug } from './util';
+// With Python's log messages around them; a child's last one is its exit code.
+import { isChildProcess } from './current';
+import { debug, info } from './util';
 
 export type ExitStage = 'flush' | 'children' | 'release';
 
@@ -26,14 +28,22 @@ export function installExitHandler(): void {
   process.on('exit', runExitStages);
 }
 
-function runExitStages(): void {
-  for (const stage of ['flush', 'children', 'release'] as const) {
-    for (const hook of stages[stage]) {
-      try {
-        hook();
-      } catch (error) {
-        debug('exit (%s): %s', stage, String(error));
-      }
+function runExitStages(code: number): void {
+  info('process shutting down');
+  debug('running all "atexit" finalizers with priority >= 0');
+  runStage('flush');
+  runStage('children');
+  debug('running the remaining "atexit" finalizers');
+  runStage('release');
+  if (isChildProcess()) info('process exiting with exitcode %d', code);
+}
+
+function runStage(stage: ExitStage): void {
+  for (const hook of stages[stage]) {
+    try {
+      hook();
+    } catch (error) {
+      debug('exit (%s): %s', stage, String(error));
     }
   }
 }

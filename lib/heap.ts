@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { SerializationError } from './errors';
 import { native } from './native';
 import type { ReduceContext, ReviveContext } from './reduction';
-import { registerAtFork } from './util';
+import { info, registerAtFork } from './util';
 
 export interface Arena {
   /** Names the arena across processes, so that each maps it once. */
@@ -43,6 +43,7 @@ const LARGEST_SHARED_ARENA = 4 * 1024 * 1024;
 const arenas = new Map<string, Arena>();
 
 function newArena(size: number): Arena {
+  info('allocating a new mmap of length %d', size);
   const fd = native.anonymousShared(size);
   try {
     const arena = { token: randomBytes(8).toString('hex'), fd, size, buffer: native.mapShared(fd, size) };

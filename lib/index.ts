@@ -35,6 +35,22 @@ export {
   type WaitOptions,
 } from './synchronize';
 export { registerAtFork, type AtForkHooks } from './util';
+export {
+  CRITICAL,
+  DEBUG,
+  ERROR,
+  INFO,
+  NOTSET,
+  SUBDEBUG,
+  SUBWARNING,
+  WARNING,
+  getLogger,
+  logToStderr,
+  type LogHandler,
+  type LogLevelName,
+  type LogRecord,
+  type Logger,
+} from './logging';
 export * as atomics from './atomics';
 export * as connection from './connection';
 export { Connection, Pipe, wait, type PipeOptions, type Waitable } from './connection';

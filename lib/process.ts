@@ -8,7 +8,7 @@ import { atExit } from './exit';
 import { native } from './native';
 import { SentinelWaiter } from './popen/sentinel';
 import { Revival } from './revival';
-import { checkSignal, checkTimeout, debug } from './util';
+import { checkSignal, checkTimeout, info } from './util';
 
 /** A started child as the start method sees it (CPython's popen_* objects). */
 export interface Popen {
@@ -453,12 +453,12 @@ export function cpuCount(): number {
 atExit('children', () => {
   for (const child of activeChildren()) {
     if (child.daemon) {
-      debug('calling terminate() for daemon %s', child.name);
+      info('calling terminate() for daemon %s', child.name);
       child.terminate();
     }
   }
   for (const child of activeChildren()) {
-    debug('calling joinSync() for process %s', child.name);
+    info('calling join() for process %s', child.name);
     child.joinSync();
   }
 });

@@ -7,7 +7,8 @@
 import { native } from './native';
 import { encodeRecord, type ResourceType } from './tracker_records';
 import { spawnNode } from './popen/command';
-import { debug } from './util';
+import { loggingSettings } from './logging';
+import { debug, subDebug, warning } from './util';
 
 export type { ResourceType } from './tracker_records';
 
@@ -37,22 +38,29 @@ export function unregister(name: string, type: ResourceType): void {
 
 function send(command: 'REGISTER' | 'UNREGISTER', name: string, type: ResourceType): void {
   const record = encodeRecord(command, name, type);
+  subDebug('resource_tracker: %s %s %s', command, type, name);
   try {
     native.writeAll(ensureRunning(), record);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
     // The tracker died (someone killed it): a new one takes over from here.
-    debug('resource tracker gone (EPIPE); starting another');
+    warning('resource_tracker: process died unexpectedly, relaunching.  Some resources might leak.');
     native.closeFd(trackerFd);
     trackerFd = startTracker();
     native.writeAll(trackerFd, record);
   }
 }
 
+/** The tracker logs as this process does when it starts it (it serves the whole tree, and outlives it). */
+function trackerArgs(): string[] {
+  const { level, toStderr } = loggingSettings();
+  return [`--log-level=${level}`, ...(toStderr ? ['--log-to-stderr'] : [])];
+}
+
 function startTracker(): number {
   const [readEnd, writeEnd] = native.pipe();
   try {
-    const { pid } = spawnNode('resource_tracker_main', { fds: [[3, readEnd]], detached: true });
+    const { pid } = spawnNode('resource_tracker_main', { fds: [[3, readEnd]], detached: true, scriptArgs: trackerArgs() });
     debug('resource tracker started, pid %d', pid);
   } catch (error) {
     native.closeFd(writeEnd);

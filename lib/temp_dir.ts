@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 import { atExit } from './exit';
 import * as resourceTracker from './resource_tracker';
+import { info } from './util';
 
 let made: { dir: string; pid: number } | null = null;
 
@@ -23,6 +24,7 @@ export function privateTempDir(): string {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  info('created temp directory %s', dir);
   made = { dir, pid: process.pid };
   atExit('release', removePrivateTempDir);
   return dir;

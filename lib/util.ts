@@ -1,8 +1,38 @@
-// Small shared helpers: debug logging, fork hooks, argument checks.
+// Small shared helpers: the package's diagnostics, fork hooks, argument checks.
 import * as fs from 'node:fs';
 import { debuglog } from 'node:util';
 
-export const debug = debuglog('multiprocessing');
+import { DEBUG, INFO, SUBDEBUG, WARNING, isLogging, logRecord } from './logging';
+
+const nodeDebug = debuglog('multiprocessing');
+// Node reads NODE_DEBUG once, at startup. Asked here, in the parent: a
+// first call of debuglog's own functions in each fork child would compile
+// them there again, for every child.
+const nodeDebugging = nodeDebug.enabled;
+
+// The package's own messages (Python's util.sub_debug, debug, info and
+// its warnings): to NODE_DEBUG=multiprocessing, whatever
+// their level, and to the logger (logging.ts) at theirs.
+function report(level: number, msg: string, args: unknown[]): void {
+  if (nodeDebugging) nodeDebug(msg, ...args);
+  if (isLogging(level)) logRecord(level, msg, args);
+}
+
+export function subDebug(msg: string, ...args: unknown[]): void {
+  report(SUBDEBUG, msg, args);
+}
+
+export function debug(msg: string, ...args: unknown[]): void {
+  report(DEBUG, msg, args);
+}
+
+export function info(msg: string, ...args: unknown[]): void {
+  report(INFO, msg, args);
+}
+
+export function warning(msg: string, ...args: unknown[]): void {
+  report(WARNING, msg, args);
+}
 
 export interface AtForkHooks {
   before?: () => void;

@@ -8,7 +8,7 @@ import { installExitHandler } from '../exit';
 import { dropInheritedJsWork } from './node_internals';
 import { native } from '../native';
 import { ParentProcess, Process, type StartMethod } from '../process';
-import { debug, isPipeOrSocket, isPromiseLike, runAfterForkHooks } from '../util';
+import { debug, info, isPipeOrSocket, isPromiseLike, runAfterForkHooks } from '../util';
 
 /** Exit status of a run() whose promise can never settle (as Node's unsettled top-level await). */
 export const UNSETTLED_EXIT_CODE = 13;
@@ -72,14 +72,19 @@ export function runForkedChild(plan: ForkChildPlan): never {
     code = isPromiseLike(become)
       ? runToCompletion(() => name, () => Promise.resolve(become).then((child) => {
           name = child.name;
-          return child.run();
+          return runChild(child);
         }))
-      : runToCompletion(() => name, () => become.run());
+      : runToCompletion(() => name, () => runChild(become));
   } catch (error) {
     reportFailure(name, error);
     code = 1;
   }
   process.exit(code);
+}
+
+function runChild(child: Process): unknown {
+  info('child process calling self.run()');
+  return child.run();
 }
 
 function runToCompletion(name: () => string, run: () => unknown): number {

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import * as v8 from 'node:v8';
 
 import { chooseMethod, setBootstrapping } from '../current';
+import { adoptLoggingSettings, loggingSettings, type LoggingSettings } from '../logging';
 import { ParentProcess, Process, currentProcess, type ProcessSnapshot, type StartMethod } from '../process';
 import { dumps, loadsAsync } from '../reduction';
 import { adoptTracker, ensureRunning as ensureTracker } from '../resource_tracker';
@@ -34,6 +35,8 @@ export interface Preparation {
   process: Buffer;
   /** Which passed descriptor is the resource tracker's pipe. */
   trackerFdIndex: number;
+  /** The parent's logger level and whether it logs to stderr (Python's log_level, log_to_stderr). */
+  logging: LoggingSettings;
 }
 
 /**
@@ -90,6 +93,7 @@ export function prepare(child: Process, method: StartMethod): { data: Buffer; fd
     process: sent.data,
     // As CPython: the child shares this tree's tracker, started now if need be.
     trackerFdIndex: sent.fds.length,
+    logging: loggingSettings(),
   };
   return { data: v8.serialize(preparation), fds: [...sent.fds, ensureTracker()] };
 }
@@ -112,6 +116,8 @@ export function readPreparation(data: Uint8Array): Preparation {
  * parent's main module (not as main), then rebuilds the process object.
  */
 export async function becomeChild(preparation: Preparation, fds: readonly number[], script: string): Promise<Process> {
+  // First, as Python's prepare(): the main module's own logging calls come after.
+  adoptLoggingSettings(preparation.logging);
   adoptTracker(fds[preparation.trackerFdIndex]);
   const parent = new ParentProcess(preparation.parentName, preparation.parentPid);
   Process._becomeCurrentInChild(Process._placeholder(preparation), parent);

@@ -2,7 +2,9 @@
 // resource_tracker.ts in its own session, parented by init): it reads
 // REGISTER/UNREGISTER records (tracker_records.ts) from descriptor 3 until
 // every writer is gone, then removes what is still registered and says so
-// on stderr, as CPython's tracker warns. It loads nothing but the addon.
+// on stderr, as CPython's tracker warns: a WARNING of the logger when the
+// process that started it logged to stderr, else Python's UserWarning line.
+// It loads nothing but the addon, util.ts and the logger.
 // Only processes of its tree hold the pipe; even so a name is only ever a
 // name, and a folder is removed only if it is one of the package's own
 // temporary directories.
@@ -10,8 +12,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { nameUnmanagedProcess } from '../current';
+import { WARNING, adoptLoggingSettings, getLogger, isLogging } from '../logging';
 import { native } from '../native';
 import { decodeRecords } from '../tracker_records';
+import { debug } from '../util';
 
 const INPUT_FD = 3;
 const cleaners: Record<string, (name: string) => void> = {
@@ -45,6 +50,10 @@ function apply(record: { command: string; type: string; name: string }): void {
 }
 
 function warn(message: string): void {
+  if (isLogging(WARNING)) {
+    getLogger().warning(message);
+    return;
+  }
   try {
     fs.writeSync(2, `(multiprocessing resource_tracker:${process.pid}) UserWarning: ${message}\n`);
   } catch {
@@ -85,6 +94,7 @@ function cleanUp(): void {
     for (const name of names) {
       try {
         cleaners[type](name);
+        debug('resource_tracker: removed %s %s', type, name);
         removed.push(name);
       } catch (error) {
         // Already removed by someone else (the registration outlived it): nothing leaked.
@@ -100,6 +110,21 @@ function cleanUp(): void {
   }
 }
 
+/** --log-level=N and --log-to-stderr: the logging of the process that started the tracker. */
+function adoptLogging(args: readonly string[]): void {
+  let level = 0;
+  for (const arg of args) {
+    const match = /^--log-level=(\d+)$/.exec(arg);
+    if (match !== null) level = Number(match[1]);
+  }
+  const toStderr = args.includes('--log-to-stderr');
+  adoptLoggingSettings({ level, toStderr });
+  // The tree that reads our stderr may be gone by the time we write to it.
+  if (toStderr) process.stderr.on('error', () => undefined);
+}
+
+nameUnmanagedProcess('ResourceTracker');
+adoptLogging(process.argv.slice(2));
 // Python's tracker ignores these too: a Ctrl-C meant for the program must
 // not kill the one process that cleans up after it.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);

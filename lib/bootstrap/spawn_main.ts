@@ -5,7 +5,7 @@ import './code_cache'; // first: the package's modules below compile from the ca
 import { native } from '../native';
 import { becomeChild, readPreparation } from './preparation';
 import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
-import { isPromiseLike } from '../util';
+import { info, isPromiseLike } from '../util';
 import { FIRST_PASSED_FD, PREPARATION_FD } from '../popen/spawn';
 import { readPipeFrame } from '../connection/framing';
 
@@ -44,6 +44,7 @@ function main(): void {
   becomeChild(preparation, fds, __filename)
     .then((child) => {
       name = child.name;
+      info('child process calling self.run()');
       const result = child.run();
       return isPromiseLike(result) ? result : undefined;
     })

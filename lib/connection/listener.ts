@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { AuthenticationError, BufferTooShort, ProcessError } from '../errors';
 import { native } from '../native';
 import { privateTempDir } from '../temp_dir';
+import { subDebug } from '../util';
 import { Connection } from './connection';
 import { LARGEST_MESSAGE, messageSizeLimit } from './framing';
 import { forgetDescriptor, whenReady } from './readiness';
@@ -253,6 +254,7 @@ export class Listener {
       if (this.#authkey === null && !isLoopback(numericHost(host))) warnUnauthenticated(host, bound.port);
     }
     native.setNonBlocking(this.#fd);
+    subDebug('listener created with address=%O', this.#address);
   }
 
   get address(): Address {
@@ -347,6 +349,7 @@ export class Listener {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
+    subDebug('closing listener with address=%O', this.#address);
     for (const conn of this.#authenticating) conn.close();
     this.#authenticating.clear();
     for (const outcome of this.#outcomes.splice(0)) if ('conn' in outcome) outcome.conn.close();

@@ -10,7 +10,7 @@ import { atExit } from '../exit';
 import { native, type NativeSemLock } from '../native';
 import * as resourceTracker from '../resource_tracker';
 import { Revival } from '../revival';
-import { checkSignal, checkTimeout, registerAtFork, releaseOnce } from '../util';
+import { checkSignal, checkTimeout, debug, registerAtFork, releaseOnce } from '../util';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
 export const RECURSIVE_MUTEX = 0;
@@ -92,7 +92,9 @@ function createSemaphore(value: number): NativeSemLock {
     const name = `/mp-${randomBytes(8).toString('hex')}`;
     resourceTracker.register(name, 'semaphore');
     try {
-      return new native.SemLock(value, name, true);
+      const semaphore = new native.SemLock(value, name, true);
+      debug('created semlock with handle %s', name);
+      return semaphore;
     } catch (error) {
       resourceTracker.unregister(name, 'semaphore');
       if ((error as { code?: string }).code !== 'EEXIST' || attempt >= 100) throw error;
