@@ -167,7 +167,7 @@ function checkInetAddress(address: unknown): [string, number] {
 }
 
 /** As Python's: a fresh name in this process's private (0700) directory, so no other user can connect. */
-function arbitraryUnixAddress(): string {
+export function arbitraryUnixAddress(): string {
   return path.join(privateTempDir(), `listener-${randomBytes(8).toString('hex')}`);
 }
 

@@ -40,10 +40,12 @@ export class Link {
   #nextCallId = 1;
   #pumping = false;
 
-  private constructor(address: Address, authkey: Buffer) {
+  private constructor(address: Address, authkey: Buffer, given: Connection | null = null) {
     this.address = address;
     this.authkey = authkey;
-    if (localServer(address) !== undefined) {
+    if (given !== null) {
+      this.#conn = given;
+    } else if (localServer(address) !== undefined) {
       // The server is this very process (getServer()): a blocking connect would wait on ourselves.
       this.#queued = [];
       Client(address, { authkey }).then(
@@ -112,6 +114,14 @@ export class Link {
       link = new Link(address, authkey);
       links.set(key, link);
     }
+    return link;
+  }
+
+  /** The link of the process that started the server: a Pipe made before the start, with no connect or handshake. */
+  static adopt(address: Address, authkey: Buffer, conn: Connection): Link {
+    const link = new Link(address, authkey, conn);
+    links.get(linkKey(address, authkey))?.close();
+    links.set(linkKey(address, authkey), link);
     return link;
   }
 

@@ -2,7 +2,7 @@
 // SyncManager): a server process holding objects that other processes
 // use through proxies.
 import { Pipe } from '../connection/connection';
-import type { Address } from '../connection/listener';
+import { arbitraryUnixAddress, type Address } from '../connection/listener';
 import type { Context } from '../context';
 import { ProcessError } from '../errors';
 import { currentProcess, type Process, type StartMethod } from '../process';
@@ -199,13 +199,20 @@ export class BaseManager {
     if (!Array.isArray(initargs)) throw new TypeError('The "initargs" argument must be an array');
     const cls = this.constructor as typeof BaseManager;
     const [reader, writer] = Pipe(false);
+    // This process's own channel to the server, ready before it starts: no connect, no handshake.
+    const [mine, theirs] = Pipe(true);
+    // A path in this process's private directory, made here once: the server need not make its own.
+    const address = this.#address ?? arbitraryUnixAddress();
     const server = new this.#ctx.Process({
       target: runManagerServer,
-      args: [cls._serverKind, this.#specs(), this.#address, this.#authkey, writer, initializer ?? null, initargs],
+      args: [cls._serverKind, this.#specs(), address, this.#authkey, writer, theirs, initializer ?? null, initargs],
     });
     server.name = server.name.replace(/^Process/, cls.name);
     try {
       server.start();
+    } catch (error) {
+      mine.close();
+      throw error;
     } finally {
       writer.close();
     }
@@ -213,16 +220,20 @@ export class BaseManager {
     try {
       reply = (await reader.recv()) as typeof reply;
     } catch (error) {
+      mine.close();
       await server.join();
       throw new ProcessError(`the manager's server exited before serving (exit code ${String(server.exitCode)})`, { cause: error });
     } finally {
       reader.close();
+      theirs.close();
     }
     if (reply.error !== undefined) {
+      mine.close();
       await server.join();
       throw reply.error;
     }
     this.#address = reply.address as Address;
+    Link.adopt(this.#address, this.#authkey, mine);
     this.#process = server;
     this.#state = 'started';
     started.add(this);

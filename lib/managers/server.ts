@@ -113,6 +113,11 @@ export class Server {
     }
   }
 
+  /** Serves a connection made before the server started (the starting process's Pipe). */
+  serveConnection(conn: Connection): void {
+    void this.#serve(conn, this.#nextOwner++);
+  }
+
   async #serve(first: Connection, owner: number): Promise<void> {
     const abort = new AbortController();
     // Hundreds of waits of one client may be parked on its signal at once.

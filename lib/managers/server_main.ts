@@ -29,6 +29,7 @@ export async function runManagerServer(
   address: Address | null,
   authkey: Uint8Array,
   writer: Connection,
+  starter: Connection,
   initializer: ((...args: never[]) => unknown) | null,
   initargs: unknown[],
 ): Promise<void> {
@@ -41,9 +42,11 @@ export async function runManagerServer(
   } catch (error) {
     writer.send({ error });
     writer.close();
+    starter.close();
     process.exitCode = 1;
     return;
   }
+  server.serveConnection(starter);
   writer.send({ address: server.address });
   writer.close();
   const parent = parentProcess();
