@@ -57,6 +57,8 @@ const NAMES = [
   'seed_daemon',
   'seed_global_copy',
   'seed_pid_and_name',
+  'manager_lock_list',
+  'manager_shared_list',
   'seed_pool',
   'seed_process_attributes',
   'seed_queue',
@@ -371,5 +373,15 @@ describe('examples', function () {
   it('seed_queue_join_first: the item is there after join(), as in the seed', async () => {
     const run = await ok('seed_queue_join_first');
     assert.deepEqual(run.lines, ['Дані від процесу']);
+  });
+
+  it('manager_shared_list: the list a child appended to, printed by the parent', async () => {
+    const run = await ok('manager_shared_list');
+    assert.deepEqual(run.lines, ['["Дані від процесу"]']);
+  });
+
+  it('manager_lock_list: ten processes append under a Lock; a list nested in a dict is live', async () => {
+    const run = await ok('manager_lock_list');
+    assert.deepEqual(run.lines, [JSON.stringify(Array(10).fill(1)), 'length through the dict: 11']);
   });
 });

@@ -1,0 +1,22 @@
+// Twin of seed note 004 (Ukrainian), "Менеджери": a list that lives in a
+// manager's server process, appended to by a child through its proxy.
+//   with Manager() as manager:
+//       shared_list = manager.list()
+//       process = Process(target=worker, args=(shared_list,)); ...
+//       print(shared_list)
+import * as mp from '../lib/index';
+
+export async function worker(sharedList: mp.managers.ListProxy<string>): Promise<void> {
+  await sharedList.append('Дані від процесу');
+}
+
+async function main(): Promise<void> {
+  await using manager = await mp.Manager();
+  const sharedList = await manager.list<string>(); // Створюємо спільний список
+  const process = new mp.Process({ target: worker, args: [sharedList] });
+  process.start();
+  await process.join(10_000);
+  console.log(JSON.stringify(await sharedList.toArray())); // Виводимо дані, додані процесом
+}
+
+if (require.main === module) void main();
