@@ -49,7 +49,7 @@ interface TypedArrayClass {
 }
 
 // C's sizes on LP64 (Linux and macOS on 64-bit machines): long is 8 bytes.
-const typedArrayOf: Record<TypeCode, TypedArrayClass> = {
+export const typedArrayOf: Record<TypeCode, TypedArrayClass> = {
   b: Int8Array,
   B: Uint8Array,
   h: Int16Array,

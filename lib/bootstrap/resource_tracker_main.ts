@@ -23,6 +23,8 @@ const cleaners: Record<string, (name: string) => void> = {
   shared_memory: (name) => native.shmUnlink(name),
   semaphore: (name) => native.semUnlink(name),
   folder: (name) => {
+    // Gone already (a forkserver removes its own when its parent dies, and cannot unregister it): nothing leaked.
+    if (!fs.existsSync(name)) return;
     if (!isOwnTemporaryDirectory(name)) throw new Error('not one of the package\'s temporary directories: left alone');
     fs.rmSync(name, { recursive: true });
   },

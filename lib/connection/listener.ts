@@ -367,22 +367,28 @@ export class Listener {
 }
 
 /** Connects to a Listener; with an authkey both sides prove they hold it. */
-export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
+/** The client's socket: connected (AF_UNIX), or connecting (AF_INET: `pending` is its descriptor). */
+function openClientSocket(address: Address, options: ClientOptions): { conn: Connection; authkey: Buffer | null; pending: number | null; where: string } {
   if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
   const family = familyOf(address, options.family);
   const authkey = authkeyBytes(options.authkey);
   const connectionOptions = { trusted: authkey !== null, maxMessageSize: checkedMessageSize(options) };
-  let conn: Connection;
   if (family === 'AF_UNIX') {
     if (typeof address !== 'string') throw new TypeError('The "address" argument must be a socket path for AF_UNIX');
-    conn = new Connection(native.unixConnect(address), connectionOptions);
-  } else {
-    const [host, port] = checkInetAddress(address);
-    const fd = native.tcpConnectStart(numericHost(host), port);
-    conn = new Connection(fd, connectionOptions);
+    return { conn: new Connection(native.unixConnect(address), connectionOptions), authkey, pending: null, where: address };
+  }
+  const [host, port] = checkInetAddress(address);
+  const fd = native.tcpConnectStart(numericHost(host), port);
+  return { conn: new Connection(fd, connectionOptions), authkey, pending: fd, where: `${host}:${port}` };
+}
+
+/** Connects to a Listener; with an authkey both sides prove they hold it. */
+export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
+  const { conn, authkey, pending } = openClientSocket(address, options);
+  if (pending !== null) {
     await closeOnFailure(conn, async () => {
-      await whenReady(fd, 'write');
-      native.connectResult(fd);
+      await whenReady(pending, 'write');
+      native.connectResult(pending);
     });
   }
   if (authkey === null) return conn;
@@ -398,33 +404,20 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
  * synchronous call (a manager proxy) that must reach its server at once.
  */
 export function connectSync(address: Address, options: ClientOptions & { timeoutMs?: number } = {}): Connection {
-  const family = familyOf(address, options.family);
-  const authkey = authkeyBytes(options.authkey);
   const timeoutMs = options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
-  const connectionOptions = { trusted: authkey !== null, maxMessageSize: checkedMessageSize(options) };
-  let conn: Connection;
-  if (family === 'AF_UNIX') {
-    if (typeof address !== 'string') throw new TypeError('The "address" argument must be a socket path for AF_UNIX');
-    conn = new Connection(native.unixConnect(address), connectionOptions);
-  } else {
-    const [host, port] = checkInetAddress(address);
-    const fd = native.tcpConnectStart(numericHost(host), port);
-    conn = new Connection(fd, connectionOptions);
-    try {
-      if (!native.pollFd(fd, true, timeoutMs)) throw new ProcessError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`);
-      native.connectResult(fd);
-    } catch (error) {
-      conn.close();
-      throw error;
-    }
-  }
-  if (authkey === null) return conn;
+  const { conn, authkey, pending, where } = openClientSocket(address, options);
   try {
-    answerReceived(conn, authkey, recvAuthMessageSync(conn, deadline));
-    checkWelcome(recvAuthMessageSync(conn, deadline));
-    const message = challengeMessage(conn);
-    checkResponse(conn, authkey, message, recvAuthMessageSync(conn, deadline));
+    if (pending !== null) {
+      if (!native.pollFd(pending, true, timeoutMs)) throw new ProcessError(`connecting to ${where} timed out after ${timeoutMs} ms`);
+      native.connectResult(pending);
+    }
+    if (authkey !== null) {
+      answerReceived(conn, authkey, recvAuthMessageSync(conn, deadline));
+      checkWelcome(recvAuthMessageSync(conn, deadline));
+      const message = challengeMessage(conn);
+      checkResponse(conn, authkey, message, recvAuthMessageSync(conn, deadline));
+    }
   } catch (error) {
     conn.close();
     throw error;

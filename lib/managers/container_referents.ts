@@ -4,6 +4,8 @@
 // ones take JavaScript's names (get, set, delete, has, length).
 import { isDeepStrictEqual } from 'node:util';
 
+import { typedArrayOf, type SharedTypedArray, type TypeCode } from '../sharedctypes';
+
 export const VALUE_OF = Symbol('multiprocessing.managers.valueOf');
 
 /** Python's == for what crosses: equal numbers, strings, and structurally equal containers. */
@@ -343,23 +345,8 @@ export class ValueReferent {
   }
 }
 
-const TYPED_ARRAYS = {
-  b: Int8Array,
-  B: Uint8Array,
-  h: Int16Array,
-  H: Uint16Array,
-  i: Int32Array,
-  I: Uint32Array,
-  l: BigInt64Array,
-  L: BigUint64Array,
-  q: BigInt64Array,
-  Q: BigUint64Array,
-  f: Float32Array,
-  d: Float64Array,
-} as const;
-
-type ArrayTypecode = keyof typeof TYPED_ARRAYS;
-type AnyTypedArray = InstanceType<(typeof TYPED_ARRAYS)[ArrayTypecode]>;
+type ArrayTypecode = TypeCode;
+type AnyTypedArray = SharedTypedArray;
 
 /** Python's array.array: items of one C type, checked on the way in. */
 export class ArrayReferent {
@@ -367,13 +354,13 @@ export class ArrayReferent {
   #items: AnyTypedArray;
 
   constructor(typecode: string, sequence: Iterable<number | bigint> | number = []) {
-    if (typeof typecode !== 'string' || !(typecode in TYPED_ARRAYS)) {
-      throw new RangeError(`The "typecode" argument must be one of ${Object.keys(TYPED_ARRAYS).join(', ')}; received ${String(typecode)}`);
+    if (typeof typecode !== 'string' || !Object.hasOwn(typedArrayOf, typecode)) {
+      throw new RangeError(`The "typecode" argument must be one of ${Object.keys(typedArrayOf).join(', ')}; received ${String(typecode)}`);
     }
     this.typecode = typecode as ArrayTypecode;
-    const Type = TYPED_ARRAYS[this.typecode];
+    const Type = typedArrayOf[this.typecode];
     const items = typeof sequence === 'number' ? new Array<number>(sequence).fill(0) : [...sequence];
-    this.#items = new Type(items.length);
+    this.#items = new Type(new ArrayBuffer(items.length * Type.BYTES_PER_ELEMENT), 0, items.length);
     items.forEach((value, i) => this.#store(i, value, `sequence[${i}]`));
   }
 
