@@ -310,7 +310,6 @@ export class BaseManager {
     const wasStarted = this.#state === 'started';
     this.#state = 'shutdown';
     started.delete(this);
-    const link = Link.existing(this.#address as Address, this.#authkey);
     if (!wasStarted) return;
     const server = this.#process as Process;
     if (server.exitCode === null) {
@@ -330,7 +329,7 @@ export class BaseManager {
         }
       }
     }
-    (Link.existing(this.#address as Address, this.#authkey) ?? link)?.close();
+    Link.existing(this.#address as Address, this.#authkey)?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

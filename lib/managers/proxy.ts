@@ -91,6 +91,8 @@ export class BaseProxy {
 
   /** A copy of the referent (Python's _getvalue). */
   _getValue(): Promise<unknown> {
+    const server = this.#server;
+    if (server !== undefined) return new Promise((resolve) => resolve(server.referentValue(this.#token.id)));
     return Link.for(this.#token.address, this.#authkey).call(Op.GetValue, [this.#token.id]);
   }
 

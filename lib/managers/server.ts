@@ -175,11 +175,8 @@ export class Server {
         return this.#call(caller, request[2] as number, request[3] as string, request[4] as unknown[]);
       case Op.Create:
         return this.#create(caller.id, request[2] as string, request[3] as unknown[]);
-      case Op.GetValue: {
-        const { obj } = this.#referent(request[2] as number);
-        const valueOf = (obj as { [VALUE_OF]?: () => unknown })[VALUE_OF];
-        return typeof valueOf === 'function' ? valueOf.call(obj) : obj;
-      }
+      case Op.GetValue:
+        return this.referentValue(request[2] as number);
       case Op.Decref:
         this.#dropRef(caller.id, request[2] as number);
         return undefined;
@@ -365,6 +362,12 @@ export class Server {
     }
   }
 
+  /** What _getValue() copies: a container's contents, else the referent itself. */
+  referentValue(id: number): unknown {
+    const { obj } = this.#referent(id);
+    return valueOf(obj) ?? obj;
+  }
+
   /** The referent of a local proxy's id (Condition takes its lock's referent). */
   referentObject(id: number): object {
     return this.#referent(id).obj;
@@ -463,11 +466,14 @@ function disposeOf(obj: object): Promise<void> | void {
  * references back at once, as Python's reference counting would, rather
  * than whenever the server next collects garbage.
  */
+function valueOf(obj: object): unknown {
+  const method = (obj as { [VALUE_OF]?: () => unknown })[VALUE_OF];
+  return typeof method === 'function' ? method.call(obj) : undefined;
+}
+
 function releaseNested(obj: object): void {
-  const valueOf = (obj as { [VALUE_OF]?: () => unknown })[VALUE_OF];
-  if (typeof valueOf !== 'function') return;
   const seen = new Set<unknown>();
-  const pending: unknown[] = [valueOf.call(obj)];
+  const pending: unknown[] = [valueOf(obj)];
   while (pending.length > 0) {
     const value = pending.pop();
     if (value === null || typeof value !== 'object' || seen.has(value)) continue;
