@@ -8,7 +8,7 @@ import { ProcessError } from '../errors';
 import { currentProcess, type Process, type StartMethod } from '../process';
 import { atExit } from '../exit';
 import { register as registerReducer } from '../reduction';
-import { checkTimeout, debug, registerAtFork } from '../util';
+import { checkTimeout, debug, info, registerAtFork } from '../util';
 import { SYNC_MANAGER_TYPEIDS } from './builtin_types';
 import { Link } from './link';
 import { Op } from './protocol';
@@ -313,6 +313,7 @@ export class BaseManager {
     if (!wasStarted) return;
     const server = this.#process as Process;
     if (server.exitCode === null) {
+      info('sending shutdown message to manager');
       try {
         await this.#link().call(Op.Shutdown, []);
       } catch (error) {
@@ -320,10 +321,11 @@ export class BaseManager {
       }
       await server.join(this.#shutdownTimeout);
       if (server.exitCode === null) {
-        debug('manager still alive after shutdown request; terminating');
+        info('manager still alive; trying to terminate() manager process');
         server.terminate();
         await server.join(this.#shutdownTimeout);
         if (server.exitCode === null) {
+          info('manager still alive after terminate; killing it');
           server.kill();
           await server.join();
         }

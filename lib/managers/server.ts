@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { Connection } from '../connection/connection';
 import { Listener, type Address } from '../connection/listener';
 import { AuthenticationError, ProcessError, RemoteError } from '../errors';
-import { debug } from '../util';
+import { debug, info } from '../util';
 import { callAs, type Caller } from './caller';
 import { VALUE_OF } from './container_referents';
 import { BaseProxy } from './proxy';
@@ -91,7 +91,7 @@ export class Server {
   async serveForever(): Promise<void> {
     if (!this.#serving && this.#stopping === null) {
       this.#serving = true;
-      debug('manager serving at %j', this.address);
+      info('manager serving at %j', this.address);
       void this.#acceptLoop();
     }
     await this.#stopped;
@@ -292,7 +292,7 @@ export class Server {
     referent.refs -= count;
     if (referent.refs > 0) return;
     this.#referents.delete(id);
-    debug('manager: disposing of %s %d', referent.typeid, id);
+    debug('disposing of obj with id %d (%s)', id, referent.typeid);
     disposeOf(referent.obj);
     releaseNested(referent.obj);
   }
@@ -394,7 +394,7 @@ export class Server {
   }
 
   async #stop(): Promise<void> {
-    debug('manager at %j shutting down', this.address);
+    debug('manager at %j received a shutdown message', this.address);
     servers.delete(addressKey(this.address));
     this.#listener.close();
     // Replies already handed to the connections are written before they close.
