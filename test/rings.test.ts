@@ -117,10 +117,13 @@ for (const method of methods) {
         [2, []],
       ]);
       let killed = false;
-      while (seen.get(2)!.length < per) {
+      // Killed while the survivor is still putting: after 2,000 of its own items, or once the
+      // survivor is half done (on a loaded machine the survivor may run far ahead).
+      while (seen.get(2)!.length < per || !killed) {
         const [id, i] = await withTimeout(queue.get(), 'get', WAIT_MS);
         seen.get(id)!.push(i);
-        if (!killed && seen.get(1)!.length >= 2000) {
+        const victims = seen.get(1)!.length;
+        if (!killed && (victims >= 2000 || (victims >= 1 && seen.get(2)!.length >= per / 2))) {
           victim.kill();
           killed = true;
         }
