@@ -43,7 +43,7 @@ import { BoundedSemaphore, Condition, Semaphore } from './synchronize';
 import { kUntil, RETRY } from './synchronize/condition';
 import { SEM_VALUE_MAX } from './synchronize/semlock';
 import { Fifo } from './fifo';
-import { checkSignal, checkTimeout } from './util';
+import { checkSignal, checkTimeout, monotonicMs } from './util';
 
 export interface PutOptions {
   /** false: throw Full at once instead of waiting for a free slot. */
@@ -457,8 +457,8 @@ const LOCK_RETRY_MS = [0, 0, 1, 1, 2, 5, 10];
 async function receive(channel: Channel, block: boolean, timeout: number | null, signal?: AbortSignal): Promise<Received | undefined> {
   const { ring } = channel.memory;
   const fd = channel.reader.fileno();
-  const end = timeout === null ? null : performance.now() + timeout;
-  const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
+  const end = timeout === null ? null : monotonicMs() + timeout;
+  const left = (): number | null => (end === null ? null : Math.max(0, end - monotonicMs()));
   let busy = 0;
   let socketToo = true; // the first look includes the socket: end-of-file
   for (;;) {
@@ -485,8 +485,8 @@ async function receive(channel: Channel, block: boolean, timeout: number | null,
 function receiveSync(channel: Channel, block: boolean, timeout: number | null): Received | undefined {
   const { ring } = channel.memory;
   const fd = channel.reader.fileno();
-  const end = timeout === null ? null : performance.now() + timeout;
-  const left = (): number | null => (end === null ? null : Math.max(0, end - performance.now()));
+  const end = timeout === null ? null : monotonicMs() + timeout;
+  const left = (): number | null => (end === null ? null : Math.max(0, end - monotonicMs()));
   let busy = 0;
   for (let socketToo = true; ; socketToo = true) {
     const taken = takeNow(channel, socketToo, true, busy > 2);

@@ -34,6 +34,16 @@ export function warning(msg: string, ...args: unknown[]): void {
   report(WARNING, msg, args);
 }
 
+/**
+ * Milliseconds on the monotonic clock, as performance.now() but without it:
+ * Node loads perf_hooks on the first use of the `performance` global
+ * (1.5-2.5 ms), which landed on the first poll or recv of every fresh child.
+ */
+export function monotonicMs(): number {
+  const [seconds, nanoseconds] = process.hrtime();
+  return seconds * 1e3 + nanoseconds / 1e6;
+}
+
 export interface AtForkHooks {
   before?: () => void;
   afterInParent?: () => void;

@@ -8,7 +8,7 @@
 import { BufferTooShort, EOFError, ProcessError } from '../errors';
 import { native } from '../native';
 import { dumpsParts, loads, loadsWhenReady, register, type LoadOptions } from '../reduction';
-import { checkTimeout } from '../util';
+import { checkTimeout, monotonicMs } from '../util';
 import {
   checkLength,
   closeAll,
@@ -258,9 +258,9 @@ export class Connection {
     const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
     if (this.#readyNow()) return true;
-    const end = ms === null ? null : performance.now() + ms;
+    const end = ms === null ? null : monotonicMs() + ms;
     for (;;) {
-      const left = end === null ? null : Math.max(0, end - performance.now());
+      const left = end === null ? null : Math.max(0, end - monotonicMs());
       if (left === 0 || !(await this.#whenReadable(left))) return false;
       if (this.#readyNow()) return true; // else the wake was a doorbell only
     }
@@ -272,9 +272,9 @@ export class Connection {
     const ring = this.#rings?.read;
     if (ring === null || ring === undefined) return native.pollFd(this.#fd, false, ms);
     if (this.#readyNow()) return true;
-    const end = ms === null ? null : performance.now() + ms;
+    const end = ms === null ? null : monotonicMs() + ms;
     for (;;) {
-      const left = end === null ? null : Math.max(0, end - performance.now());
+      const left = end === null ? null : Math.max(0, end - monotonicMs());
       if (left === 0 || !ring.whenReadableSync(this.#fd, left)) return false;
       if (this.#readyNow()) return true;
     }

@@ -29,7 +29,7 @@ import { readFileSync } from 'node:fs';
 import { notify as futexNotify, wait as futexWait } from '../atomics';
 import { native } from '../native';
 import { register } from '../reduction';
-import { registerAtFork } from '../util';
+import { monotonicMs, registerAtFork } from '../util';
 import { ringDoorbell } from './framing';
 import { closeWhenCollected, whenReady } from './readiness';
 
@@ -401,7 +401,7 @@ export class Ring {
     if (timeoutMs === 0) return native.pollFd(fd, false, 0);
     if (this.#sleep !== null && this.#sleep.generation !== forks) this.#sleep = null;
     const sleep = this.#sleep;
-    const started = performance.now();
+    const started = monotonicMs();
     if (sleep === null || sleep.waiters === 0) {
       // Let the caller's code of this turn run (it may be the send a reply answers) before spinning.
       await undefined;
@@ -410,12 +410,12 @@ export class Ring {
     this.#sleep ??= new Sleep(this);
     const end = timeoutMs === null ? null : started + timeoutMs;
     for (;;) {
-      const left = end === null ? null : Math.max(0, end - performance.now());
+      const left = end === null ? null : Math.max(0, end - monotonicMs());
       const woke = await this.#sleep.wait(fd, left, signal);
       if (!woke) return false;
       // The wake may have been for a message another reader took already: look before saying so.
       if (this.hasData() || native.pollFd(fd, false, 0)) {
-        this.#waited(performance.now() - started);
+        this.#waited(monotonicMs() - started);
         return true;
       }
     }
@@ -425,12 +425,12 @@ export class Ring {
   whenReadableSync(fd: number, timeoutMs: number | null): boolean {
     if (this.hasData()) return true;
     if (timeoutMs === 0) return native.pollFd(fd, false, 0);
-    const started = performance.now();
+    const started = monotonicMs();
     if (this.#spin(started)) return true;
     const seen = this.prepareSleep();
     try {
       const ready = this.hasData() || this.#sleepSync(fd, seen, timeoutMs);
-      if (ready) this.#waited(performance.now() - started);
+      if (ready) this.#waited(monotonicMs() - started);
       return ready;
     } finally {
       this.countSleeper(-1);
@@ -441,11 +441,11 @@ export class Ring {
     if (!this.#futex) return native.pollFd(fd, false, timeoutMs);
     // The futex in slices, the socket looked at between them: end-of-file
     // and spills arrive there without a wake.
-    const end = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
+    const end = timeoutMs === null ? Infinity : monotonicMs() + timeoutMs;
     const words = this.#words;
     for (let slice = 1; ; slice = Math.min(slice * 2, 16)) {
       if (native.pollFd(fd, false, 0)) return true;
-      const left = end - performance.now();
+      const left = end - monotonicMs();
       if (left <= 0) return false;
       native.atomicsWaitSync(words.buffer as SharedArrayBuffer, words.byteOffset + I_FUTEX * 4, false, seen, Math.min(slice, left));
       if (this.hasData()) return true;
@@ -471,10 +471,10 @@ export class Ring {
       const end = started + SPIN_US / 1000;
       for (let i = 1; ; i++) {
         if (this.hasData()) {
-          this.#waited(performance.now() - started);
+          this.#waited(monotonicMs() - started);
           return true;
         }
-        if ((i & 31) === 0 && performance.now() >= end) return false;
+        if ((i & 31) === 0 && monotonicMs() >= end) return false;
       }
     } finally {
       Atomics.store(words, I_SPINNER, 0);

@@ -2,7 +2,7 @@
 // (CPython's connection.wait), without blocking the event loop.
 import { ProcessError } from '../errors';
 import { native } from '../native';
-import { checkTimeout } from '../util';
+import { checkTimeout, monotonicMs } from '../util';
 import { Connection, readyNow, whenReadable } from './connection';
 import { whenReady } from './readiness';
 
@@ -34,9 +34,9 @@ export async function wait(objects: Waitable[], timeoutMs?: number | null): Prom
   const first = ready();
   if (first.length > 0 || objects.length === 0 || ms === 0) return first;
   const connections = [...new Set(objects.filter((o): o is Connection => o instanceof Connection))];
-  const end = ms === null ? null : performance.now() + ms;
+  const end = ms === null ? null : monotonicMs() + ms;
   for (;;) {
-    const left = end === null ? null : Math.max(0, end - performance.now());
+    const left = end === null ? null : Math.max(0, end - monotonicMs());
     if (left === 0) return [];
     const stop = new AbortController();
     try {

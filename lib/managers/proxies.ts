@@ -4,6 +4,7 @@ import type { AcquireOptions } from './sync_referents';
 import type { QueueWaitOptions } from './queue_referent';
 import type { SortOptions } from './container_referents';
 import { BaseProxy, setProxyType } from './proxy';
+import { monotonicMs } from '../util';
 
 export class ListProxy<T = unknown> extends BaseProxy {
   length(): Promise<number> {
@@ -266,11 +267,11 @@ export class ConditionProxy extends AcquirerProxy {
   /** Waits until `predicate` is true (it runs here, in the caller), as Python's ConditionProxy.wait_for. */
   async waitFor<R>(predicate: () => R | Promise<R>, timeoutMs?: number | null): Promise<R> {
     let result = await predicate();
-    const deadline = timeoutMs === undefined || timeoutMs === null ? null : performance.now() + timeoutMs;
+    const deadline = timeoutMs === undefined || timeoutMs === null ? null : monotonicMs() + timeoutMs;
     while (!result) {
       let wait: number | null = null;
       if (deadline !== null) {
-        wait = deadline - performance.now();
+        wait = deadline - monotonicMs();
         if (wait <= 0) break;
       }
       await this.wait(wait);

@@ -1,7 +1,7 @@
 // The queue a manager's server holds (Python's queue.Queue there): items
 // stay in the server; put and get wait there, in arrival order.
 import { Empty, Full, ProcessError } from '../errors';
-import { checkTimeout } from '../util';
+import { checkTimeout, monotonicMs } from '../util';
 import { callerNow } from './caller';
 import { VALUE_OF } from './container_referents';
 import { WaitQueue } from './wait_queue';
@@ -17,10 +17,10 @@ function waitOptions(options: QueueWaitOptions | undefined): { block: boolean; d
   const block = options.block ?? true;
   if (typeof block !== 'boolean') throw new TypeError('The "options.block" property must be a boolean');
   const timeout = checkTimeout(options.timeout, 'options.timeout');
-  return { block, deadline: timeout === null ? null : performance.now() + timeout };
+  return { block, deadline: timeout === null ? null : monotonicMs() + timeout };
 }
 
-const remaining = (deadline: number | null): number | null => (deadline === null ? null : Math.max(0, deadline - performance.now()));
+const remaining = (deadline: number | null): number | null => (deadline === null ? null : Math.max(0, deadline - monotonicMs()));
 
 export class QueueReferent {
   readonly #maxsize: number;

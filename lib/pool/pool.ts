@@ -22,6 +22,7 @@ import {
 } from './options';
 import { TaskMode, type ResultMessage } from './protocol';
 import { WorkerSlot, type StopHow } from './worker_slot';
+import { monotonicMs } from '../util';
 
 type PoolState = 'run' | 'close' | 'terminate';
 
@@ -320,7 +321,7 @@ export class Pool {
 
   /** The job at the head of its worker's line has started: its timeout counts from now. */
   #started(worker: WorkerSlot, job: Job): void {
-    worker.headSince = performance.now();
+    worker.headSince = monotonicMs();
     if (job.timeout !== null) job.timer = setTimeout(() => this.#timedOut(job), job.timeout);
   }
 
@@ -333,7 +334,7 @@ export class Pool {
           const job = worker.outstanding[0];
           if (job === undefined || job.id !== jobId) continue; // a job already failed (killed for a timeout)
           worker.outstanding.shift();
-          this.#serviceMs += (performance.now() - worker.headSince - this.#serviceMs) / 8;
+          this.#serviceMs += (monotonicMs() - worker.headSince - this.#serviceMs) / 8;
           if (worker.outstanding.length > 0) this.#started(worker, worker.outstanding[0]);
           this.#finish(job, ok, ok ? value : remoteFailure(value));
           this.#afterTask(worker, rss);

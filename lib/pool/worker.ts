@@ -2,7 +2,7 @@
 // then batches of tasks read from its own connection to the pool, one
 // result per task, in order, until told to stop or its task budget is spent.
 import type { Connection } from '../connection';
-import { isPromiseLike, registerAtFork } from '../util';
+import { isPromiseLike, monotonicMs, registerAtFork } from '../util';
 import { TaskMode, type ResultMessage, type TaskMessage, type TaskResult, type WorkerOptions } from './protocol';
 
 /** Results held back while more of a batch runs, at most this long. */
@@ -84,11 +84,11 @@ export async function poolWorker(conn: Connection, options: WorkerOptions): Prom
         reply = [jobId, false, asError(thrown), 0, false];
       }
       if (options.reportMemory) reply[3] = process.memoryUsage.rss();
-      if (unsent.length === 0) heldSince = performance.now();
+      if (unsent.length === 0) heldSince = monotonicMs();
       unsent.push(reply);
       completed++;
       // The last of the batch, or results held long enough: the pool gets them now.
-      if (b === batch.length - 1 || performance.now() - heldSince >= COALESCE_MS) flush();
+      if (b === batch.length - 1 || monotonicMs() - heldSince >= COALESCE_MS) flush();
     }
   }
   flush();

@@ -25,7 +25,7 @@ export class WorkerSlot {
   reading: Promise<void> | null = null;
   /** Its exit is being awaited: the pool is done with it. */
   gone = false;
-  /** When the head of `outstanding` started (performance.now()). */
+  /** When the head of `outstanding` started (monotonicMs()). */
   headSince = 0;
 
   private constructor(

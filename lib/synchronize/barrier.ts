@@ -5,7 +5,7 @@
 import { BrokenBarrierError } from '../errors';
 import { Revival } from '../revival';
 import { register } from '../reduction';
-import { checkTimeout } from '../util';
+import { checkTimeout, monotonicMs } from '../util';
 import { Condition, kUntil, RETRY, waitArguments, type WaitOptions } from './condition';
 import { Semaphore } from './locks';
 
@@ -184,11 +184,11 @@ export class Barrier {
   }
 
   #waitForSync(ms: number | null): boolean {
-    const end = ms === null ? null : performance.now() + ms;
+    const end = ms === null ? null : monotonicMs() + ms;
     while (this.#getState() === FILLING) {
       let left: number | null = null;
       if (end !== null) {
-        left = end - performance.now();
+        left = end - monotonicMs();
         if (left <= 0) return false;
       }
       this.#cond.waitSync(left);

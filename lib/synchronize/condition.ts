@@ -17,7 +17,7 @@ import { Revival } from '../revival';
 import { register } from '../reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
-import { checkSignal, checkTimeout, releaseOnce } from '../util';
+import { checkSignal, checkTimeout, monotonicMs, releaseOnce } from '../util';
 import { kCount, kHandle, kIsMine, type AcquireOptions, type AsyncAcquireOptions } from './semlock';
 
 /** What an attempt given to [kUntil] returns to be tried again after the next wake-up. */
@@ -201,11 +201,11 @@ export class Condition {
     if (typeof predicate !== 'function') throw new TypeError('The "predicate" argument must be a function');
     const { timeout: ms, signal } = waitArguments(timeout, options);
     let result = predicate();
-    const end = ms === null ? null : performance.now() + ms;
+    const end = ms === null ? null : monotonicMs() + ms;
     while (!result) {
       let left: number | null = null;
       if (end !== null) {
-        left = end - performance.now();
+        left = end - monotonicMs();
         if (left <= 0) break;
       }
       await this.wait(left, { signal });
@@ -249,7 +249,7 @@ export class Condition {
     signal?: AbortSignal,
     onAbort?: () => void,
   ): Promise<R> {
-    const end = timeoutMs === null ? null : performance.now() + timeoutMs;
+    const end = timeoutMs === null ? null : monotonicMs() + timeoutMs;
     try {
       await this.#lock.acquire({ signal });
     } catch (error) {
@@ -265,7 +265,7 @@ export class Condition {
     }
     try {
       for (let slept = false; ; slept = true) {
-        const left = end === null ? null : Math.max(0, end - performance.now());
+        const left = end === null ? null : Math.max(0, end - monotonicMs());
         const timedOut = left === 0;
         const result = attempt({ slept, timedOut });
         if (result !== RETRY) return result;
