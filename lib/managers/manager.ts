@@ -12,7 +12,9 @@ import { checkTimeout, debug, info, registerAtFork } from '../util';
 import { SYNC_MANAGER_TYPEIDS } from './builtin_types';
 import { Link } from './link';
 import { Op } from './protocol';
-import {
+// Loaded for its effect too: it registers the proxy type of each of SyncManager's typeids.
+import './proxies';
+import type {
   AcquirerProxy,
   ArrayProxy,
   BarrierProxy,
@@ -28,7 +30,7 @@ import {
   SemaphoreProxy,
   ValueProxy,
 } from './proxies';
-import { autoProxyType, BaseProxy, proxyFor, setProxyType, type ProxyClass } from './proxy';
+import { autoProxyType, BaseProxy, proxyFor, proxyTypeOf, setProxyType, type ProxyClass } from './proxy';
 import type { Server, ServerTypeSpec } from './server';
 import { makeServer, runManagerServer, type SentTypeSpec, type ServerKind } from './server_main';
 import type { BarrierOptions } from './sync_referents';
@@ -446,28 +448,7 @@ export class SyncManager extends BaseManager {
   }
 }
 
-for (const typeid of SYNC_MANAGER_TYPEIDS) {
-  const proxytype: ProxyClass = (
-    {
-      list: ListProxy,
-      dict: DictProxy,
-      Namespace: NamespaceProxy,
-      Value: ValueProxy,
-      Array: ArrayProxy,
-      Queue: QueueProxy,
-      JoinableQueue: JoinableQueueProxy,
-      Lock: LockProxy,
-      RLock: AcquirerProxy,
-      Semaphore: SemaphoreProxy,
-      BoundedSemaphore: SemaphoreProxy,
-      Condition: ConditionProxy,
-      Event: EventProxy,
-      Barrier: BarrierProxy,
-      Pool: PoolProxy,
-    } as Record<string, ProxyClass>
-  )[typeid] ?? BaseProxy;
-  SyncManager._registerBuiltin(typeid, proxytype);
-}
+for (const typeid of SYNC_MANAGER_TYPEIDS) SyncManager._registerBuiltin(typeid, proxyTypeOf(typeid) ?? BaseProxy);
 
 /** Starts a SyncManager (in a server process of `ctx`'s start method) and resolves with it. */
 export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {

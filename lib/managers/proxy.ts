@@ -46,6 +46,10 @@ export function setProxyType(typeid: string, cls: ProxyClass): void {
   proxyTypes.set(typeid, cls);
 }
 
+export function proxyTypeOf(typeid: string): ProxyClass | undefined {
+  return proxyTypes.get(typeid);
+}
+
 export class BaseProxy {
   /** The methods a subclass calls (Python's _exposed_); null: whatever the server reports. */
   static exposed?: readonly string[];

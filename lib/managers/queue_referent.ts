@@ -1,22 +1,15 @@
 // The queue a manager's server holds (Python's queue.Queue there): items
 // stay in the server; put and get wait there, in arrival order.
 import { Empty, Full, ProcessError } from '../errors';
-import { checkTimeout, monotonicMs } from '../util';
+import { monotonicMs } from '../util';
 import { callerNow } from './caller';
 import { VALUE_OF } from './container_referents';
-import { WaitQueue } from './wait_queue';
+import { checkBlockingOptions, WaitQueue, type BlockingOptions } from './wait_queue';
 
-export interface QueueWaitOptions {
-  block?: boolean;
-  timeout?: number | null;
-}
+export type QueueWaitOptions = BlockingOptions;
 
 function waitOptions(options: QueueWaitOptions | undefined): { block: boolean; deadline: number | null } {
-  if (options === undefined || options === null) return { block: true, deadline: null };
-  if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
-  const block = options.block ?? true;
-  if (typeof block !== 'boolean') throw new TypeError('The "options.block" property must be a boolean');
-  const timeout = checkTimeout(options.timeout, 'options.timeout');
+  const { block, timeout } = checkBlockingOptions(options);
   return { block, deadline: timeout === null ? null : monotonicMs() + timeout };
 }
 

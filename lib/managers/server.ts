@@ -181,7 +181,7 @@ export class Server {
         this.#dropRef(caller.id, request[2] as number);
         return undefined;
       case Op.Transit:
-        this.#noteTransit(caller.id, request[2] as number, request[3] as string);
+        this.#noteTransit(request[2] as number, request[3] as string);
         return undefined;
       case Op.Accept:
         this.acceptTransit(caller.id, request[2] as number, request[3] as string);
@@ -308,7 +308,7 @@ export class Server {
   }
 
   /** A proxy was serialized: its reference waits under `key` for whoever revives it. */
-  #noteTransit(_owner: number, id: number, key: string): void {
+  #noteTransit(id: number, key: string): void {
     if (this.#acceptedEarly.delete(key)) return;
     if (!this.#referents.has(id)) return;
     this.#referents.get(id)!.refs++;
@@ -317,7 +317,7 @@ export class Server {
 
   /** For proxies serialized in this process (results, nested proxies): the same as a Transit request. */
   noteLocalTransit(id: number, key: string): void {
-    this.#noteTransit(LOCAL, id, key);
+    this.#noteTransit(id, key);
   }
 
   /** The reference under `key` goes to `owner` (LOCAL for a proxy revived in the server itself). */

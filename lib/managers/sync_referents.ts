@@ -4,21 +4,14 @@
 import { BrokenBarrierError, ProcessError } from '../errors';
 import { checkTimeout } from '../util';
 import { callerNow, type Caller } from './caller';
-import { WaitQueue } from './wait_queue';
+import { checkBlockingOptions, WaitQueue, type BlockingOptions } from './wait_queue';
 
-export interface AcquireOptions {
-  block?: boolean;
-  timeout?: number | null;
-}
+export type AcquireOptions = BlockingOptions;
 
 function acquireOptions(options: AcquireOptions | undefined): { block: boolean; timeout: number | null } {
-  if (options === undefined || options === null) return { block: true, timeout: null };
-  if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
-  const block = options.block ?? true;
-  if (typeof block !== 'boolean') throw new TypeError('The "options.block" property must be a boolean');
-  const timeout = checkTimeout(options.timeout, 'options.timeout');
-  if (!block && timeout !== null) throw new TypeError('a timeout cannot be given with block: false');
-  return { block, timeout };
+  const checked = checkBlockingOptions(options);
+  if (!checked.block && checked.timeout !== null) throw new TypeError('a timeout cannot be given with block: false');
+  return checked;
 }
 
 /** What Condition needs of its lock: taken and given back on behalf of a caller. */

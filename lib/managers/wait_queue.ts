@@ -1,5 +1,20 @@
 // Callers parked until woken, in arrival order, each with its own deadline
 // and abort signal: the waiting part of the server-side primitives.
+import { checkTimeout } from '../util';
+
+/** What acquire(), put() and get() take: Python's block and timeout (ms). */
+export interface BlockingOptions {
+  block?: boolean;
+  timeout?: number | null;
+}
+
+export function checkBlockingOptions(options: BlockingOptions | undefined): { block: boolean; timeout: number | null } {
+  if (options === undefined || options === null) return { block: true, timeout: null };
+  if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+  const block = options.block ?? true;
+  if (typeof block !== 'boolean') throw new TypeError('The "options.block" property must be a boolean');
+  return { block, timeout: checkTimeout(options.timeout, 'options.timeout') };
+}
 
 interface Parked<T, M> {
   readonly meta: M;
