@@ -110,6 +110,8 @@ export interface NativeBinding {
   getuid(): number;
   fork(options: { dieWithParent: boolean }): ForkResult;
   runLoopOnce(): boolean;
+  /** CLOCK_MONOTONIC ms of the last fork: entered, forking, child running, child ready. */
+  forkClock(): [number, number, number, number];
   performMicrotaskCheckpoint(): void;
   nodeModuleVersion: number;
   waitpid(pid: number, nohang: boolean): number | null;

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__linux__)
@@ -36,6 +37,19 @@ namespace {
 
 // Taken at load time: napi_get_uv_event_loop() crashes in a fork child.
 uv_loop_t* g_loop = nullptr;
+
+// CLOCK_MONOTONIC readings (ms, the clock of process.hrtime) of the last
+// fork: entry, just before fork(), the child's first instruction after it,
+// and the child's native setup done. bench/startup reads them to split a
+// start into phases; a clock_gettime through the vDSO costs ~20 ns.
+enum ForkClock { kEntered, kForking, kChildRunning, kChildReady, kForkClockCount };
+double g_forkClock[kForkClockCount] = {};
+
+void ReadForkClock(ForkClock which) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  g_forkClock[which] = static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
 
 // Every V8 option that would post work to platform worker threads, which
 // do not exist in a fork child (only the forking thread is copied). Used
@@ -152,6 +166,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
     dieWithParent = v.ToBoolean().Value();
   }
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  ReadForkClock(kEntered);
 
   // Reserve the descriptor the sentinel will take, so that EMFILE shows up
   // before fork() and not after, with a child already running.
@@ -188,8 +203,10 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
     ThrowErrno(env, err, "read(/proc/self/maps)");
   }
   pid_t parentPid = getpid();
+  ReadForkClock(kForking);
   pid_t pid = fork();
   int forkErrno = errno;
+  if (pid == 0) ReadForkClock(kChildRunning);
   forkability::Restore(plan);
 
   if (pid == 0) {
@@ -197,6 +214,7 @@ Napi::Value Fork(const Napi::CallbackInfo& info) {
     close(reserve);
     if (pipeFds[0] >= 0) close(pipeFds[0]);  // the child keeps the write end
     SetUpChild(isolate, dieWithParent, parentPid);
+    ReadForkClock(kChildReady);
     Napi::Object result = Napi::Object::New(env);
     result.Set("pid", Napi::Number::New(env, 0));
     return result;
@@ -245,6 +263,13 @@ Napi::Value PerformMicrotaskCheckpoint(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value ForkClockJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array readings = Napi::Array::New(env, kForkClockCount);
+  for (uint32_t i = 0; i < kForkClockCount; ++i) readings.Set(i, Napi::Number::New(env, g_forkClock[i]));
+  return readings;
+}
+
 }  // namespace
 
 void InitFork(Napi::Env env, Napi::Object exports) {
@@ -256,6 +281,7 @@ void InitFork(Napi::Env env, Napi::Object exports) {
   exports.Set("runLoopOnce", Napi::Function::New(env, RunLoopOnceJs, "runLoopOnce"));
   exports.Set("performMicrotaskCheckpoint",
               Napi::Function::New(env, PerformMicrotaskCheckpoint, "performMicrotaskCheckpoint"));
+  exports.Set("forkClock", Napi::Function::New(env, ForkClockJs, "forkClock"));
   exports.Set("nodeModuleVersion", Napi::Number::New(env, NODE_MODULE_VERSION));
 }
 

@@ -5,10 +5,11 @@ import { inspect } from 'node:util';
 
 import { chooseMethod } from '../current';
 import { installExitHandler } from '../exit';
-import { dropInheritedJsWork } from './node_internals';
+import { dropInheritedJsWork, hasPendingJsWork } from './node_internals';
 import { native } from '../native';
 import { ParentProcess, Process, type StartMethod } from '../process';
 import { debug, info, isPipeOrSocket, isPromiseLike, runAfterForkHooks } from '../util';
+import { markStartup, resetStartupMarks, writeStartupTrace } from './startup_trace';
 
 /** Exit status of a run() whose promise can never settle (as Node's unsettled top-level await). */
 export const UNSETTLED_EXIT_CODE = 13;
@@ -24,6 +25,30 @@ const inheritedEvents = new Set([
   'rejectionHandled',
 ]);
 
+/**
+ * What a fork child must undo of its parent's state, seen by the parent
+ * just before fork(): the child is a copy, so it need not look again (its
+ * first look would be slow: cold code, copy-on-write faults).
+ */
+export interface InheritedState {
+  /** Timers, immediates or ticks are pending. */
+  jsWork: boolean;
+  /** Events whose listeners the child drops. */
+  listeners: string[];
+  /** Whether descriptors 1 and 2 are pipes or sockets. */
+  pipedStdio: [boolean, boolean];
+}
+
+/** Called in the parent right before fork(). */
+export function inspectInheritedState(): InheritedState {
+  const listeners: string[] = [];
+  for (const event of process.eventNames()) {
+    if (typeof event !== 'string') continue;
+    if (inheritedEvents.has(event) || event.startsWith('SIG')) listeners.push(event);
+  }
+  return { jsWork: hasPendingJsWork(), listeners, pipedStdio: [isPipeOrSocket(1) === true, isPipeOrSocket(2) === true] };
+}
+
 /** What a fork child becomes: its name, its parent, and what it runs. */
 export interface ForkChildPlan {
   /** The child's name, for error reports before its object exists. */
@@ -31,16 +56,19 @@ export interface ForkChildPlan {
   method: StartMethod;
   /** Called first in the child; returns the process object, or a promise of it. */
   become: () => Process | Promise<Process>;
+  /** inspectInheritedState() of the parent at the fork. */
+  inherited: InheritedState;
 }
 
 /** The 'fork' start method's child: it runs the very object start() was called on. */
-export function runForkChild(child: Process, parent: Process): never {
+export function runForkChild(child: Process, parent: Process, inherited: InheritedState): never {
   // Read before process.pid changes: the parent's pid getter reads it.
   const parentName = parent.name;
   const parentPid = native.getppid();
   return runForkedChild({
     name: child.name,
     method: 'fork',
+    inherited,
     become: () => {
       Process._becomeCurrentInChild(child, new ParentProcess(parentName, parentPid));
       return child;
@@ -49,6 +77,8 @@ export function runForkChild(child: Process, parent: Process): never {
 }
 
 export function runForkedChild(plan: ForkChildPlan): never {
+  resetStartupMarks();
+  markStartup('child');
   let code = 0;
   let name = plan.name;
   try {
@@ -59,12 +89,13 @@ export function runForkedChild(plan: ForkChildPlan): never {
       enumerable: true,
       configurable: true,
     });
-    dropInheritedJsWork();
+    const { inherited } = plan;
+    if (inherited.jsWork) dropInheritedJsWork();
     chooseMethod(plan.method);
-    forgetParentListeners();
-    installExitPath(() => name);
-    makeStdioSynchronous('stdout', 1);
-    makeStdioSynchronous('stderr', 2);
+    for (const event of inherited.listeners) process.removeAllListeners(event);
+    installExitPath(() => name, plan.method);
+    if (inherited.pipedStdio[0]) makeStdioSynchronous('stdout', 1, true);
+    if (inherited.pipedStdio[1]) makeStdioSynchronous('stderr', 2, true);
     process.exitCode = undefined;
     const become = plan.become();
     const hookErrors = runAfterForkHooks('afterInChild');
@@ -84,6 +115,7 @@ export function runForkedChild(plan: ForkChildPlan): never {
 
 function runChild(child: Process): unknown {
   info('child process calling self.run()');
+  markStartup('run');
   return child.run();
 }
 
@@ -119,6 +151,7 @@ function runToCompletion(name: () => string, run: () => unknown): number {
 }
 
 function exitCodeAfterRun(): number {
+  markStartup('ran');
   const code = process.exitCode;
   return typeof code === 'number' ? code : 0;
 }
@@ -130,18 +163,12 @@ function drainJobQueues(): void {
   (process as unknown as { _tickCallback(): void })._tickCallback();
 }
 
-function forgetParentListeners(): void {
-  for (const event of process.eventNames()) {
-    if (typeof event !== 'string') continue;
-    if (inheritedEvents.has(event) || event.startsWith('SIG')) process.removeAllListeners(event);
-  }
-}
-
-function installExitPath(name: () => string): void {
+function installExitPath(name: () => string, method: StartMethod): void {
   installExitHandler();
   // Node's own exit path tears down its platform and joins threads that do
   // not exist in a fork child; leave with _exit once 'exit' has been emitted.
   (process as unknown as { reallyExit(code?: number): never }).reallyExit = (code?: number) => {
+    writeStartupTrace(method);
     native.exit(typeof code === 'number' ? code : 0);
   };
   process.on('uncaughtException', (error) => {
@@ -170,8 +197,8 @@ const kSynchronous = Symbol('multiprocessing.synchronousStdio');
  * repeated here. So the child writes its stdout and stderr synchronously,
  * straight to the descriptor. Files and TTYs are synchronous in Node already.
  */
-export function makeStdioSynchronous(name: 'stdout' | 'stderr', fd: number): void {
-  if (isPipeOrSocket(fd) !== true) return;
+export function makeStdioSynchronous(name: 'stdout' | 'stderr', fd: number, piped = isPipeOrSocket(fd) === true): void {
+  if (!piped) return;
   const descriptor = Object.getOwnPropertyDescriptor(process, name);
   const getter = descriptor?.get;
   if (getter === undefined) return;

@@ -201,6 +201,25 @@ function dropInheritedImmediates(n: NodeInternals): void {
   if (info[kImmediateRefCount] === 0) n.binding.toggleImmediateRef(false);
 }
 
+/**
+ * In the parent, just before fork(): whether the child will find any of
+ * this process's timers, immediates or ticks to forget. Asked here, where
+ * the code is warm and the pages are not copy-on-write, so that most
+ * children skip dropInheritedJsWork() altogether.
+ */
+export function hasPendingJsWork(): boolean {
+  const n = captured;
+  if (!n) return false;
+  for (const _ in n.timerListMap) return true;
+  for (const _ in n.knownTimersById) return true;
+  if (n.timerListQueue.peek() !== undefined || n.binding.timeoutInfo[0] !== 0) return true;
+  const info = n.binding.immediateInfo;
+  if (n.immediateQueue.head !== null || info[kImmediateCount] !== 0 || info[kImmediateRefCount] !== 0) return true;
+  if (info[kImmediateHasOutstanding] !== 0) return true;
+  if ((executionAsyncResource() as LinkedItem)?.constructor?.name === 'Immediate') return true;
+  return !n.tickQueue.isEmpty();
+}
+
 /** In a fork child: forgets the parent's pending timers, immediates and ticks. */
 export function dropInheritedJsWork(): boolean {
   const n = captured;

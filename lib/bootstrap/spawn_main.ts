@@ -8,6 +8,9 @@ import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork
 import { info, isPromiseLike } from '../util';
 import { FIRST_PASSED_FD, PREPARATION_FD } from '../popen/spawn';
 import { readPipeFrame } from '../connection/framing';
+import { markStartup, writeStartupTrace } from './startup_trace';
+
+markStartup('child');
 
 const SIGKILL = 9;
 
@@ -45,11 +48,14 @@ function main(): void {
     .then((child) => {
       name = child.name;
       info('child process calling self.run()');
+      markStartup('run');
       const result = child.run();
       return isPromiseLike(result) ? result : undefined;
     })
     .then(() => {
       state = 'settled';
+      markStartup('ran');
+      writeStartupTrace('spawn');
       const code = process.exitCode;
       process.exit(typeof code === 'number' ? code : 0);
     }, fail);

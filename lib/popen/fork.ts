@@ -1,7 +1,7 @@
 // The 'fork' start method (CPython's popen_fork): the child is a fork() of
 // this process and runs the Process object it was given, never returning
 // from start().
-import { runForkChild } from '../bootstrap/fork_child';
+import { inspectInheritedState, runForkChild } from '../bootstrap/fork_child';
 import { captureNodeInternals } from '../bootstrap/node_internals';
 import { processErrorFrom } from '../errors';
 import { assertForkAbi, native } from '../native';
@@ -16,6 +16,7 @@ export class ForkPopen extends PidPopen {
     captureNodeInternals();
     const parent = currentProcess();
     runBeforeForkHooks();
+    const inherited = inspectInheritedState();
     let result;
     try {
       result = native.fork({ dieWithParent: processObject.daemon });
@@ -23,7 +24,7 @@ export class ForkPopen extends PidPopen {
       runAfterForkHooks('afterInParent');
       throw processErrorFrom(error, 'cannot start process');
     }
-    if (result.pid === 0) runForkChild(processObject, parent);
+    if (result.pid === 0) runForkChild(processObject, parent, inherited);
     for (const error of runAfterForkHooks('afterInParent')) {
       process.emitWarning(`registerAtFork afterInParent hook threw: ${String(error)}`);
     }
