@@ -1,7 +1,7 @@
 // Start methods and contexts (docs/API.md section 1; CPython's context.py).
 import { chooseMethod, chosenMethod } from './current';
 import { ProcessError } from './errors';
-import { setForkserverPreload } from './forkserver';
+import { setForkserverPreload, setForkserverWarmChildren } from './forkserver';
 import { ForkPopen } from './popen/fork';
 import { ForkserverPopen } from './popen/forkserver';
 import { SpawnPopen } from './popen/spawn';
@@ -125,6 +125,7 @@ export class Context {
   // crosses to children of any method.
   getAllStartMethods = getAllStartMethods;
   setForkserverPreload = setForkserverPreload;
+  setForkserverWarmChildren = setForkserverWarmChildren;
   currentProcess = currentProcess;
   parentProcess = parentProcess;
   activeChildren = activeChildren;

@@ -29,6 +29,8 @@ export interface ServerConfig {
   /** Module specifiers (absolute file URLs when they were paths) imported once by the server. */
   preload: string[];
   socketDir: string;
+  /** Children the server keeps forked and idle, ready for a request (bootstrap/warm_children.ts). */
+  warmChildren: number;
 }
 
 interface RunningServer {
@@ -40,6 +42,11 @@ interface RunningServer {
 }
 
 let preload: string[] = [];
+/** Android's zygote keeps a pool of pre-forked processes too; one per CPU keeps a burst of starts warm. */
+const DEFAULT_WARM_CHILDREN = Math.min(8, Math.max(1, os.availableParallelism()));
+/** More than this would only hold memory: a refill takes about a millisecond. */
+export const MAX_WARM_CHILDREN = 64;
+let warmChildren = DEFAULT_WARM_CHILDREN;
 let server: RunningServer | null = null;
 /** Servers let go of but maybe not yet exited: reaped when they have. */
 const retired: Array<{ pid: number; sentinel: number }> = [];
@@ -61,6 +68,24 @@ export function setForkserverPreload(modules: string[]): void {
       return specifier;
     }
   });
+}
+
+/**
+ * How many children the forkserver keeps forked ahead, idle, so that a
+ * start() is one message to one of them instead of a fork (0: none, every
+ * child is forked at its request). Taken by the next server started, as
+ * setForkserverPreload().
+ */
+export function setForkserverWarmChildren(count: number): void {
+  if (!Number.isInteger(count) || count < 0 || count > MAX_WARM_CHILDREN) {
+    throw new RangeError(`The "count" argument must be an integer from 0 to ${MAX_WARM_CHILDREN}; got ${String(count)}`);
+  }
+  warmChildren = count;
+}
+
+/** The warm children the next server will keep (tests, diagnostics). */
+export function forkserverWarmChildren(): number {
+  return warmChildren;
 }
 
 /** Connects to the server (starting it if needed); returns the connection's descriptor. */
@@ -138,7 +163,13 @@ function startServer(): RunningServer {
         [ALIVE_FD, aliveRead],
       ],
     });
-    const config: ServerConfig = { authkey: currentProcess().authkey, main: mainModule(), preload, socketDir };
+    const config: ServerConfig = {
+      authkey: currentProcess().authkey,
+      main: mainModule(),
+      preload,
+      socketDir,
+      warmChildren,
+    };
     const data = v8.serialize(config);
     try {
       writePipeFrame(configWrite, data);

@@ -8,7 +8,7 @@ export {
   setStartMethod,
   Context,
 } from './context';
-export { setForkserverPreload } from './forkserver';
+export { setForkserverPreload, setForkserverWarmChildren } from './forkserver';
 export * as reduction from './reduction_api';
 export {
   Process,

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import * as mp from '../lib/index';
-import { forkserverPid, forkserverSocketPath, stopForkserver } from '../lib/forkserver';
+import { forkserverPid, forkserverSocketPath, forkserverWarmChildren, stopForkserver } from '../lib/forkserver';
 import { native } from '../lib/native';
 import * as targets from './fixtures/targets';
 import { isRunning, readLines, tempDir, waitUntil } from './support/helpers';
@@ -246,6 +246,123 @@ describe('start methods', function () {
         delete process.env.MP_PRELOAD_LOG;
         stopForkserver();
       }
+    });
+
+    describe('warm children', () => {
+      let before: number;
+      beforeEach(() => {
+        before = forkserverWarmChildren();
+        stopForkserver();
+      });
+      afterEach(() => {
+        mp.setForkserverWarmChildren(before);
+        stopForkserver();
+      });
+
+      /** The server's living children: its idle warm ones once the started ones have ended. */
+      function serverChildren(server: number): number[] {
+        const text = fs.readFileSync(`/proc/${server}/task/${server}/children`, 'utf8').trim();
+        return text === '' ? [] : text.split(' ').map(Number).filter(isRunning);
+      }
+
+      async function startedServer(): Promise<number> {
+        const first = new ForkserverProcess({ target: targets.returnValue });
+        first.start();
+        await first.join(JOIN_MS);
+        const server = forkserverPid();
+        assert.ok(server !== null);
+        return server;
+      }
+
+      it('setForkserverWarmChildren() takes an integer from 0 to 64, naming "count"', () => {
+        for (const bad of [-1, 1.5, 65, Number.NaN, '2' as unknown as number]) {
+          assert.throws(() => mp.setForkserverWarmChildren(bad), { name: 'RangeError', message: /"count"/ });
+        }
+        mp.setForkserverWarmChildren(0);
+        assert.equal(forkserverWarmChildren(), 0);
+      });
+
+      it('are kept forked ahead, idle; start() hands one its process, and the pool refills', async () => {
+        mp.setForkserverWarmChildren(3);
+        const server = await startedServer();
+        await waitUntil(() => serverChildren(server).length === 3, JOIN_MS, 'three warm children');
+        const idle = serverChildren(server);
+        const out = path.join(dir, 'warm-parents.json');
+        const p = new ForkserverProcess({ target: targets.reportOsParent, args: [out] });
+        p.start();
+        assert.ok(idle.includes(p.pid as number), `pid ${p.pid} is not one of the warm children ${idle.join(', ')}`);
+        await p.join(JOIN_MS);
+        assert.equal(p.exitCode, 0);
+        const seen = JSON.parse(fs.readFileSync(out, 'utf8'));
+        assert.deepEqual(seen, { osParent: server, logicalParent: process.pid });
+        await waitUntil(
+          () => serverChildren(server).length === 3 && !serverChildren(server).includes(p.pid as number),
+          JOIN_MS,
+          'the pool to refill',
+        );
+      });
+
+      it('with 0, every child is forked at its request and none waits idle', async () => {
+        mp.setForkserverWarmChildren(0);
+        const server = await startedServer();
+        const p = new ForkserverProcess({ target: targets.exitWith, args: [5] });
+        p.start();
+        await p.join(JOIN_MS);
+        assert.equal(p.exitCode, 5);
+        assert.deepEqual(serverChildren(server), []);
+      });
+
+      it('an idle one that is killed is replaced, and the next start() still works', async () => {
+        mp.setForkserverWarmChildren(2);
+        const server = await startedServer();
+        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
+        const [victim] = serverChildren(server);
+        process.kill(victim, 'SIGKILL');
+        await waitUntil(
+          () => !isRunning(victim) && serverChildren(server).length === 2,
+          JOIN_MS,
+          'the killed warm child to be replaced',
+        );
+        const p = new ForkserverProcess({ target: targets.exitWith, args: [3] });
+        p.start();
+        await p.join(JOIN_MS);
+        assert.equal(p.exitCode, 3);
+      });
+
+      it('idle ones exit with the server', async () => {
+        mp.setForkserverWarmChildren(2);
+        const server = await startedServer();
+        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
+        const idle = serverChildren(server);
+        stopForkserver();
+        await waitUntil(() => idle.every((pid) => !isRunning(pid)) && !isRunning(server), JOIN_MS, 'the pool to exit');
+      });
+
+      it('a daemonic child handed to a warm child dies with the server (PDEATHSIG)', async () => {
+        mp.setForkserverWarmChildren(2);
+        const server = await startedServer();
+        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
+        const idle = serverChildren(server);
+        const p = new ForkserverProcess({ target: targets.sleep, args: [60000], daemon: true });
+        p.start();
+        assert.ok(idle.includes(p.pid as number));
+        process.kill(server, 'SIGKILL');
+        await waitUntil(() => !isRunning(p.pid as number), JOIN_MS, 'the daemonic child to die with the server');
+        await p.join(JOIN_MS);
+        assert.equal(p.exitCode, 255);
+      });
+
+      it('100 concurrent starts, more than the pool holds, all run with their own exit codes', async () => {
+        mp.setForkserverWarmChildren(2);
+        const children = Array.from({ length: 100 }, (_, i) => new ForkserverProcess({ target: targets.exitWith, args: [i % 7] }));
+        for (const child of children) child.start();
+        assert.equal(new Set(children.map((child) => child.pid)).size, 100);
+        await Promise.all(children.map((child) => child.join(JOIN_MS * 3)));
+        assert.deepEqual(
+          children.map((child) => child.exitCode),
+          children.map((_, i) => i % 7),
+        );
+      });
     });
 
     it('leaves no server, socket or directory behind when stopped', async () => {

@@ -2,6 +2,8 @@
 // main module and the preload list once, then forks one child per request.
 // It runs a blocking loop: nothing else happens in this process, and its
 // children fork from a quiet, single-threaded V8.
+// First: every child runs the package's code the server compiled (eager_begin.ts).
+import './eager_begin';
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 
@@ -10,11 +12,13 @@ import { ALIVE_FD, CONFIG_FD, LISTENER_FD, type ServerConfig } from '../forkserv
 import { assertForkAbi, native } from '../native';
 import { importModule } from '../reference';
 import { debug } from '../util';
-import { runForkedChild } from './fork_child';
+import { inspectInheritedState, runForkedChild } from './fork_child';
 import { captureNodeInternals } from './node_internals';
 import { readPipeFrame } from '../connection/framing';
 import { advance, newRequest, type Pending } from '../forkserver_request';
-import { becomeChild, readPreparation } from './preparation';
+import { becomeChild, type Preparation, readPreparation } from './preparation';
+import { markStartup } from './startup_trace';
+import './eager_end';
 
 const MAX_FDS = 64;
 /** How long a client may take over its whole request before the server drops it. */
@@ -35,6 +39,24 @@ interface Child {
   connection: number;
 }
 
+/** A child forked ahead of any request, blocked reading its job from `channel` (Android's USAP). */
+interface WarmChild {
+  pid: number;
+  sentinel: number;
+  channel: number;
+}
+
+/** What the server holds open; a child it forks closes all of it but its own. */
+interface ServerState {
+  children: Map<number, Child>; // by sentinel
+  pending: Map<number, Pending>; // by connection
+  warm: WarmChild[]; // idle, oldest first
+}
+
+/** After a warm fork failed (no memory, process limit), the pool rests this long before it refills. */
+const REFILL_PAUSE_MS = 1000;
+const SIGKILL = 9;
+
 function readConfig(): ServerConfig {
   const frame = readPipeFrame(CONFIG_FD);
   // No configuration: the parent died while starting this server.
@@ -43,6 +65,9 @@ function readConfig(): ServerConfig {
   native.closeFd(CONFIG_FD);
   return config;
 }
+
+/** The parent's main module once this server has imported it: its children need not import it again. */
+let importedMain: string | null = null;
 
 async function preload(config: ServerConfig): Promise<void> {
   const modules: Array<{ specifier: string; require: boolean }> = [];
@@ -53,6 +78,7 @@ async function preload(config: ServerConfig): Promise<void> {
     try {
       if (viaRequire) require(specifier);
       else await importModule(specifier);
+      if (specifier === config.main?.specifier) importedMain = specifier;
     } catch (error) {
       // As Python's forkserver: a module that fails here is imported again,
       // and fails visibly, in each child that needs it.
@@ -64,13 +90,22 @@ async function preload(config: ServerConfig): Promise<void> {
 }
 
 function serve(config: ServerConfig): never {
-  const children = new Map<number, Child>(); // by sentinel
-  const pending = new Map<number, Pending>(); // by connection
+  const state: ServerState = { children: new Map(), pending: new Map(), warm: [] };
+  const { children, pending, warm } = state;
   const myUid = native.getuid();
   native.setNonBlocking(LISTENER_FD);
   let acceptPausedUntil = 0;
+  let refillPausedUntil = 0;
   for (;;) {
     const now = Date.now();
+    // The pool refills only while no client waits: a request never waits behind a warm fork.
+    if (warm.length < config.warmChildren && refillPausedUntil <= now) {
+      const listening = acceptPausedUntil <= now ? [LISTENER_FD] : [];
+      if (native.pollFds([...listening, ...pending.keys()], 0).length === 0) {
+        if (!forkWarmChild(state)) refillPausedUntil = now + REFILL_PAUSE_MS;
+        continue;
+      }
+    }
     let timeout: number | null = acceptPausedUntil > now ? acceptPausedUntil - now : null;
     for (const [connection, request] of pending) {
       if (request.deadline <= now) {
@@ -81,15 +116,30 @@ function serve(config: ServerConfig): never {
       }
     }
     const listening = acceptPausedUntil <= now ? [LISTENER_FD] : [];
-    const ready = native.pollFds([...listening, ALIVE_FD, ...children.keys(), ...pending.keys()], timeout);
+    if (warm.length < config.warmChildren && refillPausedUntil > now) {
+      timeout = Math.min(timeout ?? Infinity, refillPausedUntil - now);
+    }
+    const warmSentinels = warm.map((child) => child.sentinel);
+    const ready = native.pollFds(
+      [...listening, ALIVE_FD, ...children.keys(), ...pending.keys(), ...warmSentinels],
+      timeout,
+    );
     for (const fd of ready) {
       if (fd === ALIVE_FD) shutDown(config);
       if (fd === LISTENER_FD) {
-        if (!acceptAll(pending, children, config.authkey, myUid)) acceptPausedUntil = Date.now() + ACCEPT_PAUSE_MS;
+        if (!acceptAll(state, config.authkey, myUid)) acceptPausedUntil = Date.now() + ACCEPT_PAUSE_MS;
         continue;
       }
       if (pending.has(fd)) {
-        readMore(fd, pending, children, config.authkey);
+        readMore(fd, state, config.authkey);
+        continue;
+      }
+      const idle = warm.findIndex((child) => child.sentinel === fd);
+      if (idle >= 0) {
+        // An idle child was killed (a signal to the process group): reaped, and replaced.
+        const [gone] = warm.splice(idle, 1);
+        native.closeFd(gone.channel);
+        discardWarmChild(gone);
         continue;
       }
       const child = children.get(fd);
@@ -114,7 +164,8 @@ function serve(config: ServerConfig): never {
  * has already sent one (a well-behaved client writes it whole right after
  * connecting). False when accept() failed for want of descriptors.
  */
-function acceptAll(pending: Map<number, Pending>, children: Map<number, Child>, authkey: Buffer, myUid: number): boolean {
+function acceptAll(state: ServerState, authkey: Buffer, myUid: number): boolean {
+  const { pending } = state;
   for (;;) {
     let connection: number;
     try {
@@ -136,7 +187,7 @@ function acceptAll(pending: Map<number, Pending>, children: Map<number, Child>, 
     }
     if (pending.size >= MAX_PENDING) dropOldest(pending);
     pending.set(connection, newRequest(Date.now() + REQUEST_TIMEOUT_MS));
-    if (native.pollFds([connection], 0).length > 0) readMore(connection, pending, children, authkey);
+    if (native.pollFds([connection], 0).length > 0) readMore(connection, state, authkey);
   }
 }
 
@@ -154,7 +205,8 @@ function drop(pending: Map<number, Pending>, connection: number): void {
 }
 
 /** Reads what one readable connection has; forks once its request is whole. */
-function readMore(connection: number, pending: Map<number, Pending>, children: Map<number, Child>, expected: Buffer): void {
+function readMore(connection: number, state: ServerState, expected: Buffer): void {
+  const { pending } = state;
   const request = pending.get(connection) as Pending;
   let done: { data: Buffer; fds: number[] } | null;
   try {
@@ -174,7 +226,7 @@ function readMore(connection: number, pending: Map<number, Pending>, children: M
   if (done === null) return;
   pending.delete(connection);
   try {
-    const pid = forkChild(done.data, done.fds, children, pending, connection);
+    const pid = startChild(done.data, done.fds, state, connection);
     const reply = Buffer.allocUnsafe(4);
     reply.writeInt32LE(pid);
     native.sendMessage(connection, reply, []);
@@ -187,15 +239,26 @@ function readMore(connection: number, pending: Map<number, Pending>, children: M
   native.closeFd(connection);
 }
 
+/**
+ * Starts the child of one request: hands it to an idle warm child, or
+ * forks one when there is none. Returns its pid (or -errno).
+ */
+function startChild(data: Buffer, fds: number[], state: ServerState, connection: number): number {
+  while (state.warm.length > 0) {
+    const child = state.warm.shift() as WarmChild;
+    if (assignJob(child, data, fds)) {
+      state.children.set(child.sentinel, { pid: child.pid, connection });
+      return child.pid;
+    }
+    discardWarmChild(child);
+  }
+  return forkChild(data, fds, state, connection);
+}
+
 /** Forks a child for one request; returns its pid (or -errno). */
-function forkChild(
-  data: Buffer,
-  fds: number[],
-  children: Map<number, Child>,
-  pending: Map<number, Pending>,
-  connection: number,
-): number {
+function forkChild(data: Buffer, fds: number[], state: ServerState, connection: number): number {
   const preparation = readPreparation(data);
+  const inherited = inspectInheritedState();
   let result;
   try {
     result = native.fork({ dieWithParent: preparation.daemon });
@@ -204,24 +267,110 @@ function forkChild(
     return typeof errno === 'number' ? errno : -1;
   }
   if (result.pid !== 0) {
-    children.set(result.sentinel as number, { pid: result.pid, connection });
+    state.children.set(result.sentinel as number, { pid: result.pid, connection });
     return result.pid;
   }
-  // The child: none of the server's descriptors but the ones it was sent.
-  for (const fd of [LISTENER_FD, ALIVE_FD, connection]) native.closeFd(fd);
-  for (const [other, request] of pending) {
-    native.closeFd(other);
-    for (const fd of request.fds) native.closeFd(fd);
-  }
-  for (const [sentinel, other] of children) {
-    native.closeFd(sentinel);
-    native.closeFd(other.connection);
-  }
+  closeServerDescriptors(state, [connection]);
   return runForkedChild({
     name: preparation.name,
     method: 'forkserver',
-    become: () => becomeChild(preparation, fds, __filename),
+    inherited,
+    become: () => becomeChild(preparation, fds, __filename, importedMain),
   });
+}
+
+/** The child: none of the server's descriptors but the ones it was sent. */
+function closeServerDescriptors(state: ServerState, alsoClose: number[]): void {
+  for (const fd of [LISTENER_FD, ALIVE_FD, ...alsoClose]) native.closeFd(fd);
+  for (const [other, request] of state.pending) {
+    native.closeFd(other);
+    for (const fd of request.fds) native.closeFd(fd);
+  }
+  for (const [sentinel, other] of state.children) {
+    native.closeFd(sentinel);
+    native.closeFd(other.connection);
+  }
+  for (const other of state.warm) {
+    native.closeFd(other.sentinel);
+    native.closeFd(other.channel);
+  }
+}
+
+/**
+ * Forks one warm child: it does now what every child does before it knows
+ * who it is (its pid, Node's queues, listeners, exit path, stdio), then
+ * blocks until the server hands it a request. False if fork() failed.
+ */
+function forkWarmChild(state: ServerState): boolean {
+  const serverPid = process.pid;
+  const [channel, childEnd] = native.socketPair();
+  const inherited = inspectInheritedState();
+  let result;
+  try {
+    result = native.fork({ dieWithParent: false });
+  } catch (error) {
+    debug('forkserver: cannot fork a warm child: %s', String(error));
+    native.closeFd(channel);
+    native.closeFd(childEnd);
+    return false;
+  }
+  if (result.pid !== 0) {
+    native.closeFd(childEnd);
+    state.warm.push({ pid: result.pid, sentinel: result.sentinel as number, channel });
+    return true;
+  }
+  closeServerDescriptors(state, [channel]);
+  return runForkedChild({
+    name: 'ForkServerWarmChild',
+    method: 'forkserver',
+    inherited,
+    become: () => {
+      const job = awaitJob(childEnd, serverPid);
+      return becomeChild(job.preparation, job.fds, __filename, importedMain);
+    },
+  });
+}
+
+/** Sends a request to an idle warm child: [u32 length][preparation], the descriptors with the first byte. */
+function assignJob(child: WarmChild, data: Buffer, fds: number[]): boolean {
+  const frame = Buffer.allocUnsafe(4 + data.length);
+  frame.writeUInt32LE(data.length, 0);
+  data.copy(frame, 4);
+  try {
+    native.sendMessage(child.channel, frame, fds);
+    return true;
+  } catch (error) {
+    debug('forkserver: warm child %d cannot take a request: %s', child.pid, String(error));
+    return false;
+  } finally {
+    native.closeFd(child.channel);
+  }
+}
+
+/** Ends a warm child that is of no use (its channel already closed). */
+function discardWarmChild(child: WarmChild): void {
+  native.kill(child.pid, SIGKILL);
+  native.waitpid(child.pid, false);
+  native.closeFd(child.sentinel);
+}
+
+/** In a warm child: blocks until the server sends a request; exits quietly when the server is gone instead. */
+function awaitJob(channel: number, serverPid: number): { preparation: Preparation; fds: number[] } {
+  const head = native.recvMessage(channel, 4, MAX_FDS);
+  if (head.data.length === 0) native.exit(0);
+  const header = head.data.length === 4 ? head.data : Buffer.concat([head.data, native.readExact(channel, 4 - head.data.length)]);
+  const length = header.length === 4 ? header.readUInt32LE(0) : -1;
+  const data = length >= 0 ? native.readExact(channel, length) : Buffer.alloc(0);
+  native.closeFd(channel);
+  if (length < 0 || data.length !== length) native.exit(0); // the server died mid-request
+  markStartup('assigned');
+  const preparation = readPreparation(data);
+  if (preparation.daemon) {
+    // As a child forked for a daemonic request: it dies with the server.
+    native.setParentDeathSignal(SIGKILL);
+    if (native.getppid() !== serverPid) native.exit(1);
+  }
+  return { preparation, fds: head.fds };
 }
 
 function shutDown(config: ServerConfig): never {

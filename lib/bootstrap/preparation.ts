@@ -113,9 +113,16 @@ export function readPreparation(data: Uint8Array): Preparation {
 
 /**
  * In the child: takes on the identity the preparation gives, imports the
- * parent's main module (not as main), then rebuilds the process object.
+ * parent's main module (not as main) unless the process already has, then
+ * rebuilds the process object.
  */
-export async function becomeChild(preparation: Preparation, fds: readonly number[], script: string): Promise<Process> {
+export async function becomeChild(
+  preparation: Preparation,
+  fds: readonly number[],
+  script: string,
+  /** The main module this process has imported already (a forkserver's), or null. */
+  importedMain: string | null = null,
+): Promise<Process> {
   // First, as Python's prepare(): the main module's own logging calls come after.
   adoptLoggingSettings(preparation.logging);
   adoptTracker(fds[preparation.trackerFdIndex]);
@@ -130,7 +137,7 @@ export async function becomeChild(preparation: Preparation, fds: readonly number
       // The directory may be gone; Python carries on in this case too.
     }
   }
-  await importMain(preparation.main);
+  if (preparation.main !== null && preparation.main.specifier !== importedMain) await importMain(preparation.main);
   const snapshot = (await loadsAsync(preparation.process, fds)) as ProcessSnapshot;
   const child = Process._fromSnapshot(snapshot);
   Process._becomeCurrentInChild(child, parent);
