@@ -14,6 +14,7 @@
         "native/fork.cc",
         "native/forkability.cc",
         "native/ipc.cc",
+        "native/prefault.cc",
         "native/proc.cc",
         "native/reflect.cc",
         "native/rights.cc",

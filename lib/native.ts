@@ -110,6 +110,10 @@ export interface NativeBinding {
   getuid(): number;
   fork(options: { dieWithParent: boolean }): ForkResult;
   runLoopOnce(): boolean;
+  /** [start, end) pairs of the pages this process alone maps in its private writable mappings (Linux; else empty). */
+  hotPages(): Float64Array;
+  /** Copies the pages of [start, end) pairs now (MADV_POPULATE_WRITE); returns the bytes done. */
+  populate(ranges: Float64Array): number;
   /** CLOCK_MONOTONIC ms of the last fork: entered, forking, child running, child ready. */
   forkClock(): [number, number, number, number];
   performMicrotaskCheckpoint(): void;

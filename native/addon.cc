@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "fork.h"
 #include "ipc.h"
+#include "prefault.h"
 #include "proc.h"
 #include "reflect.h"
 #include "semlock.h"
@@ -18,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mp::InitConn(env, exports);
   mp::InitFork(env, exports);
   mp::InitIpc(env, exports);
+  mp::InitPrefault(env, exports);
   mp::InitProc(env, exports);
   mp::InitReflect(env, exports);
   mp::InitSemLock(env, exports);

@@ -352,6 +352,34 @@ describe('start methods', function () {
         assert.equal(p.exitCode, 255);
       });
 
+      it('prefaulting (what the first children report, later warm ones copy while idle) changes no byte', async () => {
+        assert.throws(() => native.populate([1, 2] as unknown as Float64Array), { name: 'TypeError', message: /"ranges"/ });
+        const seen = mp.RawArray('d', 3);
+        const pattern = Buffer.alloc(1 << 20);
+        for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 31) & 0xff;
+        const expected = Buffer.from(pattern);
+        const p = new (mp.getContext('fork').Process)({
+          target: () => {
+            pattern[4096] ^= 0xff; // this child's own copy of one page, at least
+            pattern[4096] ^= 0xff;
+            const ranges = native.hotPages();
+            let ordered = true;
+            for (let i = 0; i + 1 < ranges.length; i++) ordered &&= ranges[i] < ranges[i + 1] && ranges[i] % 4096 === 0;
+            seen[0] = ranges.length / 2;
+            seen[1] = ordered ? 1 : 0;
+            native.populate(ranges);
+            seen[2] = pattern.equals(expected) ? 1 : 0;
+          },
+        });
+        p.start();
+        await p.join(JOIN_MS);
+        assert.equal(p.exitCode, 0);
+        assert.ok(seen[0] > 0, 'a fork child reports the pages it wrote');
+        assert.equal(seen[1], 1, 'page-aligned, sorted, disjoint ranges');
+        assert.equal(seen[2], 1, 'populating changed memory');
+        assert.ok(pattern.equals(expected));
+      });
+
       it('100 concurrent starts, more than the pool holds, all run with their own exit codes', async () => {
         mp.setForkserverWarmChildren(2);
         const children = Array.from({ length: 100 }, (_, i) => new ForkserverProcess({ target: targets.exitWith, args: [i % 7] }));

@@ -58,6 +58,8 @@ export interface ForkChildPlan {
   become: () => Process | Promise<Process>;
   /** inspectInheritedState() of the parent at the fork. */
   inherited: InheritedState;
+  /** Called last, right before _exit, after every 'exit' listener. */
+  atLastExit?: () => void;
 }
 
 /** The 'fork' start method's child: it runs the very object start() was called on. */
@@ -93,7 +95,7 @@ export function runForkedChild(plan: ForkChildPlan): never {
     if (inherited.jsWork) dropInheritedJsWork();
     chooseMethod(plan.method);
     for (const event of inherited.listeners) process.removeAllListeners(event);
-    installExitPath(() => name, plan.method);
+    installExitPath(() => name, plan);
     if (inherited.pipedStdio[0]) makeStdioSynchronous('stdout', 1, true);
     if (inherited.pipedStdio[1]) makeStdioSynchronous('stderr', 2, true);
     process.exitCode = undefined;
@@ -163,12 +165,17 @@ function drainJobQueues(): void {
   (process as unknown as { _tickCallback(): void })._tickCallback();
 }
 
-function installExitPath(name: () => string, method: StartMethod): void {
+function installExitPath(name: () => string, plan: ForkChildPlan): void {
   installExitHandler();
   // Node's own exit path tears down its platform and joins threads that do
   // not exist in a fork child; leave with _exit once 'exit' has been emitted.
   (process as unknown as { reallyExit(code?: number): never }).reallyExit = (code?: number) => {
-    writeStartupTrace(method);
+    try {
+      plan.atLastExit?.();
+    } catch (error) {
+      debug('at the last exit: %s', String(error));
+    }
+    writeStartupTrace(plan.method);
     native.exit(typeof code === 'number' ? code : 0);
   };
   process.on('uncaughtException', (error) => {

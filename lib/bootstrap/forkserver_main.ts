@@ -37,6 +37,8 @@ const ACCEPT_PAUSE_MS = 100;
 interface Child {
   pid: number;
   connection: number;
+  /** A warm child asked to report the pages it wrote writes them here before it exits. */
+  report?: number;
 }
 
 /** A child forked ahead of any request, blocked reading its job from `channel` (Android's USAP). */
@@ -52,6 +54,18 @@ interface ServerState {
   pending: Map<number, Pending>; // by connection
   warm: WarmChild[]; // idle, oldest first
 }
+
+/**
+ * Learned prefaulting (native/prefault.h): the first children handed out
+ * report the pages they wrote; warm children forked afterwards copy those
+ * pages while idle, off the critical path of a start.
+ */
+const LEARNING_CHILDREN = 3;
+/** The learned set is capped: beyond this a warm child would copy more than any start writes. */
+const MAX_HOT_BYTES = 32 << 20;
+const LEARN_FLAG = 1;
+let learnersLeft = LEARNING_CHILDREN;
+let hotPages: Float64Array | null = null;
 
 /** After a warm fork failed (no memory, process limit), the pool rests this long before it refills. */
 const REFILL_PAUSE_MS = 1000;
@@ -145,6 +159,7 @@ function serve(config: ServerConfig): never {
       const child = children.get(fd);
       if (child === undefined) continue;
       children.delete(fd);
+      if (child.report !== undefined) learnFrom(child.report);
       const code = native.waitpid(child.pid, false);
       const status = Buffer.allocUnsafe(4);
       status.writeInt32LE(code ?? 255);
@@ -246,10 +261,13 @@ function readMore(connection: number, state: ServerState, expected: Buffer): voi
 function startChild(data: Buffer, fds: number[], state: ServerState, connection: number): number {
   while (state.warm.length > 0) {
     const child = state.warm.shift() as WarmChild;
-    if (assignJob(child, data, fds)) {
-      state.children.set(child.sentinel, { pid: child.pid, connection });
+    const learn = learnersLeft > 0;
+    if (assignJob(child, data, fds, learn)) {
+      if (learn) learnersLeft--;
+      state.children.set(child.sentinel, { pid: child.pid, connection, report: learn ? child.channel : undefined });
       return child.pid;
     }
+    native.closeFd(child.channel);
     discardWarmChild(child);
   }
   return forkChild(data, fds, state, connection);
@@ -289,6 +307,7 @@ function closeServerDescriptors(state: ServerState, alsoClose: number[]): void {
   for (const [sentinel, other] of state.children) {
     native.closeFd(sentinel);
     native.closeFd(other.connection);
+    if (other.report !== undefined) native.closeFd(other.report);
   }
   for (const other of state.warm) {
     native.closeFd(other.sentinel);
@@ -320,31 +339,92 @@ function forkWarmChild(state: ServerState): boolean {
     return true;
   }
   closeServerDescriptors(state, [channel]);
+  let reportTo: number | null = null;
   return runForkedChild({
     name: 'ForkServerWarmChild',
     method: 'forkserver',
     inherited,
     become: () => {
+      if (hotPages !== null) native.populate(hotPages);
       const job = awaitJob(childEnd, serverPid);
+      if (job.learn) reportTo = childEnd;
+      else native.closeFd(childEnd);
       return becomeChild(job.preparation, job.fds, __filename, importedMain);
+    },
+    atLastExit: () => {
+      if (reportTo !== null) reportHotPages(reportTo);
     },
   });
 }
 
-/** Sends a request to an idle warm child: [u32 length][preparation], the descriptors with the first byte. */
-function assignJob(child: WarmChild, data: Buffer, fds: number[]): boolean {
-  const frame = Buffer.allocUnsafe(4 + data.length);
+/**
+ * Sends a request to an idle warm child: [u32 length][u32 flags][preparation],
+ * the descriptors with the first byte. The channel stays open only for a
+ * child asked to report the pages it wrote.
+ */
+function assignJob(child: WarmChild, data: Buffer, fds: number[], learn: boolean): boolean {
+  const frame = Buffer.allocUnsafe(8 + data.length);
   frame.writeUInt32LE(data.length, 0);
-  data.copy(frame, 4);
+  frame.writeUInt32LE(learn ? LEARN_FLAG : 0, 4);
+  data.copy(frame, 8);
   try {
     native.sendMessage(child.channel, frame, fds);
-    return true;
   } catch (error) {
     debug('forkserver: warm child %d cannot take a request: %s', child.pid, String(error));
     return false;
-  } finally {
-    native.closeFd(child.channel);
   }
+  if (!learn) native.closeFd(child.channel);
+  return true;
+}
+
+/** In a child asked to learn, right before _exit: [u32 byte length][Float64Array of page ranges]. */
+function reportHotPages(channel: number): void {
+  const ranges = native.hotPages();
+  const frame = Buffer.allocUnsafe(4 + ranges.byteLength);
+  frame.writeUInt32LE(ranges.byteLength, 0);
+  Buffer.from(ranges.buffer, ranges.byteOffset, ranges.byteLength).copy(frame, 4);
+  native.sendMessage(channel, frame, []);
+}
+
+/** In the server, once a learning child has ended: merges what it reported into hotPages. */
+function learnFrom(channel: number): void {
+  try {
+    if (native.pollFds([channel], 0).length === 0) return;
+    const header = native.readExact(channel, 4);
+    if (header.length < 4) return;
+    const body = native.readExact(channel, header.readUInt32LE(0));
+    const reported = new Float64Array(body.buffer.slice(body.byteOffset, body.byteOffset + (body.length & ~7)));
+    hotPages = mergeRanges(hotPages, reported);
+  } catch (error) {
+    debug('forkserver: no page report: %s', String(error));
+  } finally {
+    native.closeFd(channel);
+  }
+}
+
+/** The union of two sets of [start, end) ranges, sorted, capped at MAX_HOT_BYTES. */
+function mergeRanges(a: Float64Array | null, b: Float64Array): Float64Array {
+  const pairs: Array<[number, number]> = [];
+  for (const ranges of a === null ? [b] : [a, b]) {
+    for (let i = 0; i + 1 < ranges.length; i += 2) pairs.push([ranges[i], ranges[i + 1]]);
+  }
+  pairs.sort((x, y) => x[0] - y[0]);
+  const merged: number[] = [];
+  let bytes = 0;
+  for (const [start, end] of pairs) {
+    const last = merged.length - 1;
+    if (last > 0 && start <= merged[last]) {
+      if (end > merged[last]) {
+        bytes += end - merged[last];
+        merged[last] = end;
+      }
+    } else {
+      merged.push(start, end);
+      bytes += end - start;
+    }
+    if (bytes >= MAX_HOT_BYTES) break;
+  }
+  return Float64Array.from(merged);
 }
 
 /** Ends a warm child that is of no use (its channel already closed). */
@@ -355,13 +435,12 @@ function discardWarmChild(child: WarmChild): void {
 }
 
 /** In a warm child: blocks until the server sends a request; exits quietly when the server is gone instead. */
-function awaitJob(channel: number, serverPid: number): { preparation: Preparation; fds: number[] } {
-  const head = native.recvMessage(channel, 4, MAX_FDS);
+function awaitJob(channel: number, serverPid: number): { preparation: Preparation; fds: number[]; learn: boolean } {
+  const head = native.recvMessage(channel, 8, MAX_FDS);
   if (head.data.length === 0) native.exit(0);
-  const header = head.data.length === 4 ? head.data : Buffer.concat([head.data, native.readExact(channel, 4 - head.data.length)]);
-  const length = header.length === 4 ? header.readUInt32LE(0) : -1;
+  const header = head.data.length === 8 ? head.data : Buffer.concat([head.data, native.readExact(channel, 8 - head.data.length)]);
+  const length = header.length === 8 ? header.readUInt32LE(0) : -1;
   const data = length >= 0 ? native.readExact(channel, length) : Buffer.alloc(0);
-  native.closeFd(channel);
   if (length < 0 || data.length !== length) native.exit(0); // the server died mid-request
   markStartup('assigned');
   const preparation = readPreparation(data);
@@ -370,7 +449,7 @@ function awaitJob(channel: number, serverPid: number): { preparation: Preparatio
     native.setParentDeathSignal(SIGKILL);
     if (native.getppid() !== serverPid) native.exit(1);
   }
-  return { preparation, fds: head.fds };
+  return { preparation, fds: head.fds, learn: (header.readUInt32LE(4) & LEARN_FLAG) !== 0 };
 }
 
 function shutDown(config: ServerConfig): never {
