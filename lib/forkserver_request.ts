@@ -2,7 +2,7 @@
 // (bootstrap/forkserver_main.ts; the client writes it in popen/forkserver.ts):
 // [u32 authkey length][authkey][u32 data length][data], little-endian, the
 // descriptors with the first byte.
-import { timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from './util';
 
 /** Longer authkeys are refused unread (Python's are 32 bytes; any length up to this works). */
 export const MAX_AUTHKEY_LENGTH = 4096;
@@ -55,7 +55,7 @@ export function advance(request: Pending, expected: Buffer): { data: Buffer; fds
   }
   if (!request.authenticated) {
     const key = bytes.subarray(4, 4 + keyLength);
-    if (key.length !== expected.length || !timingSafeEqual(key, expected)) throw new Error('wrong authkey');
+    if (key.length !== expected.length || !nodeCrypto().timingSafeEqual(key, expected)) throw new Error('wrong authkey');
     request.authenticated = true;
   }
   const total = headers + bytes.readUInt32LE(4 + keyLength);

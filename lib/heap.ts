@@ -4,12 +4,11 @@
 // forkserver children, queues and pipes as a descriptor, so the kernel keeps
 // it alive exactly as long as some process maps or holds it: nothing is left
 // in /dev/shm, however the processes die.
-import { randomBytes } from 'node:crypto';
 
 import { SerializationError } from './errors';
 import { native } from './native';
 import type { ReduceContext, ReviveContext } from './reduction';
-import { info, registerAtFork } from './util';
+import { info, nodeCrypto, registerAtFork } from './util';
 
 export interface Arena {
   /** Names the arena across processes, so that each maps it once. */
@@ -46,7 +45,7 @@ function newArena(size: number): Arena {
   info('allocating a new mmap of length %d', size);
   const fd = native.anonymousShared(size);
   try {
-    const arena = { token: randomBytes(8).toString('hex'), fd, size, buffer: native.mapShared(fd, size) };
+    const arena = { token: nodeCrypto().randomBytes(8).toString('hex'), fd, size, buffer: native.mapShared(fd, size) };
     arenas.set(arena.token, arena);
     return arena;
   } catch (error) {

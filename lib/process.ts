@@ -1,5 +1,4 @@
 // Process: Python's multiprocessing.Process (docs/API.md section 2).
-import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
 import { isBootstrapping, processState, setProcessState } from './current';
@@ -8,7 +7,7 @@ import { atExit } from './exit';
 import { native } from './native';
 import { SentinelWaiter } from './popen/sentinel';
 import { Revival } from './revival';
-import { checkSignal, checkTimeout, info } from './util';
+import { checkSignal, checkTimeout, info, nodeCrypto } from './util';
 
 /** A started child as the start method sees it (CPython's popen_* objects). */
 export interface Popen {
@@ -83,7 +82,8 @@ export class Process {
   #args: unknown[];
   #name: string;
   #daemon: boolean;
-  #authkey: Buffer;
+  /** Null only in a main process that has not needed one yet (made at first use: a spawn child is given its parent's). */
+  #authkey: Buffer | null;
   #identity: number[];
   #creatorPid: number;
   #popen: Popen | null = null;
@@ -99,7 +99,7 @@ export class Process {
       this.#args = [];
       this.#name = 'MainProcess';
       this.#daemon = false;
-      this.#authkey = randomBytes(32);
+      this.#authkey = null;
       this.#identity = [];
       this.#creatorPid = process.pid;
       this.#isCurrent = true;
@@ -131,7 +131,7 @@ export class Process {
     this.#args = [...args];
     this.#name = name ?? `Process-${this.#identity.join(':')}`;
     this.#daemon = daemon ?? state.current.#daemon;
-    this.#authkey = Buffer.from(state.current.#authkey);
+    this.#authkey = Buffer.from(state.current.#key());
     this.#creatorPid = process.pid;
   }
 
@@ -233,6 +233,11 @@ export class Process {
 
   get authkey(): Buffer {
     this.#checkClosed();
+    return this.#key();
+  }
+
+  #key(): Buffer {
+    this.#authkey ??= nodeCrypto().randomBytes(32);
     return this.#authkey;
   }
 
@@ -331,7 +336,7 @@ export class Process {
       name: this.#name,
       daemon: this.#daemon,
       identity: this.#identity,
-      authkey: this.#authkey,
+      authkey: this.#key(),
       target: this.#target,
       args: this.#args,
       fields,

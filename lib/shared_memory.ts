@@ -1,12 +1,12 @@
 // SharedMemory (CPython's multiprocessing.shared_memory): a POSIX shared
 // memory segment, named as Python names them, whose `buf` is a Buffer over
 // the mapping itself.
-import { randomBytes } from 'node:crypto';
 import { getSystemErrorMap } from 'node:util';
 
 import { native } from './native';
 import { register as registerReducer } from './reduction';
 import * as resourceTracker from './resource_tracker';
+import { nodeCrypto } from './util';
 
 export interface SharedMemoryOptions {
   /** The segment's name, without or with one leading slash; random (`psm_` + hex) when creating without one. */
@@ -87,7 +87,7 @@ export class SharedMemory {
     let name: string;
     if (given === null) {
       for (;;) {
-        name = NAME_PREFIX + randomBytes(4).toString('hex');
+        name = NAME_PREFIX + nodeCrypto().randomBytes(4).toString('hex');
         try {
           opened = native.shmOpen(`/${name}`, true, requested);
           break;

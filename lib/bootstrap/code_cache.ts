@@ -4,12 +4,13 @@
 // affects only files under this package's compiled lib/ directory.
 //
 // The cache lives in a directory of this user's (0700, checked to be ours
-// and not a link), one file per module, keyed by the module's path and a
-// hash of its source and of what V8 checks besides (Node's version and
-// V8's flags): a stale or foreign entry is never used, and V8 rejects what
-// it cannot use. Entries are written at exit, atomically, by a child that
-// had to compile without one.
-import { createHash } from 'node:crypto';
+// and not a link) per Node version and architecture, one file per module,
+// keyed as Python keys its .pyc files: by the module file's identity and
+// times (path, inode, size, mtime and ctime to the nanosecond) and the
+// source's length, so a changed file never meets a stale entry; V8 itself
+// rejects an entry made under other V8 flags. Hashing the sources instead
+// would load node:crypto (~4 ms) into every spawn child. Entries are
+// written at exit, atomically, by a child that had to compile without one.
 import * as fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -38,6 +39,28 @@ function cacheDirectory(): string | null {
   }
 }
 
+/** Two 32-bit lanes (FNV-1a and a murmur-style mix) over a short identity string: 64 bits, no crypto needed. */
+function hash64(text: string): string {
+  let a = 0x811c9dc5 | 0;
+  let b = 0x1b873593 | 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+function cacheKey(filename: string, content: string): string | null {
+  try {
+    const stat = fs.statSync(filename, { bigint: true });
+    return hash64(`${filename}\0${stat.ino}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0${content.length}`);
+  } catch {
+    return null;
+  }
+}
+
 function install(): void {
   const dir = cacheDirectory();
   if (dir === null) return;
@@ -53,7 +76,8 @@ function install(): void {
   const wrap = (Module as unknown as { wrap: (content: string) => string }).wrap;
   moduleProto._compile = function (this: CompilingModule, content: string, filename: string): unknown {
     if (!filename.startsWith(LIB_DIR)) return original.call(this, content, filename);
-    const key = createHash('sha256').update(filename).update('\0').update(content).digest('hex').slice(0, 32);
+    const key = cacheKey(filename, content);
+    if (key === null) return original.call(this, content, filename);
     const file = path.join(dir, `${key}.v8`);
     let cachedData: Buffer | undefined;
     try {

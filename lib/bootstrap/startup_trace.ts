@@ -32,6 +32,8 @@ export function resetStartupMarks(): void {
 export function writeStartupTrace(method: string): void {
   if (traceFile === undefined) return;
   const fork = method === 'spawn' ? null : native.forkClock();
+  // When Node started in this process (a spawn child): the time before is exec and Node's own boot.
+  if (method === 'spawn') marks.process = monotonicMs() - process.uptime() * 1000;
   const faults = process.resourceUsage().minorPageFault;
   try {
     traceFd ??= fs.openSync(traceFile, 'a');

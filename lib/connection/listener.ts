@@ -3,14 +3,13 @@
 // listener challenges the client and then the client the listener, each
 // with 40 random bytes under a "{sha256}" prefix. Python 3.12+ speaks it as
 // is; a pre-3.12 Python answers with a bare HMAC-MD5, which is accepted.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { AuthenticationError, BufferTooShort, ProcessError } from '../errors';
 import { native } from '../native';
 import { privateTempDir } from '../temp_dir';
-import { subDebug } from '../util';
+import { nodeCrypto, subDebug } from '../util';
 import { Connection } from './connection';
 import { LARGEST_MESSAGE, messageSizeLimit } from './framing';
 import { forgetDescriptor, whenReady } from './readiness';
@@ -74,7 +73,7 @@ function digestAndPayload(message: Buffer): [string, Buffer] {
 }
 
 const hmac = (name: string, key: Buffer, message: Buffer): Buffer =>
-  createHmac(DIGESTS.get(name) as string, key).update(message).digest();
+  nodeCrypto().createHmac(DIGESTS.get(name) as string, key).update(message).digest();
 
 async function recvAuthMessage(conn: Connection): Promise<Buffer> {
   try {
@@ -103,7 +102,7 @@ async function deliverChallenge(conn: Connection, authkey: Buffer): Promise<void
 }
 
 function challengeMessage(conn: Connection): Buffer {
-  const message = Buffer.concat([Buffer.from('{sha256}'), randomBytes(MESSAGE_LENGTH)]);
+  const message = Buffer.concat([Buffer.from('{sha256}'), nodeCrypto().randomBytes(MESSAGE_LENGTH)]);
   conn.sendBytes(Buffer.concat([CHALLENGE, message]));
   return message;
 }
@@ -111,7 +110,7 @@ function challengeMessage(conn: Connection): Buffer {
 function checkResponse(conn: Connection, authkey: Buffer, message: Buffer, response: Buffer): void {
   const [name, payload] = digestAndPayload(response);
   const expected = hmac(name || 'md5', authkey, message);
-  if (expected.length !== payload.length || !timingSafeEqual(expected, payload)) {
+  if (expected.length !== payload.length || !nodeCrypto().timingSafeEqual(expected, payload)) {
     conn.sendBytes(FAILURE);
     throw new AuthenticationError('digest received was wrong');
   }
@@ -168,7 +167,7 @@ function checkInetAddress(address: unknown): [string, number] {
 
 /** As Python's: a fresh name in this process's private (0700) directory, so no other user can connect. */
 export function arbitraryUnixAddress(): string {
-  return path.join(privateTempDir(), `listener-${randomBytes(8).toString('hex')}`);
+  return path.join(privateTempDir(), `listener-${nodeCrypto().randomBytes(8).toString('hex')}`);
 }
 
 function isLoopback(host: string): boolean {

@@ -2,13 +2,12 @@
 // reference counts, and one async loop per client connection. Requests on
 // a connection start in arrival order; a request that waits (a lock, a
 // queue's get) holds up no other, on that connection or any.
-import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 
 import { Connection } from '../connection/connection';
 import { Listener, type Address } from '../connection/listener';
 import { AuthenticationError, ProcessError, RemoteError } from '../errors';
-import { debug, info } from '../util';
+import { debug, info, nodeCrypto } from '../util';
 import { callAs, type Caller } from './caller';
 import { VALUE_OF } from './container_referents';
 import { BaseProxy } from './proxy';
@@ -66,7 +65,7 @@ export class Server {
   readonly #holds = new Map<string, { owner: number; refs: Array<[number, number]> }>();
   readonly #clients = new Map<number, { conn: Connection; abort: AbortController }>();
   /** Numbers start at random: a proxy of an earlier server at the same address finds no object, never another one. */
-  #nextId = randomBytes(6).readUIntBE(0, 6) + 1;
+  #nextId = nodeCrypto().randomBytes(6).readUIntBE(0, 6) + 1;
   #nextOwner = 1;
   #serving = false;
   #stopping: Promise<void> | null = null;
@@ -491,5 +490,5 @@ export function markProxyInfo(info: ProxyInfo): ProxyInfo {
 }
 
 export function newTransitKey(): string {
-  return randomBytes(12).toString('base64url');
+  return nodeCrypto().randomBytes(12).toString('base64url');
 }

@@ -3,14 +3,13 @@
 // and BoundedSemaphore. Uncontended acquire/release run in JavaScript with
 // Atomics on the semaphore's own words where glibc's layout allows
 // (native/semlock.cc); everything that may block goes to the native layer.
-import { randomBytes } from 'node:crypto';
 
 import { ProcessError, SerializationError } from '../errors';
 import { atExit } from '../exit';
 import { native, type NativeSemLock } from '../native';
 import * as resourceTracker from '../resource_tracker';
 import { Revival } from '../revival';
-import { checkSignal, checkTimeout, debug, registerAtFork, releaseOnce } from '../util';
+import { checkSignal, checkTimeout, debug, nodeCrypto, registerAtFork, releaseOnce } from '../util';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
 export const RECURSIVE_MUTEX = 0;
@@ -89,7 +88,7 @@ const collected = new FinalizationRegistry<{ name: string; pid: number }>((held)
  */
 function createSemaphore(value: number): NativeSemLock {
   for (let attempt = 0; ; attempt++) {
-    const name = `/mp-${randomBytes(8).toString('hex')}`;
+    const name = `/mp-${nodeCrypto().randomBytes(8).toString('hex')}`;
     resourceTracker.register(name, 'semaphore');
     try {
       const semaphore = new native.SemLock(value, name, true);
