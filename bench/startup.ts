@@ -1,8 +1,13 @@
 // Startup benchmark: how long start() + join() of a child doing nothing
-// takes with this package's fork, forkserver and spawn, against Python's multiprocessing on the
-// same machine in the same run, Node's child_process.fork, a worker_threads
-// Worker, and `node -e ''`; for a small parent and for one with an 80 MB
-// heap.
+// takes with this package's fork, forkserver (warm children, and with none)
+// and spawn, against Python's multiprocessing on the same machine in the
+// same run, a raw fork() of the same Node process, a C program doing the
+// same syscalls (the physical floor), Node's child_process.fork, a
+// worker_threads Worker and `node -e ''`:
+//   - latency for a small parent and one with an 80 MB heap;
+//   - the fork cost against the parent's heap size (0, 100, 500 MB);
+//   - processes per second at concurrency 1 and 16 (and 100 for forkserver);
+//   - where one start's time goes (the child's clock readings).
 //
 //   node dist/bench/startup.js [--quick] [--runs N] [--no-save]
 //
@@ -10,49 +15,27 @@
 // heap does not weigh on the next), and the peers are measured in
 // alternating rounds so drift on the machine touches all of them alike.
 // Results go to bench/results/startup-<time>.json unless --no-save.
-import { fork, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 
-import * as mp from '../lib/index';
-import { native } from '../lib/native';
 import { median, pythonVersion, root, run, runAsMain, saveResults } from './common';
+import { nodeKinds, runMeasurement, traceFile, type NodeKind } from './startup_measure';
 
-const TARGET_RATIO = 0.75;
-const FORKSERVER_TARGET = 0.5;
-const SPAWN_TARGET = 1.15;
+export { noop } from './startup_measure';
 
-type NodeKind =
-  | 'mp-fork'
-  | 'mp-fork-sync'
-  | 'mp-forkserver'
-  | 'mp-spawn'
-  | 'raw-node-fork'
-  | 'child_process.fork'
-  | 'worker_threads'
-  | 'node -e';
 type PythonKind = 'python fork' | 'python forkserver' | 'python spawn' | 'python raw fork';
-type Kind = NodeKind | PythonKind;
+type Kind = NodeKind | PythonKind | 'C fork floor';
 
-const nodeKinds: NodeKind[] = [
-  'mp-fork',
-  'mp-fork-sync',
-  'mp-forkserver',
-  'mp-spawn',
-  'raw-node-fork',
-  'child_process.fork',
-  'worker_threads',
-  'node -e',
-];
 const pythonKinds: PythonKind[] = ['python fork', 'python raw fork', 'python forkserver', 'python spawn'];
 
 const descriptions: Record<Kind, string> = {
-  'mp-fork': 'multiprocessing (ours), fork: start() + await join()',
-  'mp-fork-sync': 'multiprocessing (ours), fork: start() + joinSync()',
-  'mp-forkserver': 'multiprocessing (ours), forkserver: start() + await join()',
-  'mp-spawn': 'multiprocessing (ours), spawn: start() + await join()',
-  'raw-node-fork': 'raw fork() of Node (our addon) + _exit + waitpid',
+  'mp-fork': 'ours, fork: start() + await join()',
+  'mp-fork-sync': 'ours, fork: start() + joinSync()',
+  'mp-forkserver': 'ours, forkserver (warm children): start() + await join()',
+  'mp-forkserver-cold': 'ours, forkserver, no warm children',
+  'mp-spawn': 'ours, spawn: start() + await join()',
+  'raw-node-fork': 'raw fork() of this Node process + _exit + waitpid',
   'child_process.fork': "Node child_process.fork(empty module) until 'exit'",
   worker_threads: "Node worker_threads Worker('') until 'exit'",
   'node -e': "child_process.spawn(node, ['-e', '']) until 'exit'",
@@ -60,219 +43,279 @@ const descriptions: Record<Kind, string> = {
   'python raw fork': 'Python os.fork() + os._exit + waitpid',
   'python forkserver': 'Python multiprocessing, forkserver',
   'python spawn': 'Python multiprocessing, spawn',
+  'C fork floor': 'C fork() + _exit + waitpid (the floor)',
 };
 
-// ---- the measuring side (one fresh process per kind and heap size) ----
+const TARGETS = {
+  forkVsPython: 1.0,
+  forkVsRaw: 1.4,
+  forkserverVsPython: 0.25,
+  forkserverRateVsPython: 2.0,
+  spawnVsNodeE: 1.1,
+};
 
-function ballast(mb: number): object[][] {
-  const chunks: object[][] = [];
-  while (process.memoryUsage().heapUsed < mb * (1 << 20)) {
-    const chunk: object[] = [];
-    for (let j = 0; j < 4096; j++) chunk.push({ i: chunks.length, j, s: `ballast-${chunks.length}-${j}`, a: [j] });
-    chunks.push(chunk);
+interface Options {
+  quick: boolean;
+  runsPerRound: number;
+  rounds: number;
+  save: boolean;
+}
+
+function options(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const runsIndex = argv.indexOf('--runs');
+  const runsTotal = runsIndex >= 0 ? Number(argv[runsIndex + 1]) : quick ? 30 : 200;
+  if (!Number.isInteger(runsTotal) || runsTotal < 1) throw new RangeError('--runs must be a positive integer');
+  const rounds = quick ? 2 : 4;
+  return { quick, rounds, runsPerRound: Math.max(5, Math.ceil(runsTotal / rounds)), save: !argv.includes('--no-save') };
+}
+
+// ---- collecting ----
+
+async function lastJsonLine<T>(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<T> {
+  const { stdout } = await run(command, args, { timeout: 900000, maxBuffer: 1 << 26, env: env ?? process.env });
+  return JSON.parse(stdout.trim().split('\n').pop() as string) as T;
+}
+
+class Floor {
+  readonly #dir: string;
+  readonly binary: string;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+    this.binary = path.join(dir, 'startup_floor');
   }
-  return chunks;
-}
 
-/** The child's work under forkserver and spawn: exported, so they find it. */
-export function noop(): void {}
+  static async build(): Promise<Floor | null> {
+    const floor = new Floor(fs.mkdtempSync(path.join(os.tmpdir(), 'mp-startup-floor-')));
+    try {
+      await run('cc', ['-O2', '-o', floor.binary, path.join(root, 'bench', 'startup_floor.c')]);
+      return floor;
+    } catch (error) {
+      console.log(`no C floor: cc failed (${String(error).split('\n')[0]})`);
+      floor.remove();
+      return null;
+    }
+  }
 
-async function startAndJoin(method: mp.StartMethod): Promise<void> {
-  const p = new (mp.getContext(method).Process)({ target: noop });
-  p.start();
-  await p.join(30000);
-  if (p.exitCode !== 0) throw new Error(`child exit code ${p.exitCode}`);
-  p.close();
-}
-
-async function once(kind: NodeKind): Promise<void> {
-  switch (kind) {
-    case 'mp-forkserver':
-      return startAndJoin('forkserver');
-    case 'mp-spawn':
-      return startAndJoin('spawn');
-    case 'mp-fork': {
-      const p = new (mp.getContext('fork').Process)({ target: () => {} });
-      p.start();
-      await p.join(30000);
-      if (p.exitCode !== 0) throw new Error(`child exit code ${p.exitCode}`);
-      p.close();
-      return;
-    }
-    case 'mp-fork-sync': {
-      const p = new (mp.getContext('fork').Process)({ target: () => {} });
-      p.start();
-      p.joinSync(30000);
-      if (p.exitCode !== 0) throw new Error(`child exit code ${p.exitCode}`);
-      p.close();
-      return;
-    }
-    case 'raw-node-fork': {
-      const { pid } = native.fork({ dieWithParent: false });
-      if (pid === 0) native.exit(0);
-      if (native.waitpid(pid, false) !== 0) throw new Error('raw child failed');
-      return;
-    }
-    case 'child_process.fork': {
-      const child = fork(path.join(__dirname, 'noop.js'), [], { stdio: 'ignore' });
-      await new Promise((resolve) => child.once('exit', resolve));
-      return;
-    }
-    case 'worker_threads': {
-      const worker = new Worker('', { eval: true });
-      await new Promise((resolve) => worker.once('exit', resolve));
-      return;
-    }
-    case 'node -e': {
-      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-      await new Promise((resolve) => child.once('exit', resolve));
-      return;
-    }
+  remove(): void {
+    fs.rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
-async function measure(kind: NodeKind, runs: number, heapMB: number): Promise<void> {
-  const keep = ballast(heapMB);
-  await once(kind); // warm-up: first-fork work (heap scan, internals lookup)
-  const samplesMs: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await once(kind);
-    samplesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+async function latency(kind: Kind, runs: number, heapMB: number, floor: Floor | null): Promise<number[]> {
+  if (kind === 'C fork floor') {
+    if (floor === null) return [];
+    return (await lastJsonLine<{ samplesMs: number[] }>(floor.binary, [String(runs), String(heapMB)])).samplesMs;
   }
-  const heapUsedMB = Math.round(process.memoryUsage().heapUsed / (1 << 20));
-  process.stdout.write(`${JSON.stringify({ kind, samplesMs, heapUsedMB, kept: keep.length })}\n`);
-}
-
-// ---- the orchestrating side ----
-
-interface Cell {
-  samplesMs: number[];
-}
-
-async function sample(kind: Kind, runs: number, heapMB: number): Promise<number[]> {
   if ((pythonKinds as string[]).includes(kind)) {
     const method = kind === 'python raw fork' ? 'raw' : kind.slice('python '.length);
     const script = path.join(root, 'bench', 'startup_python.py');
-    const { stdout } = await run('python3', [script, '--method', method, '--runs', String(runs), '--heap-mb', String(heapMB)], {
-      timeout: 600000,
-      maxBuffer: 1 << 24,
-    });
-    return JSON.parse(stdout.trim().split('\n').pop() as string).samplesMs;
+    return (
+      await lastJsonLine<{ samplesMs: number[] }>('python3', [script, '--method', method, '--runs', String(runs), '--heap-mb', String(heapMB)])
+    ).samplesMs;
   }
-  const { stdout } = await run(
-    process.execPath,
-    [__filename, '--measure', kind, '--runs', String(runs), '--heap-mb', String(heapMB)],
-    { timeout: 600000, maxBuffer: 1 << 24 },
-  );
-  return JSON.parse(stdout.trim().split('\n').pop() as string).samplesMs;
+  const args = [__filename, '--measure', kind, '--runs', String(runs), '--heap-mb', String(heapMB)];
+  return (await lastJsonLine<{ samplesMs: number[] }>(process.execPath, args)).samplesMs;
 }
 
-function fmt(ms: number | undefined): string {
-  return ms === undefined ? '—' : ms.toFixed(3);
+async function rate(kind: NodeKind | PythonKind, concurrency: number, count: number): Promise<number> {
+  if ((pythonKinds as string[]).includes(kind)) {
+    const script = path.join(root, 'bench', 'startup_python.py');
+    const method = kind.slice('python '.length);
+    const args = [script, '--method', method, '--concurrency', String(concurrency), '--count', String(count)];
+    return (await lastJsonLine<{ procsPerSec: number }>('python3', args)).procsPerSec;
+  }
+  const args = [__filename, '--rate', kind, '--concurrency', String(concurrency), '--count', String(count)];
+  return (await lastJsonLine<{ procsPerSec: number }>(process.execPath, args)).procsPerSec;
+}
+
+async function phases(kind: NodeKind, runs: number): Promise<Record<string, number>> {
+  const trace = traceFile();
+  try {
+    const env = { ...process.env, MULTIPROCESSING_STARTUP_TRACE: trace.file };
+    const result = await lastJsonLine<{ phases: Array<Record<string, number>> }>(
+      process.execPath,
+      [__filename, '--phases', kind, '--runs', String(runs)],
+      env,
+    );
+    const medians: Record<string, number> = {};
+    for (const name of Object.keys(result.phases[0] ?? {})) medians[name] = median(result.phases.map((p) => p[name]));
+    return medians;
+  } finally {
+    fs.rmSync(trace.dir, { recursive: true, force: true });
+  }
+}
+
+// ---- reporting ----
+
+const fmt = (ms: number | undefined, digits = 3): string => (ms === undefined || Number.isNaN(ms) ? '—' : ms.toFixed(digits));
+const ratio = (a: number | undefined, b: number | undefined): string =>
+  a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`;
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
 }
 
 async function orchestrate(argv: string[]): Promise<number> {
-  const quick = argv.includes('--quick');
-  const runsIndex = argv.indexOf('--runs');
-  const runsTotal = runsIndex >= 0 ? Number(argv[runsIndex + 1]) : quick ? 40 : 200;
-  const rounds = quick ? 2 : 4;
-  const runsPerRound = Math.max(5, Math.ceil(runsTotal / rounds));
+  const opts = options(argv);
   const python = await pythonVersion();
-  const kinds: Kind[] = [...nodeKinds, ...(python ? pythonKinds : [])];
-  const heaps = [0, 80];
-  const cells = new Map<string, Cell>();
+  const floor = await Floor.build();
+  const kinds: Kind[] = [...nodeKinds, ...(python ? pythonKinds : []), ...(floor ? (['C fork floor'] as const) : [])];
+  const heaps = opts.quick ? [0] : [0, 80];
+  const scaleHeaps = opts.quick ? [] : [0, 100, 500];
+  const scaleKinds: Kind[] = ['mp-fork', 'raw-node-fork', ...(python ? (['python fork', 'python raw fork'] as const) : []), 'C fork floor'];
+  const rateKinds: Array<NodeKind | PythonKind> = [
+    'mp-fork',
+    'mp-forkserver',
+    'mp-spawn',
+    'child_process.fork',
+    'worker_threads',
+    ...(python ? (['python fork', 'python forkserver', 'python spawn'] as const) : []),
+  ];
+  const concurrencies = opts.quick ? [16] : [1, 16];
+  const samples = new Map<string, number[]>();
   const key = (kind: Kind, heapMB: number): string => `${kind}@${heapMB}`;
+  const medianOf = (kind: Kind, heapMB: number): number | undefined => {
+    const s = samples.get(key(kind, heapMB));
+    return s && s.length > 0 ? median(s) : undefined;
+  };
 
   console.log(
-    `startup: median start()+join() of a child doing nothing, ${runsPerRound * rounds} runs each ` +
-      `(${rounds} alternating rounds), Node ${process.version}, ${python ? `Python ${python}` : 'no python3'}, ` +
-      `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
+    `startup: median start()+join() of a child doing nothing, ${opts.runsPerRound * opts.rounds} runs each ` +
+      `(${opts.rounds} alternating rounds), Node ${process.version}, ${python ? `Python ${python}` : 'no python3'}, ` +
+      `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Linux ${os.release()}`,
   );
-  for (let round = 0; round < rounds; round++) {
-    for (const heapMB of heaps) {
-      for (const kind of kinds) {
-        const samples = await sample(kind, runsPerRound, heapMB);
-        const cell = cells.get(key(kind, heapMB)) ?? { samplesMs: [] };
-        cell.samplesMs.push(...samples);
-        cells.set(key(kind, heapMB), cell);
+  try {
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const heapMB of heaps) {
+        for (const kind of kinds) {
+          const got = await latency(kind, opts.runsPerRound, heapMB, floor);
+          samples.set(key(kind, heapMB), [...(samples.get(key(kind, heapMB)) ?? []), ...got]);
+        }
       }
     }
-  }
-
-  const medianOf = (kind: Kind, heapMB: number): number | undefined => {
-    const cell = cells.get(key(kind, heapMB));
-    return cell ? median(cell.samplesMs) : undefined;
-  };
-  const rows = kinds.map((kind) => {
-    const small = medianOf(kind, 0);
-    const big = medianOf(kind, 80);
-    const pySmall = medianOf('python fork', 0);
-    const pyBig = medianOf('python fork', 80);
-    return {
-      kind,
-      description: descriptions[kind],
-      smallMs: small,
-      bigMs: big,
-      vsPythonForkSmall: small !== undefined && pySmall ? small / pySmall : undefined,
-      vsPythonForkBig: big !== undefined && pyBig ? big / pyBig : undefined,
-    };
-  });
-  const width = Math.max(...rows.map((r) => r.description.length));
-  console.log('');
-  console.log(`${'peer'.padEnd(width)}  small ms  ×py-fork   80MB ms  ×py-fork`);
-  for (const r of rows) {
-    const ratio = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(2)}×`);
-    console.log(
-      `${r.description.padEnd(width)}  ${fmt(r.smallMs).padStart(8)}  ${ratio(r.vsPythonForkSmall).padStart(8)}  ` +
-        `${fmt(r.bigMs).padStart(8)}  ${ratio(r.vsPythonForkBig).padStart(8)}`,
+    console.log('');
+    const pyFork = (heapMB: number): number | undefined => medianOf('python fork', heapMB);
+    table(
+      ['peer', ...heaps.flatMap((h) => [`${h ? `${h} MB` : 'small'} ms`, '×py-fork'])],
+      kinds.map((kind) => [descriptions[kind], ...heaps.flatMap((h) => [fmt(medianOf(kind, h)), ratio(medianOf(kind, h), pyFork(h))])]),
     );
-  }
-  const verdicts: string[] = [];
-  let met = true;
-  const check = (label: string, ours: Kind, peer: Kind, target: number): void => {
-    const a = medianOf(ours, 0);
-    const b = medianOf(peer, 0);
-    if (a === undefined || b === undefined) {
-      verdicts.push(`target: ${label} ≤ ${target}× — not measured (no python3?)`);
-      return;
-    }
-    const ok = a / b <= target;
-    met &&= ok;
-    verdicts.push(`target: ${label} ≤ ${target}× (small parent): ${(a / b).toFixed(2)}× — ${ok ? 'met' : 'MISSED'}`);
-  };
-  check("ours fork vs Python's fork", 'mp-fork', 'python fork', TARGET_RATIO);
-  check("ours forkserver vs Python's forkserver", 'mp-forkserver', 'python forkserver', FORKSERVER_TARGET);
-  check("ours spawn vs node -e ''", 'mp-spawn', 'node -e', SPAWN_TARGET);
-  console.log('');
-  for (const verdict of verdicts) console.log(verdict);
 
-  if (!argv.includes('--no-save')) {
-    const raw = Object.fromEntries([...cells].map(([k, v]) => [k, v.samplesMs]));
-    saveResults('startup', {
-      node: process.version,
-      python,
-      cpus: os.cpus().length,
-      runsPerRound,
-      rounds,
-      rows,
-      targetRatio: TARGET_RATIO,
-      met,
-      samplesMs: raw,
-    });
+    const scale = new Map<string, number>();
+    if (scaleHeaps.length > 0) {
+      const runs = Math.max(10, Math.round(opts.runsPerRound / 2));
+      for (const heapMB of scaleHeaps) {
+        for (const kind of scaleKinds) {
+          if (kind === 'C fork floor' && floor === null) continue;
+          scale.set(key(kind, heapMB), median(await latency(kind, runs, heapMB, floor)));
+        }
+      }
+      console.log('');
+      console.log("fork against the parent's heap (median ms; ours minus the raw fork is the package's own cost):");
+      table(
+        ['peer', ...scaleHeaps.map((h) => `${h} MB`)],
+        [
+          ...scaleKinds.map((kind) => [descriptions[kind], ...scaleHeaps.map((h) => fmt(scale.get(key(kind, h))))]),
+          ['ours − raw Node fork', ...scaleHeaps.map((h) => fmt((scale.get(key('mp-fork', h)) ?? NaN) - (scale.get(key('raw-node-fork', h)) ?? NaN)))],
+        ],
+      );
+    }
+
+    const rates = new Map<string, number>();
+    for (const concurrency of concurrencies) {
+      const count = concurrency === 1 ? 100 : concurrency * 8;
+      for (const kind of rateKinds) rates.set(`${kind}/${concurrency}`, await rate(kind, concurrency, count));
+    }
+    const hundred = ['mp-forkserver', ...(python ? ['python forkserver'] : [])] as Array<NodeKind | PythonKind>;
+    for (const kind of hundred) rates.set(`${kind}/100`, await rate(kind, 100, 200));
+    console.log('');
+    console.log('processes per second (start a batch, join it, repeat):');
+    table(
+      ['peer', ...concurrencies.map((c) => `c=${c}`), 'c=100'],
+      rateKinds.map((kind) => [
+        descriptions[kind],
+        ...concurrencies.map((c) => fmt(rates.get(`${kind}/${c}`), 0)),
+        fmt(rates.get(`${kind}/100`), 0),
+      ]),
+    );
+
+    const phaseRuns = opts.quick ? 20 : 60;
+    const phaseKinds: NodeKind[] = ['mp-fork', 'mp-forkserver', 'mp-forkserver-cold', 'mp-spawn'];
+    const phaseTables = new Map<NodeKind, Record<string, number>>();
+    for (const kind of phaseKinds) phaseTables.set(kind, await phases(kind, kind === 'mp-spawn' ? Math.ceil(phaseRuns / 4) : phaseRuns));
+    console.log('');
+    console.log("where one start's time goes (medians of a traced run, ms; the trace itself adds ~0.1 ms):");
+    for (const [kind, medians] of phaseTables) {
+      console.log(`  ${descriptions[kind]}`);
+      for (const [name, value] of Object.entries(medians)) {
+        console.log(`    ${name.padEnd(44)} ${name.includes('count') ? value.toFixed(0) : fmt(value)}`);
+      }
+    }
+
+    const verdicts: string[] = [];
+    let met = true;
+    const check = (label: string, value: number | undefined, target: number, atMost = true): void => {
+      if (value === undefined || Number.isNaN(value)) {
+        verdicts.push(`target: ${label} ${atMost ? '≤' : '≥'} ${target}× — not measured`);
+        return;
+      }
+      const ok = atMost ? value <= target : value >= target;
+      met &&= ok;
+      verdicts.push(`target: ${label} ${atMost ? '≤' : '≥'} ${target}×: ${value.toFixed(2)}× — ${ok ? 'met' : 'MISSED'}`);
+    };
+    const r = (a: Kind, b: Kind, heapMB: number): number | undefined => {
+      const x = medianOf(a, heapMB);
+      const y = medianOf(b, heapMB);
+      return x === undefined || y === undefined ? undefined : x / y;
+    };
+    for (const heapMB of heaps) {
+      const size = heapMB === 0 ? 'small parent' : `${heapMB} MB parent`;
+      check(`fork vs Python's fork (${size})`, r('mp-fork', 'python fork', heapMB), TARGETS.forkVsPython);
+      check(`fork vs the raw fork of this Node (${size})`, r('mp-fork', 'raw-node-fork', heapMB), TARGETS.forkVsRaw);
+    }
+    check("forkserver vs Python's forkserver", r('mp-forkserver', 'python forkserver', 0), TARGETS.forkserverVsPython);
+    check('forkserver vs our fork', r('mp-forkserver', 'mp-fork', 0), 1.0);
+    const ourRate = rates.get('mp-forkserver/100');
+    const pyRate = rates.get('python forkserver/100');
+    check("100 concurrent forkserver starts, procs/s vs Python's", ourRate && pyRate ? ourRate / pyRate : undefined, TARGETS.forkserverRateVsPython, false);
+    check("spawn vs node -e ''", r('mp-spawn', 'node -e', 0), TARGETS.spawnVsNodeE);
+    console.log('');
+    for (const verdict of verdicts) console.log(verdict);
+
+    if (opts.save) {
+      saveResults('startup', {
+        node: process.version,
+        python,
+        kernel: os.release(),
+        cpus: os.cpus().length,
+        runsPerRound: opts.runsPerRound,
+        rounds: opts.rounds,
+        medians: Object.fromEntries([...samples.keys()].map((k) => [k, median(samples.get(k) as number[])])),
+        scale: Object.fromEntries(scale),
+        procsPerSec: Object.fromEntries(rates),
+        phases: Object.fromEntries(phaseTables),
+        targets: TARGETS,
+        verdicts,
+        met,
+        samplesMs: Object.fromEntries(samples),
+      });
+    }
+  } finally {
+    floor?.remove();
   }
   return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const measureIndex = argv.indexOf('--measure');
-  if (measureIndex < 0) return orchestrate(argv);
-  const kind = argv[measureIndex + 1] as NodeKind;
-  if (!nodeKinds.includes(kind)) throw new RangeError(`--measure must be one of ${nodeKinds.join(', ')}; got ${kind}`);
-  const runs = Number(argv[argv.indexOf('--runs') + 1]);
-  const heapMB = Number(argv[argv.indexOf('--heap-mb') + 1]);
-  await measure(kind, runs, heapMB);
-  return 0;
+  if (argv.includes('--measure') || argv.includes('--rate') || argv.includes('--phases')) {
+    await runMeasurement(argv);
+    return 0;
+  }
+  return orchestrate(argv);
 }
 
 // Guarded: spawn and forkserver children import this module.

@@ -1,11 +1,14 @@
 """Startup peer for bench/startup.ts: Python's multiprocessing on this machine.
 
     python3 bench/startup_python.py --method fork --heap-mb 80 --runs 200
+    python3 bench/startup_python.py --method forkserver --concurrency 16 --count 160
 
 Times Process(target=f).start() + join() for one start method and prints one
 JSON line: {"method": ..., "samplesMs": [...]}. With --method raw it times a
 bare os.fork() + os._exit(0) + waitpid instead. --heap-mb first grows the
-parent's heap with small objects, as the Node side does.
+parent's heap with small objects, as the Node side does. With --concurrency C
+it starts C processes, joins them all, and again until --count have run,
+and prints {"procsPerSec": ..., "samplesMs": [each batch]}.
 """
 
 import argparse
@@ -59,13 +62,40 @@ def time_starts(method, runs):
     return samples
 
 
+def time_batches(method, concurrency, count):
+    ctx = multiprocessing.get_context(method)
+    warm = ctx.Process(target=nothing)
+    warm.start()
+    warm.join()
+    samples = []
+    done = 0
+    t_start = time.perf_counter_ns()
+    while done < count:
+        t0 = time.perf_counter_ns()
+        batch = [ctx.Process(target=nothing) for _ in range(min(concurrency, count - done))]
+        for p in batch:
+            p.start()
+        for p in batch:
+            p.join()
+        done += len(batch)
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    elapsed = (time.perf_counter_ns() - t_start) / 1e9
+    return done / elapsed, samples
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--method", choices=["fork", "spawn", "forkserver", "raw"], required=True)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--heap-mb", type=int, default=0)
+    parser.add_argument("--concurrency", type=int, default=0)
+    parser.add_argument("--count", type=int, default=0)
     args = parser.parse_args()
     keep = ballast(args.heap_mb) if args.heap_mb > 0 else None
+    if args.concurrency > 0:
+        rate, samples = time_batches(args.method, args.concurrency, args.count)
+        print(json.dumps({"method": args.method, "procsPerSec": rate, "samplesMs": samples}))
+        return
     samples = time_starts(args.method, args.runs)
     print(json.dumps({"method": args.method, "samplesMs": samples, "python": sys.version.split()[0]}))
     del keep
