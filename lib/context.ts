@@ -16,10 +16,7 @@ import {
   type Popen,
   type StartMethod,
 } from './process';
-import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore } from './synchronize';
 import * as atomics from './atomics';
-import * as connection from './connection';
-import { Connection, Pipe, wait } from './connection';
 import {
   AuthenticationError,
   BrokenBarrierError,
@@ -32,24 +29,12 @@ import {
   TimeoutError,
   WorkerLostError,
 } from './errors';
-import { JoinableQueue, Queue, SimpleQueue } from './queues';
-import { AsyncResult, Pool, type PoolOptions } from './pool/index';
+import { lazy } from './lazy';
+import type * as managersModule from './managers/index';
+import type * as poolModule from './pool/index';
 import * as reduction from './reduction_api';
-import { ShareableList } from './shareable_list';
-import { SharedMemory } from './shared_memory';
-import {
-  Array_,
-  RawArray,
-  RawValue,
-  SharedValue,
-  SynchronizedArray,
-  SynchronizedValue,
-  Value,
-} from './sharedctypes';
 import { CRITICAL, DEBUG, ERROR, INFO, NOTSET, SUBDEBUG, SUBWARNING, WARNING, getLogger, logToStderr } from './logging';
 import { registerAtFork } from './util';
-import { BaseManager, BaseProxy, Manager, SharedMemoryManager, SyncManager, type ManagerOptions } from './managers/index';
-import * as managers from './managers/index';
 
 type Launcher = (process: Process) => Popen;
 
@@ -82,8 +67,7 @@ export class Context {
   readonly #method: StartMethod;
   /** Process bound to this context's start method. */
   readonly Process: typeof Process;
-  /** Pool whose workers start with this context's method. */
-  readonly Pool: typeof Pool;
+  #pool: typeof poolModule.Pool | null = null;
 
   constructor(method: StartMethod) {
     this.#method = checkMethod(method);
@@ -92,13 +76,21 @@ export class Context {
       static override readonly startMethod: StartMethod | null = bound;
     };
     Object.defineProperty(this.Process, 'name', { value: 'Process' });
-    const context = this;
-    this.Pool = class extends Pool {
-      constructor(options: number | PoolOptions = {}) {
-        super(typeof options === 'number' ? { processes: options, context } : { context, ...options });
-      }
-    };
-    Object.defineProperty(this.Pool, 'name', { value: 'Pool' });
+  }
+
+  /** Pool whose workers start with this context's method. */
+  get Pool(): typeof poolModule.Pool {
+    if (this.#pool === null) {
+      const context = this;
+      const Base = lazy.pool().Pool;
+      this.#pool = class extends Base {
+        constructor(options: number | poolModule.PoolOptions = {}) {
+          super(typeof options === 'number' ? { processes: options, context } : { context, ...options });
+        }
+      };
+      Object.defineProperty(this.#pool, 'name', { value: 'Pool' });
+    }
+    return this.#pool;
   }
 
   getStartMethod(): StartMethod {
@@ -106,8 +98,8 @@ export class Context {
   }
 
   /** A started SyncManager whose server starts with this context's method. */
-  Manager(options: Omit<ManagerOptions, 'ctx'> = {}): Promise<SyncManager> {
-    return Manager({ ...options, ctx: this });
+  Manager(options: Omit<managersModule.ManagerOptions, 'ctx'> = {}): Promise<managersModule.SyncManager> {
+    return lazy.managers().Manager({ ...options, ctx: this });
   }
 
   /** This context with no argument (Python's BaseContext.get_context(None)); else the named one. */
@@ -142,37 +134,96 @@ export class Context {
   readonly ERROR = ERROR;
   readonly CRITICAL = CRITICAL;
   ParentProcess = ParentProcess;
-  Lock = Lock;
-  RLock = RLock;
-  Semaphore = Semaphore;
-  BoundedSemaphore = BoundedSemaphore;
-  Condition = Condition;
-  Event = Event;
-  Barrier = Barrier;
-  Pipe = Pipe;
-  Connection = Connection;
-  wait = wait;
-  connection = connection;
+  // Loaded at first use (lazy.ts), as in the index.
+  get Lock() {
+    return lazy.synchronize().Lock;
+  }
+  get RLock() {
+    return lazy.synchronize().RLock;
+  }
+  get Semaphore() {
+    return lazy.synchronize().Semaphore;
+  }
+  get BoundedSemaphore() {
+    return lazy.synchronize().BoundedSemaphore;
+  }
+  get Condition() {
+    return lazy.synchronize().Condition;
+  }
+  get Event() {
+    return lazy.synchronize().Event;
+  }
+  get Barrier() {
+    return lazy.synchronize().Barrier;
+  }
+  get Pipe() {
+    return lazy.connection().Pipe;
+  }
+  get Connection() {
+    return lazy.connection().Connection;
+  }
+  get wait() {
+    return lazy.connection().wait;
+  }
+  get connection() {
+    return lazy.connection();
+  }
   atomics = atomics;
-  Queue = Queue;
-  JoinableQueue = JoinableQueue;
-  SimpleQueue = SimpleQueue;
-  AsyncResult = AsyncResult;
-  SharedMemory = SharedMemory;
-  ShareableList = ShareableList;
-  Value = Value;
-  Array = Array_;
-  RawValue = RawValue;
-  RawArray = RawArray;
-  SharedValue = SharedValue;
-  SynchronizedValue = SynchronizedValue;
-  SynchronizedArray = SynchronizedArray;
+  get Queue() {
+    return lazy.queues().Queue;
+  }
+  get JoinableQueue() {
+    return lazy.queues().JoinableQueue;
+  }
+  get SimpleQueue() {
+    return lazy.queues().SimpleQueue;
+  }
+  get AsyncResult() {
+    return lazy.pool().AsyncResult;
+  }
+  get SharedMemory() {
+    return lazy.sharedMemory().SharedMemory;
+  }
+  get ShareableList() {
+    return lazy.shareableList().ShareableList;
+  }
+  get Value() {
+    return lazy.sharedctypes().Value;
+  }
+  get Array() {
+    return lazy.sharedctypes().Array_;
+  }
+  get RawValue() {
+    return lazy.sharedctypes().RawValue;
+  }
+  get RawArray() {
+    return lazy.sharedctypes().RawArray;
+  }
+  get SharedValue() {
+    return lazy.sharedctypes().SharedValue;
+  }
+  get SynchronizedValue() {
+    return lazy.sharedctypes().SynchronizedValue;
+  }
+  get SynchronizedArray() {
+    return lazy.sharedctypes().SynchronizedArray;
+  }
   reduction = reduction;
-  managers = managers;
-  BaseManager = BaseManager;
-  SyncManager = SyncManager;
-  SharedMemoryManager = SharedMemoryManager;
-  BaseProxy = BaseProxy;
+  get managers() {
+    return lazy.managers();
+  }
+  get BaseManager() {
+    return lazy.managers().BaseManager;
+  }
+  get SyncManager() {
+    return lazy.managers().SyncManager;
+  }
+  get SharedMemoryManager() {
+    return lazy.managers().SharedMemoryManager;
+  }
+  get BaseProxy() {
+    return lazy.managers().BaseProxy;
+  }
   ProcessError = ProcessError;
   AuthenticationError = AuthenticationError;
   BrokenBarrierError = BrokenBarrierError;

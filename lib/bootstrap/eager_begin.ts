@@ -14,4 +14,31 @@ function lazyCompilationDisabledByUser(): boolean {
   return options.some((option) => option === '--no-lazy' || option === '--no_lazy');
 }
 
+/** Eager compilation is on now (from here to eager_end.ts, and inside compileEagerly()). */
+let eagerNow = switchedToEager;
+
 if (switchedToEager) setFlagsFromString('--no-lazy');
+
+/** Called by eager_end.ts once the package's first load is over. */
+export function endEagerCompilation(): void {
+  if (!eagerNow) return;
+  eagerNow = false;
+  setFlagsFromString('--lazy');
+}
+
+/**
+ * Runs `load` (a require of more of the package) compiling eagerly when
+ * this module switched lazy compilation off for the package's first load:
+ * code loaded later serves fork children as well.
+ */
+export function compileEagerly<T>(load: () => T): T {
+  if (!switchedToEager || eagerNow) return load();
+  eagerNow = true;
+  setFlagsFromString('--no-lazy');
+  try {
+    return load();
+  } finally {
+    eagerNow = false;
+    setFlagsFromString('--lazy');
+  }
+}
