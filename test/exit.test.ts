@@ -33,30 +33,50 @@ describe('child output and exit, seen from outside', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  for (const how of ['return', 'exit', 'throw']) {
-    it(`no stdout or stderr is lost when stdout is a pipe (child ends by ${how})`, async () => {
-      const r = await runFixture('output', [how]);
-      assert.equal(r.code, 0, r.stderr);
-      const childPart = r.stdout.slice(0, r.stdout.indexOf('END-OF-CHILD'));
-      assert.equal(childPart.length, MIB);
-      assert.match(r.stdout, /END-OF-CHILD\nPARENT exit=(0|1)\n$/);
-      assert.match(r.stderr, /stderr-y{100}/);
-      if (how === 'throw') assert.match(r.stdout, /PARENT exit=1/);
+  for (const method of ['fork', 'spawn', 'forkserver']) {
+    for (const how of ['return', 'exit', 'throw']) {
+      it(`${method}: no stdout or stderr is lost when stdout is a pipe (child ends by ${how}), 'exit' listeners included`, async () => {
+        const r = await runFixture('output', [how, method]);
+        assert.equal(r.code, 0, r.stderr);
+        const childPart = r.stdout.slice(0, r.stdout.indexOf('END-OF-CHILD'));
+        assert.equal(childPart.length, MIB);
+        assert.match(r.stdout, /END-OF-CHILD\nEXIT-LISTENER\nPARENT exit=(0|1)\n$/);
+        assert.match(r.stderr, /stderr-y{100}/);
+        if (how === 'throw') assert.match(r.stdout, /PARENT exit=1/);
+      });
+    }
+  }
+
+  for (const method of ['fork', 'spawn', 'forkserver']) {
+    it(`${method}: no output is lost when stdout is a file`, async () => {
+      const out = path.join(dir, `stdout-${method}.txt`);
+      const fd = fs.openSync(out, 'w');
+      const code = await new Promise<number | null>((resolve) => {
+        const c = spawn(process.execPath, [fixture('output'), 'exit', method], { stdio: ['ignore', fd, 'ignore'] });
+        c.on('exit', resolve);
+      });
+      fs.closeSync(fd);
+      assert.equal(code, 0);
+      const text = fs.readFileSync(out, 'utf8');
+      assert.equal(text.indexOf('END-OF-CHILD'), MIB);
+      assert.match(text, /END-OF-CHILD\nEXIT-LISTENER\nPARENT exit=0\n$/);
     });
   }
 
-  it('no output is lost when stdout is a file', async () => {
-    const out = path.join(dir, 'stdout.txt');
-    const fd = fs.openSync(out, 'w');
-    const code = await new Promise<number | null>((resolve) => {
-      const c = spawn(process.execPath, [fixture('output'), 'exit'], { stdio: ['ignore', fd, 'ignore'] });
-      c.on('exit', resolve);
+  it("spawn: a child run with --cpu-prof keeps Node's own exit, which writes the profile", async () => {
+    const profiles = path.join(dir, 'profiles');
+    const { pids, code } = await new Promise<{ pids: string; code: number | null }>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, fixture('output'), 'return', 'spawn'], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      c.on('error', reject);
+      c.on('exit', (exitCode) => resolve({ pids: String(c.pid), code: exitCode }));
     });
-    fs.closeSync(fd);
     assert.equal(code, 0);
-    const text = fs.readFileSync(out, 'utf8');
-    assert.equal(text.indexOf('END-OF-CHILD'), MIB);
-    assert.match(text, /END-OF-CHILD\nPARENT exit=0\n$/);
+    const writers = new Set(fs.readdirSync(profiles).map((name) => /^CPU\.\d+\.\d+\.(\d+)\./.exec(name)?.[1]));
+    writers.delete(pids);
+    // Besides the fixture's own process, its spawn child (and the resource tracker) wrote theirs.
+    assert.ok(writers.size >= 1, `profiles: ${fs.readdirSync(profiles).join(', ')}`);
   });
 
   it('an uncaught error prints "Process <name>:" and the stack to stderr, exit 1', async () => {
