@@ -150,16 +150,18 @@ function serve(config: ServerConfig): never {
       }
       const idle = warm.findIndex((child) => child.sentinel === fd);
       if (idle >= 0) {
-        // An idle child was killed (a signal to the process group): reaped, and replaced.
+        // An idle child was killed (a signal to the process group): reaped,
+        // and replaced after a rest, so that children dying at once cannot
+        // keep the server forking.
         const [gone] = warm.splice(idle, 1);
         native.closeFd(gone.channel);
         discardWarmChild(gone);
+        refillPausedUntil = Date.now() + REFILL_PAUSE_MS;
         continue;
       }
       const child = children.get(fd);
       if (child === undefined) continue;
       children.delete(fd);
-      if (child.report !== undefined) learnFrom(child.report);
       const code = native.waitpid(child.pid, false);
       const status = Buffer.allocUnsafe(4);
       status.writeInt32LE(code ?? 255);
@@ -170,6 +172,7 @@ function serve(config: ServerConfig): never {
       }
       native.closeFd(child.connection);
       native.closeFd(fd);
+      if (child.report !== undefined) learnFrom(child.report);
     }
   }
 }
