@@ -380,6 +380,39 @@ describe('start methods', function () {
         assert.ok(pattern.equals(expected));
       });
 
+      it('a learning child that wrote tens of thousands of scattered pages still exits (its report is capped)', async () => {
+        mp.setForkserverWarmChildren(2);
+        const server = await startedServer();
+        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
+        const idle = serverChildren(server);
+        // The first children handed to warm ones report their pages: 200 MiB, every other page, is ~25,600 ranges.
+        const p = new ForkserverProcess({ target: targets.touchEveryOtherPage, args: [200] });
+        p.start();
+        assert.ok(idle.includes(p.pid as number));
+        await p.join(JOIN_MS);
+        assert.equal(p.exitCode, 0);
+        const next = new ForkserverProcess({ target: targets.exitWith, args: [4] });
+        next.start();
+        await next.join(JOIN_MS);
+        assert.equal(next.exitCode, 4);
+      });
+
+      it('a request too big for a warm child (over 64 KiB) goes to a child forked for it', async () => {
+        mp.setForkserverWarmChildren(2);
+        const server = await startedServer();
+        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
+        const idle = serverChildren(server);
+        const out = path.join(dir, 'big-request.txt');
+        const big = 'z'.repeat(200 * 1024);
+        const p = new ForkserverProcess({ target: targets.appendLine, args: [out, big] });
+        p.start();
+        assert.ok(!idle.includes(p.pid as number), 'a warm child took a request over the limit');
+        await p.join(JOIN_MS);
+        assert.equal(p.exitCode, 0);
+        assert.equal(fs.readFileSync(out, 'utf8'), `${big}\n`);
+        assert.deepEqual(serverChildren(server).sort(), idle.sort(), 'the idle ones stay idle');
+      });
+
       it('100 concurrent starts, more than the pool holds, all run with their own exit codes', async () => {
         mp.setForkserverWarmChildren(2);
         const children = Array.from({ length: 100 }, (_, i) => new ForkserverProcess({ target: targets.exitWith, args: [i % 7] }));

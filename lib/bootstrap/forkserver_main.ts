@@ -64,6 +64,18 @@ const LEARNING_CHILDREN = 3;
 /** The learned set is capped: beyond this a warm child would copy more than any start writes. */
 const MAX_HOT_BYTES = 32 << 20;
 const LEARN_FLAG = 1;
+/**
+ * A report holds at most this many ranges (16 bytes each): it must fit the
+ * socket's buffer whole, since the server reads it only once the child has
+ * exited; the learned set needs no more.
+ */
+const MAX_REPORTED_RANGES = 4096;
+/**
+ * A request larger than this goes to a child forked for it, not to a warm
+ * one: written to a fresh socketpair it fits the buffer whole, so a warm
+ * child that is slow to read (stopped, say) cannot hold the server up.
+ */
+const MAX_WARM_REQUEST = 64 << 10;
 let learnersLeft = LEARNING_CHILDREN;
 let hotPages: Float64Array | null = null;
 
@@ -262,7 +274,7 @@ function readMore(connection: number, state: ServerState, expected: Buffer): voi
  * forks one when there is none. Returns its pid (or -errno).
  */
 function startChild(data: Buffer, fds: number[], state: ServerState, connection: number): number {
-  while (state.warm.length > 0) {
+  while (state.warm.length > 0 && data.length <= MAX_WARM_REQUEST) {
     const child = state.warm.shift() as WarmChild;
     const learn = learnersLeft > 0;
     if (assignJob(child, data, fds, learn)) {
@@ -382,11 +394,15 @@ function assignJob(child: WarmChild, data: Buffer, fds: number[], learn: boolean
 
 /** In a child asked to learn, right before _exit: [u32 byte length][Float64Array of page ranges]. */
 function reportHotPages(channel: number): void {
-  const ranges = native.hotPages();
+  const all = native.hotPages();
+  const ranges = all.subarray(0, Math.min(all.length, MAX_REPORTED_RANGES * 2));
   const frame = Buffer.allocUnsafe(4 + ranges.byteLength);
   frame.writeUInt32LE(ranges.byteLength, 0);
   Buffer.from(ranges.buffer, ranges.byteOffset, ranges.byteLength).copy(frame, 4);
-  native.sendMessage(channel, frame, []);
+  // One non-blocking write: the server reads only after this process has
+  // exited, so a write that had to wait would wait for ever.
+  native.setNonBlocking(channel);
+  native.sendSome(channel, frame, 0, frame.length, null);
 }
 
 /** In the server, once a learning child has ended: merges what it reported into hotPages. */
@@ -395,9 +411,11 @@ function learnFrom(channel: number): void {
     if (native.pollFds([channel], 0).length === 0) return;
     const header = native.readExact(channel, 4);
     if (header.length < 4) return;
-    const body = native.readExact(channel, header.readUInt32LE(0));
-    const reported = new Float64Array(body.buffer.slice(body.byteOffset, body.byteOffset + (body.length & ~7)));
-    hotPages = mergeRanges(hotPages, reported);
+    const length = header.readUInt32LE(0);
+    if (length > MAX_REPORTED_RANGES * 16 || length % 16 !== 0) return;
+    const body = native.readExact(channel, length);
+    if (body.length !== length) return; // cut short: the child could not write it whole
+    hotPages = mergeRanges(hotPages, new Float64Array(body.buffer.slice(body.byteOffset, body.byteOffset + length)));
   } catch (error) {
     debug('forkserver: no page report: %s', String(error));
   } finally {
