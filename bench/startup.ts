@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { median, pythonVersion, root, run, runAsMain, saveResults } from './common';
-import { nodeKinds, runMeasurement, traceFile, type NodeKind } from './startup_measure';
+import { MEASURING_FLAGS, nodeKinds, runMeasurement, traceFile, type NodeKind } from './startup_measure';
 
 export { noop } from './startup_measure';
 
@@ -210,17 +210,29 @@ async function orchestrate(argv: string[]): Promise<number> {
       const runs = Math.max(10, Math.round(opts.runsPerRound / 2));
       for (const heapMB of scaleHeaps) {
         for (const kind of scaleKinds) {
-          if (kind === 'C fork floor' && floor === null) continue;
+          if (kind === 'mp-fork' || kind === 'raw-node-fork' || (kind === 'C fork floor' && floor === null)) continue;
           scale.set(key(kind, heapMB), median(await latency(kind, runs, heapMB, floor)));
         }
+        // Ours and the raw fork alternately in one process: their difference is the package's own cost.
+        const pair = await lastJsonLine<{ oursMs: number[]; rawMs: number[] }>(process.execPath, [
+          __filename,
+          '--pair',
+          '--runs',
+          String(runs * 2),
+          '--heap-mb',
+          String(heapMB),
+        ]);
+        scale.set(key('mp-fork', heapMB), median(pair.oursMs));
+        scale.set(key('raw-node-fork', heapMB), median(pair.rawMs));
+        scale.set(`own cost@${heapMB}`, median(pair.oursMs.map((ours, i) => ours - pair.rawMs[i])));
       }
       console.log('');
-      console.log("fork against the parent's heap (median ms; ours minus the raw fork is the package's own cost):");
+      console.log("fork against the parent's heap (median ms; ours and the raw fork alternate in one process):");
       table(
         ['peer', ...scaleHeaps.map((h) => `${h} MB`)],
         [
           ...scaleKinds.map((kind) => [descriptions[kind], ...scaleHeaps.map((h) => fmt(scale.get(key(kind, h))))]),
-          ['ours − raw Node fork', ...scaleHeaps.map((h) => fmt((scale.get(key('mp-fork', h)) ?? NaN) - (scale.get(key('raw-node-fork', h)) ?? NaN)))],
+          ["the package's own cost (median of ours − raw, pairwise)", ...scaleHeaps.map((h) => fmt(scale.get(`own cost@${h}`)))],
         ],
       );
     }
@@ -311,7 +323,7 @@ async function orchestrate(argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--measure') || argv.includes('--rate') || argv.includes('--phases')) {
+  if (MEASURING_FLAGS.some((flag) => argv.includes(flag))) {
     await runMeasurement(argv);
     return 0;
   }

@@ -137,6 +137,27 @@ export async function measureLatency(kind: NodeKind, runs: number, heapMB: numbe
   return { kind, samplesMs, heapUsedMB, kept: keep.length };
 }
 
+/**
+ * Ours and the raw fork of this process alternately, on one heap: their
+ * difference is the package's own cost at this heap size, free of the
+ * drift between two processes' heaps that separate measurements carry.
+ */
+export async function measurePair(runs: number, heapMB: number): Promise<object> {
+  const keep = ballast(heapMB);
+  await prepare('mp-fork');
+  await once('raw-node-fork');
+  const oursMs: number[] = [];
+  const rawMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    for (const [kind, samples] of [['mp-fork', oursMs], ['raw-node-fork', rawMs]] as const) {
+      const t0 = monotonicMs();
+      await once(kind);
+      samples.push(monotonicMs() - t0);
+    }
+  }
+  return { oursMs, rawMs, kept: keep.length };
+}
+
 export async function measureRate(kind: NodeKind, concurrency: number, count: number): Promise<object> {
   await prepare(kind);
   const samplesMs: number[] = [];
@@ -246,7 +267,13 @@ function phasesOf(start: { t0: number; started: number; joined: number }, line: 
   return out;
 }
 
-/** `--measure KIND --runs N --heap-mb H`, `--rate KIND --concurrency C --count N`, `--phases KIND --runs N`. */
+/** The flags that make bench/startup.js a measuring process (without one it orchestrates, and starts these). */
+export const MEASURING_FLAGS: readonly string[] = ['--measure', '--pair', '--rate', '--phases'];
+
+/**
+ * `--measure KIND --runs N --heap-mb H`, `--pair --runs N --heap-mb H`,
+ * `--rate KIND --concurrency C --count N`, `--phases KIND --runs N`.
+ */
 export async function runMeasurement(argv: string[]): Promise<void> {
   const value = (option: string): string => {
     const index = argv.indexOf(option);
@@ -259,7 +286,9 @@ export async function runMeasurement(argv: string[]): Promise<void> {
     return kind;
   };
   let result: object;
-  if (argv.includes('--measure')) {
+  if (argv.includes('--pair')) {
+    result = await measurePair(Number(value('--runs')), Number(value('--heap-mb')));
+  } else if (argv.includes('--measure')) {
     result = await measureLatency(kindOf('--measure'), Number(value('--runs')), Number(value('--heap-mb')));
   } else if (argv.includes('--rate')) {
     result = await measureRate(kindOf('--rate'), Number(value('--concurrency')), Number(value('--count')));
