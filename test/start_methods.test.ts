@@ -265,6 +265,14 @@ describe('start methods', function () {
         return text === '' ? [] : text.split(' ').map(Number).filter(isRunning);
       }
 
+      /** A new server keeping `count` warm children, once they are all forked: its pid and theirs. */
+      async function serverWithIdle(count: number): Promise<{ server: number; idle: number[] }> {
+        mp.setForkserverWarmChildren(count);
+        const server = await startedServer();
+        await waitUntil(() => serverChildren(server).length === count, JOIN_MS, `${count} warm children`);
+        return { server, idle: serverChildren(server) };
+      }
+
       async function startedServer(): Promise<number> {
         const first = new ForkserverProcess({ target: targets.returnValue });
         first.start();
@@ -283,10 +291,7 @@ describe('start methods', function () {
       });
 
       it('are kept forked ahead, idle; start() hands one its process, and the pool refills', async () => {
-        mp.setForkserverWarmChildren(3);
-        const server = await startedServer();
-        await waitUntil(() => serverChildren(server).length === 3, JOIN_MS, 'three warm children');
-        const idle = serverChildren(server);
+        const { server, idle } = await serverWithIdle(3);
         const out = path.join(dir, 'warm-parents.json');
         const p = new ForkserverProcess({ target: targets.reportOsParent, args: [out] });
         p.start();
@@ -313,9 +318,7 @@ describe('start methods', function () {
       });
 
       it('an idle one that is killed is replaced, and the next start() still works', async () => {
-        mp.setForkserverWarmChildren(2);
-        const server = await startedServer();
-        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
+        const { server } = await serverWithIdle(2);
         const [victim] = serverChildren(server);
         process.kill(victim, 'SIGKILL');
         await waitUntil(
@@ -330,19 +333,13 @@ describe('start methods', function () {
       });
 
       it('idle ones exit with the server', async () => {
-        mp.setForkserverWarmChildren(2);
-        const server = await startedServer();
-        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
-        const idle = serverChildren(server);
+        const { server, idle } = await serverWithIdle(2);
         stopForkserver();
         await waitUntil(() => idle.every((pid) => !isRunning(pid)) && !isRunning(server), JOIN_MS, 'the pool to exit');
       });
 
       it('a daemonic child handed to a warm child dies with the server (PDEATHSIG)', async () => {
-        mp.setForkserverWarmChildren(2);
-        const server = await startedServer();
-        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
-        const idle = serverChildren(server);
+        const { server, idle } = await serverWithIdle(2);
         const p = new ForkserverProcess({ target: targets.sleep, args: [60000], daemon: true });
         p.start();
         assert.ok(idle.includes(p.pid as number));
@@ -381,10 +378,7 @@ describe('start methods', function () {
       });
 
       it('a learning child that wrote tens of thousands of scattered pages still exits (its report is capped)', async () => {
-        mp.setForkserverWarmChildren(2);
-        const server = await startedServer();
-        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
-        const idle = serverChildren(server);
+        const { idle } = await serverWithIdle(2);
         // The first children handed to warm ones report their pages: 200 MiB, every other page, is ~25,600 ranges.
         const p = new ForkserverProcess({ target: targets.touchEveryOtherPage, args: [200] });
         p.start();
@@ -398,10 +392,7 @@ describe('start methods', function () {
       });
 
       it('a request too big for a warm child (over 64 KiB) goes to a child forked for it', async () => {
-        mp.setForkserverWarmChildren(2);
-        const server = await startedServer();
-        await waitUntil(() => serverChildren(server).length === 2, JOIN_MS, 'two warm children');
-        const idle = serverChildren(server);
+        const { server, idle } = await serverWithIdle(2);
         const out = path.join(dir, 'big-request.txt');
         const big = 'z'.repeat(200 * 1024);
         const p = new ForkserverProcess({ target: targets.appendLine, args: [out, big] });
