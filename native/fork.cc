@@ -16,6 +16,11 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#else
+#include <stdlib.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +132,51 @@ void LookUpMicrotaskInternals() {
       dlsym(RTLD_DEFAULT, "_ZN2v88internal14MicrotaskQueue11kSizeOffsetE"));
 }
 
+// Math.random() keeps its state in each native context, seeded once from
+// the isolate's generator; a fork child inherits both, so every child of
+// one parent (of a forkserver: every child) would draw the same numbers.
+// Python reseeds its random module after fork; here each child reseeds the
+// isolate's generator from the OS and resets the context's state, through
+// V8 internals the node binary exports (looked up once, in the parent; when
+// one is missing, nothing is reseeded).
+using RngOfIsolateFn = void* (*)(void* isolate);
+using RngSetSeedFn = void (*)(void* rng, int64_t seed);
+using ResetMathRandomFn = void (*)(uintptr_t nativeContext);
+RngOfIsolateFn g_rngOfIsolate = nullptr;
+RngSetSeedFn g_rngSetSeed = nullptr;
+ResetMathRandomFn g_resetMathRandom = nullptr;
+
+void LookUpRandomInternals() {
+  g_rngOfIsolate = reinterpret_cast<RngOfIsolateFn>(
+      dlsym(RTLD_DEFAULT, "_ZN2v88internal7Isolate23random_number_generatorEv"));
+  g_rngSetSeed = reinterpret_cast<RngSetSeedFn>(
+      dlsym(RTLD_DEFAULT, "_ZN2v84base21RandomNumberGenerator7SetSeedEl"));
+  g_resetMathRandom = reinterpret_cast<ResetMathRandomFn>(
+      dlsym(RTLD_DEFAULT, "_ZN2v88internal10MathRandom12ResetContextENS0_7ContextE"));
+}
+
+int64_t FreshSeed() {
+  int64_t seed = 0;
+#if defined(__linux__)
+  if (getrandom(&seed, sizeof seed, 0) == static_cast<ssize_t>(sizeof seed)) return seed;
+#else
+  arc4random_buf(&seed, sizeof seed);
+  if (seed != 0) return seed;
+#endif
+  // No entropy source answered: the clock and the pid still differ per child.
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (static_cast<int64_t>(now.tv_nsec) << 20) ^ now.tv_sec ^ (static_cast<int64_t>(getpid()) << 40);
+}
+
+void ReseedMathRandom(v8::Isolate* isolate) {
+  if (g_rngOfIsolate == nullptr || g_rngSetSeed == nullptr || g_resetMathRandom == nullptr) return;
+  g_rngSetSeed(g_rngOfIsolate(isolate), FreshSeed());
+  // A Local is the address of a handle slot holding the context's tagged pointer.
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  g_resetMathRandom(*reinterpret_cast<const uintptr_t*>(*context));
+}
+
 // Jobs the parent had queued belong to the parent's code paths; emptying
 // the ring buffer (size = 0) keeps them from running in the child.
 void DropInheritedMicrotasks(v8::Isolate* isolate) {
@@ -154,6 +204,7 @@ void SetUpChild(v8::Isolate* isolate, bool dieWithParent, pid_t parentPid) {
     v8::V8::SetFlagsFromString(kChildV8Flags, sizeof(kChildV8Flags) - 1);
   }
   DropInheritedMicrotasks(isolate);
+  ReseedMathRandom(isolate);
 }
 
 // fork({ dieWithParent }) → { pid, sentinel } in the parent, { pid: 0 } in
@@ -277,6 +328,7 @@ void InitFork(Napi::Env env, Napi::Object exports) {
     throw Napi::Error::New(env, "multiprocessing: cannot get the libuv loop");
   }
   LookUpMicrotaskInternals();
+  LookUpRandomInternals();
   exports.Set("fork", Napi::Function::New(env, Fork, "fork"));
   exports.Set("runLoopOnce", Napi::Function::New(env, RunLoopOnceJs, "runLoopOnce"));
   exports.Set("performMicrotaskCheckpoint",

@@ -138,6 +138,23 @@ describe('start methods', function () {
     }
   });
 
+  describe('Math.random() in children', () => {
+    for (const method of methods) {
+      it(`${method}: every child draws its own numbers (the generator is reseeded after fork, as Python's random)`, async () => {
+        const queue = new mp.Queue<number[]>();
+        const children = [0, 1, 2, 3].map(() => new (mp.getContext(method).Process)({ target: targets.putRandomNumbers, args: [queue] }));
+        for (const child of children) child.start();
+        const drawn: number[][] = [];
+        for (let i = 0; i < children.length; i++) drawn.push(await queue.get({ timeout: JOIN_MS }));
+        await Promise.all(children.map((child) => child.join(JOIN_MS)));
+        const all = drawn.flat();
+        assert.equal(new Set(all).size, all.length, `repeated numbers: ${JSON.stringify(drawn)}`);
+        assert.ok(!all.includes(Math.random()), 'a child drew what the parent draws next');
+        queue.close();
+      });
+    }
+  });
+
   describe('the forkserver', () => {
     const ForkserverProcess = mp.getContext('forkserver').Process;
 
