@@ -169,19 +169,29 @@ function installExitPath(name: () => string, plan: ForkChildPlan): void {
   installExitHandler();
   // Node's own exit path tears down its platform and joins threads that do
   // not exist in a fork child; leave with _exit once 'exit' has been emitted.
-  (process as unknown as { reallyExit(code?: number): never }).reallyExit = (code?: number) => {
+  exitWithoutTeardown(() => {
     try {
       plan.atLastExit?.();
     } catch (error) {
       debug('at the last exit: %s', String(error));
     }
     writeStartupTrace(plan.method);
-    native.exit(typeof code === 'number' ? code : 0);
-  };
+  });
   process.on('uncaughtException', (error) => {
     reportFailure(name(), error);
     process.exit(1);
   });
+}
+
+/**
+ * Makes Node's last step of process.exit(), after the 'exit' listeners,
+ * an _exit: `last` runs, then the process ends without Node's teardown.
+ */
+export function exitWithoutTeardown(last: () => void = () => {}): void {
+  (process as unknown as { reallyExit(code?: number): never }).reallyExit = (code?: number) => {
+    last();
+    native.exit(typeof code === 'number' ? code : 0);
+  };
 }
 
 export function reportFailure(name: string, error: unknown): void {

@@ -79,9 +79,9 @@ function serve(config: ServerConfig): never {
   let refillPausedUntil = 0;
   for (;;) {
     const now = Date.now();
+    const listening = acceptPausedUntil <= now ? [LISTENER_FD] : [];
     // The pool refills only while no client waits: a request never waits behind a warm fork.
     if (warm.length < config.warmChildren && refillPausedUntil <= now) {
-      const listening = acceptPausedUntil <= now ? [LISTENER_FD] : [];
       if (native.pollFds([...listening, ...pending.keys()], 0).length === 0) {
         if (!forkWarmChild(state, __filename, importedMain)) refillPausedUntil = now + REFILL_PAUSE_MS;
         continue;
@@ -96,7 +96,6 @@ function serve(config: ServerConfig): never {
         timeout = Math.min(timeout ?? Infinity, request.deadline - now);
       }
     }
-    const listening = acceptPausedUntil <= now ? [LISTENER_FD] : [];
     if (warm.length < config.warmChildren && refillPausedUntil > now) {
       timeout = Math.min(timeout ?? Infinity, refillPausedUntil - now);
     }

@@ -9,7 +9,7 @@
 import { executionAsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 
-import { debug, isPipeOrSocket } from '../util';
+import { debug } from '../util';
 
 interface LinkedItem {
   _idleNext?: LinkedItem | null;
@@ -68,17 +68,16 @@ export function captureNodeInternals(): void {
 
 // Node's own functions compile lazily too: the ones every fork child calls
 // are called once here, harmlessly, so children inherit their bytecode.
+// (The parent itself lists events and checks stdio before every fork.)
 function warmNodeFunctionsTheChildCalls(): void {
   const emitter = new EventEmitter();
   emitter.on('removeListener', () => {});
   emitter.on('exit', () => {});
-  emitter.eventNames();
   emitter.removeAllListeners('exit');
   // process has Node's own newListener/removeListener handlers (signals).
   const warmEvent = 'multiprocessing:warm';
   process.on(warmEvent, () => {});
   process.removeAllListeners(warmEvent);
-  isPipeOrSocket(1);
 }
 
 function capture(): NodeInternals {

@@ -4,7 +4,7 @@
 import './code_cache'; // first: the package's modules below compile from the cache
 import { native } from '../native';
 import { becomeChild, readPreparation } from './preparation';
-import { makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
+import { exitWithoutTeardown, makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
 import { info, isPromiseLike } from '../util';
 import { FIRST_PASSED_FD, PREPARATION_FD } from '../popen/spawn';
 import { readPipeFrame } from '../connection/framing';
@@ -25,20 +25,17 @@ const SIGKILL = 9;
  * when something writes its report at that teardown: coverage
  * (NODE_V8_COVERAGE) or a profiler.
  */
-function exitWithoutTeardown(): void {
-  const reportsAtExit =
+function somethingReportsAtExit(): boolean {
+  return (
     process.env.NODE_V8_COVERAGE !== undefined ||
     [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((option) =>
       /^--(cpu-prof|heap-prof|prof)(=|$|-)/.test(option),
-    );
-  if (reportsAtExit) return;
-  (process as unknown as { reallyExit(code?: number): never }).reallyExit = (code?: number) => {
-    native.exit(typeof code === 'number' ? code : 0);
-  };
+    )
+  );
 }
 
 function main(): void {
-  exitWithoutTeardown();
+  if (!somethingReportsAtExit()) exitWithoutTeardown();
   let name = 'Process';
   let state: 'running' | 'settled' = 'running';
   const fail = (error: unknown): never => {
