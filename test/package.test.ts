@@ -101,7 +101,7 @@ describe('the packed package, installed into a new project', function () {
 
   it('ships the sources to build from and no test code', () => {
     const installed = path.join(project, 'node_modules', 'multiprocessing');
-    for (const file of ['binding.gyp', 'CMakeLists.txt', 'native/fork.cc', 'dist/lib/index.js', 'dist/lib/index.mjs', 'dist/lib/index.d.ts']) {
+    for (const file of ['binding.gyp', 'CMakeLists.txt', 'native/fork/fork.cc', 'dist/lib/index.js', 'dist/lib/index.mjs', 'dist/lib/index.d.ts']) {
       assert.ok(fs.existsSync(path.join(installed, file)), `${file} is missing`);
     }
     assert.equal(fs.existsSync(path.join(installed, 'dist', 'test')), false);

@@ -1,4 +1,4 @@
-#include "proc.h"
+#include "spawn/proc.h"
 
 #include <cerrno>
 #include <csignal>
@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "args.h"
-#include "errors.h"
-#include "fd.h"
+#include "core/args.h"
+#include "core/errors.h"
+#include "fd/fd.h"
 
 namespace mp {
 

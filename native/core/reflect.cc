@@ -1,8 +1,8 @@
 // node.h first: its node_version.h defines NAPI_VERSION unconditionally.
 #include <node.h>
 
-#include "reflect.h"
-#include "v8_values.h"
+#include "core/reflect.h"
+#include "core/v8_values.h"
 
 #include <v8-profiler.h>
 #include <v8.h>

@@ -1,7 +1,7 @@
 // node.h first: its node_version.h defines NAPI_VERSION unconditionally.
 #include <node.h>
 
-#include "atomics.h"
+#include "shm/atomics.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -21,10 +21,10 @@
 #include <mutex>
 #include <string>
 
-#include "args.h"
-#include "errors.h"
-#include "js_dispatcher.h"
-#include "v8_values.h"
+#include "core/args.h"
+#include "core/errors.h"
+#include "core/js_dispatcher.h"
+#include "core/v8_values.h"
 
 namespace mp {
 

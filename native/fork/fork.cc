@@ -1,7 +1,7 @@
 // node.h first: its node_version.h defines NAPI_VERSION unconditionally.
 #include <node.h>
 
-#include "fork.h"
+#include "fork/fork.h"
 #include <uv.h>
 #include <v8.h>
 
@@ -28,13 +28,13 @@
 #include <sys/prctl.h>
 #endif
 
-#include "child_loop.h"
-#include "child_platform.h"
-#include "conn.h"
-#include "errors.h"
-#include "fd.h"
-#include "forkability.h"
-#include "threadpool_pause.h"
+#include "fork/child_loop.h"
+#include "fork/child_platform.h"
+#include "socket/conn.h"
+#include "core/errors.h"
+#include "fd/fd.h"
+#include "fork/forkability.h"
+#include "fork/threadpool_pause.h"
 
 namespace mp {
 

@@ -1,7 +1,7 @@
 // node.h first: its node_version.h defines NAPI_VERSION unconditionally.
 #include <node.h>
 
-#include "shm.h"
+#include "shm/shm.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -20,10 +20,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "args.h"
-#include "errors.h"
-#include "fd.h"
-#include "v8_values.h"
+#include "core/args.h"
+#include "core/errors.h"
+#include "fd/fd.h"
+#include "core/v8_values.h"
 
 namespace mp {
 

@@ -1,4 +1,4 @@
-#include "fd.h"
+#include "fd/fd.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -10,8 +10,8 @@
 #include <climits>
 #include <cmath>
 
-#include "args.h"
-#include "errors.h"
+#include "core/args.h"
+#include "core/errors.h"
 
 namespace mp {
 

@@ -1,4 +1,4 @@
-#include "child_loop.h"
+#include "fork/child_loop.h"
 
 namespace mp {
 
@@ -87,7 +87,7 @@ bool RunLoopOnce(uv_loop_t* loop) {
     uv_unref(reinterpret_cast<uv_handle_t*>(g_keepalive));
   }
   // The parent's JS timers were dropped with their ref count
-  // (lib/bootstrap/node_internals.ts), so Node refs its timer handle again
+  // (lib/child/node_internals.ts), so Node refs its timer handle again
   // for the child's own timers; unref'd timers (V8's delayed platform tasks,
   // such as the memory reducer) do not keep the child alive.
   bool alive = uv_loop_alive(loop);

@@ -2,15 +2,16 @@
 // policy (that lives in lib/).
 #include <napi.h>
 
-#include "atomics.h"
-#include "conn.h"
-#include "fork.h"
-#include "ipc.h"
-#include "prefault.h"
-#include "proc.h"
-#include "reflect.h"
-#include "semlock.h"
-#include "shm.h"
+#include "shm/atomics.h"
+#include "socket/conn.h"
+#include "fork/fork.h"
+#include "socket/unix_socket.h"
+#include "spawn/spawn.h"
+#include "fork/prefault.h"
+#include "spawn/proc.h"
+#include "core/reflect.h"
+#include "semaphore/semlock.h"
+#include "shm/shm.h"
 
 namespace {
 
@@ -18,7 +19,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mp::InitAtomics(env, exports);
   mp::InitConn(env, exports);
   mp::InitFork(env, exports);
-  mp::InitIpc(env, exports);
+  mp::InitSpawn(env, exports);
+  mp::InitUnixSocket(env, exports);
   mp::InitPrefault(env, exports);
   mp::InitProc(env, exports);
   mp::InitReflect(env, exports);

@@ -1,4 +1,4 @@
-#include "forkability.h"
+#include "fork/forkability.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "rights.h"
+#include "fd/rights.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "child_platform.h"
+#include "fork/child_platform.h"
 
 #include <chrono>
 #include <condition_variable>

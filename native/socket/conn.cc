@@ -1,4 +1,4 @@
-#include "conn.h"
+#include "socket/conn.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -21,10 +21,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "args.h"
-#include "errors.h"
-#include "fd.h"
-#include "rights.h"
+#include "core/args.h"
+#include "core/errors.h"
+#include "fd/fd.h"
+#include "fd/rights.h"
 
 namespace mp {
 

@@ -1,4 +1,4 @@
-#include "prefault.h"
+#include "fork/prefault.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -10,9 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "args.h"
-#include "errors.h"
-#include "fd.h"
+#include "core/args.h"
+#include "core/errors.h"
+#include "fd/fd.h"
 
 namespace mp {
 

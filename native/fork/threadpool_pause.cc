@@ -1,4 +1,4 @@
-#include "threadpool_pause.h"
+#include "fork/threadpool_pause.h"
 
 #include <chrono>
 #include <condition_variable>
