@@ -359,7 +359,7 @@ function informational(rows: Row[]): string[] {
  * (Linux), as "pid cmdline".
  */
 function benchProcesses(): Set<string> {
-  const bootstrap = path.join(root, 'dist', 'lib', 'bootstrap');
+  const bootstrap = path.join(root, 'dist', 'lib', 'entry');
   return new Set(
     processesRunning(['bench/pool.js', 'bench/pool_python.py', 'bench/pool_workerpool_worker.js', `${bootstrap}/forkserver_main.js`, `${bootstrap}/resource_tracker_main.js`]),
   );

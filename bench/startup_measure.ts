@@ -6,7 +6,7 @@
 //            joined, again until `count` have run;
 //   phases   where one start's time goes, from the clock readings the
 //            package writes when MULTIPROCESSING_STARTUP_TRACE names a file
-//            (lib/bootstrap/startup_trace.ts), beside the parent's own.
+//            (lib/child/startup_trace.ts), beside the parent's own.
 import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -1,10 +1,10 @@
 // Start methods and contexts (docs/API.md section 1; CPython's context.py).
-import { chooseMethod, chosenMethod } from './current';
+import { chooseMethod, chosenMethod } from './process/current';
 import { ProcessError } from './errors';
-import { setForkserverPreload, setForkserverWarmChildren } from './forkserver';
-import { ForkPopen } from './popen/fork';
-import { ForkserverPopen } from './popen/forkserver';
-import { SpawnPopen } from './popen/spawn';
+import { setForkserverPreload, setForkserverWarmChildren } from './process/forkserver';
+import { ForkPopen } from './process/popen/fork';
+import { ForkserverPopen } from './process/popen/forkserver';
+import { SpawnPopen } from './process/popen/spawn';
 import {
   activeChildren,
   cpuCount,
@@ -15,8 +15,8 @@ import {
   setLauncherResolver,
   type Popen,
   type StartMethod,
-} from './process';
-import * as atomics from './atomics';
+} from './process/process';
+import * as atomics from './sharedmem/atomics';
 import {
   AuthenticationError,
   BrokenBarrierError,
@@ -32,9 +32,9 @@ import {
 import { lazy } from './lazy';
 import type * as managersModule from './managers/index';
 import type * as poolModule from './pool/index';
-import * as reduction from './reduction_api';
+import * as reduction from './serialize/reduction_api';
 import { CRITICAL, DEBUG, ERROR, INFO, NOTSET, SUBDEBUG, SUBWARNING, WARNING, getLogger, logToStderr } from './logging';
-import { registerAtFork } from './util';
+import { registerAtFork } from './process/at_fork';
 
 type Launcher = (process: Process) => Popen;
 

@@ -1,17 +1,17 @@
 // multiprocessing for Node.js: the public API (docs/API.md).
-// First and last: the package is compiled eagerly (bootstrap/eager_begin.ts).
+// First and last: the package is compiled eagerly (child/eager_begin.ts).
 // The parts a program may never use (synchronization, connections, queues,
 // Pool, shared memory, managers) are read through getters that load them at
 // first use (lazy.ts); their types are declared here.
-import './bootstrap/eager_begin';
+import './child/eager_begin';
 import type * as connectionModule from './connection/index';
 import { defineLazyExports, lazy } from './lazy';
 import type * as managersModule from './managers/index';
 import type * as poolModule from './pool/index';
 import type * as queuesModule from './queues';
-import type * as shareableListModule from './shareable_list';
-import type * as sharedMemoryModule from './shared_memory';
-import type * as sharedctypesModule from './sharedctypes';
+import type * as shareableListModule from './sharedmem/shareable_list';
+import type * as sharedMemoryModule from './sharedmem/shared_memory';
+import type * as sharedctypesModule from './sharedmem/sharedctypes';
 import type * as synchronizeModule from './synchronize/index';
 
 export {
@@ -21,8 +21,8 @@ export {
   setStartMethod,
   Context,
 } from './context';
-export { setForkserverPreload, setForkserverWarmChildren } from './forkserver';
-export * as reduction from './reduction_api';
+export { setForkserverPreload, setForkserverWarmChildren } from './process/forkserver';
+export * as reduction from './serialize/reduction_api';
 export {
   Process,
   ParentProcess,
@@ -33,8 +33,8 @@ export {
   type ProcessOptions,
   type JoinOptions,
   type StartMethod,
-} from './process';
-export { registerAtFork, type AtForkHooks } from './util';
+} from './process/process';
+export { registerAtFork, type AtForkHooks } from './process/at_fork';
 export {
   CRITICAL,
   DEBUG,
@@ -51,7 +51,7 @@ export {
   type LogRecord,
   type Logger,
 } from './logging';
-export * as atomics from './atomics';
+export * as atomics from './sharedmem/atomics';
 export {
   AuthenticationError,
   BrokenBarrierError,
@@ -126,10 +126,10 @@ export type { CallbackOptions, MapOptions, PoolOptions, TaskOptions } from './po
 // ---- shared memory ----
 export declare const SharedMemory: typeof sharedMemoryModule.SharedMemory;
 export type SharedMemory = sharedMemoryModule.SharedMemory;
-export type { SharedMemoryOptions } from './shared_memory';
+export type { SharedMemoryOptions } from './sharedmem/shared_memory';
 export declare const ShareableList: typeof shareableListModule.ShareableList;
 export type ShareableList = shareableListModule.ShareableList;
-export type { ShareableListOptions, ShareableValue } from './shareable_list';
+export type { ShareableListOptions, ShareableValue } from './sharedmem/shareable_list';
 export declare const Array: typeof sharedctypesModule.Array_;
 export declare const RawArray: typeof sharedctypesModule.RawArray;
 export declare const RawValue: typeof sharedctypesModule.RawValue;
@@ -150,7 +150,7 @@ export type {
   ScalarOf,
   TypedArrayByCode,
   TypeCode,
-} from './sharedctypes';
+} from './sharedmem/sharedctypes';
 
 // ---- managers ----
 export declare const managers: typeof managersModule;
@@ -227,4 +227,4 @@ defineLazyExports(exports, {
   SyncManager: () => lazy.managers().SyncManager,
 });
 
-import './bootstrap/eager_end';
+import './child/eager_end';

@@ -3,7 +3,7 @@
 // managers or shared memory (a third of the package's start in a spawn
 // child), and nor does `require('multiprocessing')` in a program that only
 // starts processes. The index and Context expose them through getters.
-import { compileEagerly } from './bootstrap/eager_begin';
+import { compileEagerly } from './child/eager_begin';
 
 type Loader<T> = () => T;
 
@@ -21,9 +21,9 @@ export const lazy = {
   managers: lazyModule(() => require('./managers/index') as typeof import('./managers/index')),
   pool: lazyModule(() => require('./pool/index') as typeof import('./pool/index')),
   queues: lazyModule(() => require('./queues') as typeof import('./queues')),
-  shareableList: lazyModule(() => require('./shareable_list') as typeof import('./shareable_list')),
-  sharedMemory: lazyModule(() => require('./shared_memory') as typeof import('./shared_memory')),
-  sharedctypes: lazyModule(() => require('./sharedctypes') as typeof import('./sharedctypes')),
+  shareableList: lazyModule(() => require('./sharedmem/shareable_list') as typeof import('./sharedmem/shareable_list')),
+  sharedMemory: lazyModule(() => require('./sharedmem/shared_memory') as typeof import('./sharedmem/shared_memory')),
+  sharedctypes: lazyModule(() => require('./sharedmem/sharedctypes') as typeof import('./sharedmem/sharedctypes')),
   synchronize: lazyModule(() => require('./synchronize/index') as typeof import('./synchronize/index')),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

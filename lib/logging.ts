@@ -5,7 +5,7 @@
 // so by every process of the package: it imports nothing heavy.
 import { format, inspect } from 'node:util';
 
-import { currentProcessName } from './current';
+import { currentProcessName } from './process/current';
 
 export const NOTSET = 0;
 export const SUBDEBUG = 5;

@@ -23,7 +23,7 @@ export interface SpawnOptions {
   detached?: boolean;
 }
 
-/** A POSIX named semaphore, opened in this process (native/semlock.cc). */
+/** A POSIX named semaphore, opened in this process (native/semaphore/semlock.cc). */
 export interface NativeSemLock {
   readonly name: string;
   tryAcquire(): boolean;
@@ -54,7 +54,7 @@ export interface NativeBinding {
   recvSome(fd: number, buffer: Uint8Array, offset: number, length: number, fdsOut: number[] | null): number;
   /** Up to n (≤ 16) bytes at the head of the stream, left there: null when nothing is there, false at end-of-file. */
   peekSome(fd: number, n: number): Buffer | null | false;
-  /** As much of the next frame as is there, without waiting (native/conn.cc RecvFrame). */
+  /** As much of the next frame as is there, without waiting (native/socket/conn.cc RecvFrame). */
   recvFrame(
     fd: number,
     fdsOut: number[],

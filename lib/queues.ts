@@ -37,8 +37,8 @@ import {
 } from './connection/transport';
 import { EOFError, Empty, Full, ProcessError } from './errors';
 import { native } from './native';
-import { Revival } from './revival';
-import { dumpsParts, loads, loadsWhenReady, register, type DumpedParts, type LoadOptions } from './reduction';
+import { Revival } from './serialize/revival';
+import { dumpsParts, loads, loadsWhenReady, register, type DumpedParts, type LoadOptions } from './serialize/reduction';
 import { BoundedSemaphore, Condition, Semaphore } from './synchronize';
 import { kUntil, RETRY } from './synchronize/condition';
 import { SEM_VALUE_MAX } from './synchronize/semlock';

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { atExit } from './exit';
-import * as resourceTracker from './resource_tracker';
+import { atExit } from './process/exit';
+import * as resourceTracker from './sharedmem/resource_tracker';
 import { info } from './util';
 
 let made: { dir: string; pid: number } | null = null;

@@ -1,4 +1,4 @@
-// Small shared helpers: the package's diagnostics, fork hooks, argument checks.
+// Small shared helpers: the package's diagnostics, argument checks.
 import * as fs from 'node:fs';
 import { debuglog } from 'node:util';
 
@@ -53,51 +53,6 @@ export function monotonicMs(): number {
   return seconds * 1e3 + nanoseconds / 1e6;
 }
 
-export interface AtForkHooks {
-  before?: () => void;
-  afterInParent?: () => void;
-  afterInChild?: () => void;
-}
-
-const atForkHooks: AtForkHooks[] = [];
-
-/**
- * Registers callables run around every fork() this package makes, as
- * Python's os.register_at_fork: `before` hooks in reverse registration
- * order, the `after…` hooks in registration order.
- */
-export function registerAtFork(hooks: AtForkHooks): void {
-  if (hooks === null || typeof hooks !== 'object') {
-    throw new TypeError('The "hooks" argument must be an object');
-  }
-  for (const key of ['before', 'afterInParent', 'afterInChild'] as const) {
-    if (hooks[key] !== undefined && typeof hooks[key] !== 'function') {
-      throw new TypeError(`The "hooks.${key}" property must be a function`);
-    }
-  }
-  if (!hooks.before && !hooks.afterInParent && !hooks.afterInChild) {
-    throw new TypeError('registerAtFork() needs at least one of before, afterInParent, afterInChild');
-  }
-  atForkHooks.push({ ...hooks });
-}
-
-export function runBeforeForkHooks(): void {
-  for (let i = atForkHooks.length - 1; i >= 0; i--) atForkHooks[i].before?.();
-}
-
-/** Runs the after-fork hooks of one side; returns the errors they threw. */
-export function runAfterForkHooks(side: 'afterInParent' | 'afterInChild'): unknown[] {
-  const errors: unknown[] = [];
-  for (const hooks of atForkHooks) {
-    try {
-      hooks[side]?.();
-    } catch (error) {
-      errors.push(error);
-    }
-  }
-  return errors;
-}
-
 /** setTimeout's limit (about 24.8 days); Node turns a longer delay into 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -136,7 +91,7 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 type Importer = (specifier: string) => Promise<unknown>;
 /**
  * import() from a script Node compiled itself: the spawn child's code cache
- * (bootstrap/code_cache.ts) compiles this file with vm, where an import()
+ * (child/code_cache.ts) compiles this file with vm, where an import()
  * would find no loader, so it lends one made before.
  */
 const importModule =

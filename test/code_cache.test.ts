@@ -1,4 +1,4 @@
-// The spawn child's code cache (lib/bootstrap/code_cache.ts): written by a
+// The spawn child's code cache (lib/child/code_cache.ts): written by a
 // child that compiled without it, used by the next, ignored when stale,
 // corrupt or kept where others could write it.
 import * as assert from 'node:assert/strict';

@@ -28,12 +28,12 @@ describe('loading at first use', function () {
     `;
     const { stdout } = await run(process.execPath, ['-e', script], { timeout: 30000 });
     const { before, after, classes } = JSON.parse(stdout) as { before: string[]; after: string[]; classes: string[] };
-    const lazyParts = ['pool/pool.js', 'managers/manager.js', 'queues.js', 'synchronize/locks.js', 'shared_memory.js', 'sharedctypes.js'];
+    const lazyParts = ['pool/pool.js', 'managers/manager.js', 'queues.js', 'synchronize/locks.js', 'sharedmem/shared_memory.js', 'sharedmem/sharedctypes.js'];
     for (const part of lazyParts) {
       assert.ok(!before.includes(part), `${part} was loaded by require() itself`);
       assert.ok(after.includes(part), `${part} was not loaded by its first read`);
     }
-    assert.ok(before.includes('process.js') && before.includes('context.js'));
+    assert.ok(before.includes('process/process.js') && before.includes('context.js'));
     assert.deepEqual(classes, ['function', 'function', 'function', 'function', 'function', 'function']);
   });
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import * as mp from '../lib/index';
-import { forkserverPid, forkserverSocketPath, forkserverWarmChildren, stopForkserver } from '../lib/forkserver';
+import { forkserverPid, forkserverSocketPath, forkserverWarmChildren, stopForkserver } from '../lib/process/forkserver';
 import { native } from '../lib/native';
 import * as targets from './fixtures/targets';
 import { isRunning, readLines, tempDir, waitUntil } from './support/helpers';
@@ -64,7 +64,7 @@ describe('start methods', function () {
         assert.equal(typeof child.argv1, 'string');
         if (method !== 'fork') {
           assert.equal(child.guard, false, 'the main guard must be false when a child imports the main module');
-          assert.match(child.argv1, /bootstrap/);
+          assert.match(child.argv1, /entry\/(spawn|forkserver)_main\.js$/);
         }
         if (method === 'fork') {
           for (const value of Object.values(result.errors)) assert.equal(value, null);

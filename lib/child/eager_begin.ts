@@ -1,4 +1,4 @@
-// Imported first by lib/index.ts (and lib/bootstrap/eager_end.ts last): the
+// Imported first by lib/index.ts (and lib/child/eager_end.ts last): the
 // package's modules are compiled eagerly, in the parent. V8 compiles a
 // function lazily, on its first call, and what a fork child compiles dies
 // with it, so without this every child compiles its own path (the child

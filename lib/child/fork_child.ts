@@ -3,12 +3,13 @@
 // of docs/ARCHITECTURE.md), so it runs the process object and exits from here.
 import { inspect } from 'node:util';
 
-import { chooseMethod } from '../current';
-import { installExitHandler } from '../exit';
+import { chooseMethod } from '../process/current';
+import { installExitHandler } from '../process/exit';
 import { dropInheritedJsWork, hasPendingJsWork } from './node_internals';
 import { native } from '../native';
-import { ParentProcess, Process, type StartMethod } from '../process';
-import { debug, info, isPipeOrSocket, isPromiseLike, runAfterForkHooks } from '../util';
+import { ParentProcess, Process, type StartMethod } from '../process/process';
+import { debug, info, isPipeOrSocket, isPromiseLike } from '../util';
+import { runAfterForkHooks } from '../process/at_fork';
 import { markStartup, resetStartupMarks, writeStartupTrace } from './startup_trace';
 
 /** Exit status of a run() whose promise can never settle (as Node's unsettled top-level await). */

@@ -6,12 +6,12 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as v8 from 'node:v8';
 
-import { chooseMethod, setBootstrapping } from '../current';
+import { chooseMethod, setBootstrapping } from '../process/current';
 import { adoptLoggingSettings, loggingSettings, type LoggingSettings } from '../logging';
-import { ParentProcess, Process, currentProcess, type ProcessSnapshot, type StartMethod } from '../process';
-import { dumps, loadsAsync } from '../reduction';
-import { adoptTracker, ensureRunning as ensureTracker } from '../resource_tracker';
-import { followEvaluation, importModule } from '../reference';
+import { ParentProcess, Process, currentProcess, type ProcessSnapshot, type StartMethod } from '../process/process';
+import { dumps, loadsAsync } from '../serialize/reduction';
+import { adoptTracker, ensureRunning as ensureTracker } from '../sharedmem/resource_tracker';
+import { followEvaluation, importModule } from '../serialize/reference';
 
 export interface MainModule {
   kind: 'commonjs' | 'module';

@@ -7,7 +7,7 @@
 // HIGH_WATER bytes before send() blocks as Python's does.
 import { BufferTooShort, EOFError, ProcessError } from '../errors';
 import { native } from '../native';
-import { dumpsParts, loads, loadsWhenReady, register, type LoadOptions } from '../reduction';
+import { dumpsParts, loads, loadsWhenReady, register, type LoadOptions } from '../serialize/reduction';
 import { checkTimeout, monotonicMs } from '../util';
 import {
   checkLength,

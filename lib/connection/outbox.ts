@@ -6,10 +6,10 @@
 // write per small item would fill it after a few hundred); what is still
 // waiting at exit is written synchronously, and a fork child forgets what
 // its parent had not yet written.
-import { atExit } from '../exit';
+import { atExit } from '../process/exit';
 import { Fifo } from '../fifo';
 import { native } from '../native';
-import { registerAtFork } from '../util';
+import { registerAtFork } from '../process/at_fork';
 import { frameHeader } from './framing';
 
 /** Payloads up to this size are copied behind their header and sent in one call. */

@@ -4,7 +4,7 @@
 // goes through this registry: one IoWatcher per descriptor, its interest
 // the union of its waiters'.
 import { native, type IoWatcher } from '../native';
-import { registerAtFork } from '../util';
+import { registerAtFork } from '../process/at_fork';
 
 export type Direction = 'read' | 'write';
 

@@ -26,10 +26,11 @@
 // moves in one store, so a writer killed mid-message published nothing).
 import { readFileSync } from 'node:fs';
 
-import { notify as futexNotify, wait as futexWait } from '../atomics';
+import { notify as futexNotify, wait as futexWait } from '../sharedmem/atomics';
 import { native } from '../native';
-import { register } from '../reduction';
-import { monotonicMs, registerAtFork } from '../util';
+import { register } from '../serialize/reduction';
+import { monotonicMs } from '../util';
+import { registerAtFork } from '../process/at_fork';
 import { ringDoorbell } from './framing';
 import { closeWhenCollected, whenReady } from './readiness';
 

@@ -4,25 +4,24 @@
 // It runs a blocking loop: nothing else happens in this process, and its
 // children fork from a quiet, single-threaded V8.
 // First: every child runs the package's code the server compiled (eager_begin.ts).
-import './eager_begin';
+import '../child/eager_begin';
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 
-import { setBootstrapping } from '../current';
-import { ALIVE_FD, CONFIG_FD, LISTENER_FD, type ServerConfig } from '../forkserver';
+import { setBootstrapping } from '../process/current';
+import type { ServerConfig } from '../process/forkserver';
 import { assertForkAbi, native } from '../native';
-import { importModule } from '../reference';
+import { importModule } from '../serialize/reference';
 import { debug } from '../util';
-import { inspectInheritedState, runForkedChild } from './fork_child';
-import { captureNodeInternals } from './node_internals';
+import { inspectInheritedState, runForkedChild } from '../child/fork_child';
+import { captureNodeInternals } from '../child/node_internals';
 import { readPipeFrame } from '../connection/framing';
-import { advance, newRequest, type Pending } from '../forkserver_request';
+import { advance, ALIVE_FD, CONFIG_FD, LISTENER_FD, MAX_REQUEST_FDS, newRequest, type Pending, REPLY_BYTES, UNKNOWN_EXIT_CODE } from '../process/forkserver_wire';
 import { closeServerDescriptors, type ServerState } from './forkserver_state';
-import { becomeChild, readPreparation } from './preparation';
+import { becomeChild, readPreparation } from '../child/preparation';
 import { discardWarmChild, forkWarmChild, handToWarmChild, learnFrom, REFILL_PAUSE_MS } from './warm_children';
-import './eager_end';
+import '../child/eager_end';
 
-const MAX_FDS = 64;
 /** How long a client may take over its whole request before the server drops it. */
 const REQUEST_TIMEOUT_MS = 10000;
 /** One read takes at most this much: a big request arrives in several turns of the loop. */
@@ -129,8 +128,8 @@ function serve(config: ServerConfig): never {
       if (child === undefined) continue;
       children.delete(fd);
       const code = native.waitpid(child.pid, false);
-      const status = Buffer.allocUnsafe(4);
-      status.writeInt32LE(code ?? 255);
+      const status = Buffer.allocUnsafe(REPLY_BYTES);
+      status.writeInt32LE(code ?? UNKNOWN_EXIT_CODE);
       try {
         native.sendMessage(child.connection, status, []);
       } catch {
@@ -196,7 +195,7 @@ function readMore(connection: number, state: ServerState, expected: Buffer): voi
   try {
     const first = request.got === 0;
     const room = request.bytes.length - request.got;
-    const message = native.recvMessage(connection, Math.min(room, READ_CHUNK), first ? MAX_FDS : 0);
+    const message = native.recvMessage(connection, Math.min(room, READ_CHUNK), first ? MAX_REQUEST_FDS : 0);
     if (first) request.fds = message.fds;
     if (message.data.length === 0) throw new Error('the client closed the connection mid-request');
     message.data.copy(request.bytes, request.got);
@@ -211,7 +210,7 @@ function readMore(connection: number, state: ServerState, expected: Buffer): voi
   pending.delete(connection);
   try {
     const pid = startChild(done.data, done.fds, state, connection);
-    const reply = Buffer.allocUnsafe(4);
+    const reply = Buffer.allocUnsafe(REPLY_BYTES);
     reply.writeInt32LE(pid);
     native.sendMessage(connection, reply, []);
     if (pid > 0) return;

@@ -1,8 +1,7 @@
 // What the forkserver holds open, shared by its request path
 // (forkserver_main.ts) and its warm children (warm_children.ts): a child
 // the server forks closes all of it but its own.
-import { ALIVE_FD, LISTENER_FD } from '../forkserver';
-import type { Pending } from '../forkserver_request';
+import { ALIVE_FD, LISTENER_FD, type Pending } from '../process/forkserver_wire';
 import { native } from '../native';
 
 export interface Child {

@@ -12,10 +12,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { nameUnmanagedProcess } from '../current';
+import { nameUnmanagedProcess } from '../process/current';
 import { WARNING, adoptLoggingSettings, getLogger, isLogging } from '../logging';
 import { native } from '../native';
-import { decodeRecords } from '../tracker_records';
+import { decodeRecords } from '../sharedmem/tracker_records';
 import { debug } from '../util';
 
 const INPUT_FD = 3;

@@ -1,14 +1,14 @@
 // The first script of a 'spawn' child: `node [parent's options] spawn_main.js
 // [parent's arguments]`. It reads the preparation data from descriptor 3,
 // becomes the child, runs it and exits with its code.
-import './code_cache'; // first: the package's modules below compile from the cache
+import '../child/code_cache'; // first: the package's modules below compile from the cache
 import { native } from '../native';
-import { becomeChild, readPreparation } from './preparation';
-import { exitWithoutTeardown, makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from './fork_child';
+import { becomeChild, readPreparation } from '../child/preparation';
+import { exitWithoutTeardown, makeStdioSynchronous, reportFailure, UNSETTLED_EXIT_CODE } from '../child/fork_child';
 import { info, isPromiseLike } from '../util';
-import { FIRST_PASSED_FD, PREPARATION_FD } from '../popen/spawn';
+import { FIRST_PASSED_FD, PREPARATION_FD } from '../process/popen/spawn';
 import { readPipeFrame } from '../connection/framing';
-import { markStartup, writeStartupTrace } from './startup_trace';
+import { markStartup, writeStartupTrace } from '../child/startup_trace';
 
 markStartup('child');
 

@@ -2,28 +2,27 @@
 // "unspecialized app processes"): forked ahead from the preloaded server,
 // each does at once what every child does before it knows who it is, then
 // blocks on a socketpair until the server hands it a request. Learned
-// prefaulting (native/prefault.h) lets later ones copy, while idle, the
+// prefaulting (native/fork/prefault.h) lets later ones copy, while idle, the
 // pages the first ones wrote. docs/ARCHITECTURE.md, "Forkserver".
 import { native } from '../native';
 import { debug } from '../util';
-import { inspectInheritedState, runForkedChild } from './fork_child';
+import { inspectInheritedState, runForkedChild } from '../child/fork_child';
 import { closeServerDescriptors, type ServerState, type WarmChild } from './forkserver_state';
-import { becomeChild, type Preparation, readPreparation } from './preparation';
-import { markStartup } from './startup_trace';
+import { becomeChild, type Preparation, readPreparation } from '../child/preparation';
+import { markStartup } from '../child/startup_trace';
+import { MAX_REQUEST_FDS, WARM_FLAG_LEARN, WARM_HEADER_BYTES } from '../process/forkserver_wire';
 
-const MAX_FDS = 64;
 const SIGKILL = 9;
 /** After a warm fork failed (no memory, process limit), the pool rests this long before it refills. */
 export const REFILL_PAUSE_MS = 1000;
 /**
- * Learned prefaulting (native/prefault.h): the first children handed out
+ * Learned prefaulting (native/fork/prefault.h): the first children handed out
  * report the pages they wrote; warm children forked afterwards copy those
  * pages while idle, off the critical path of a start.
  */
 const LEARNING_CHILDREN = 3;
 /** The learned set is capped: beyond this a warm child would copy more than any start writes. */
 const MAX_HOT_BYTES = 32 << 20;
-const LEARN_FLAG = 1;
 /**
  * A report holds at most this many ranges (16 bytes each): it must fit the
  * socket's buffer whole, since the server reads it only once the child has
@@ -106,10 +105,10 @@ export function forkWarmChild(state: ServerState, script: string, importedMain: 
  * child asked to report the pages it wrote.
  */
 function assignJob(child: WarmChild, data: Buffer, fds: number[], learn: boolean): boolean {
-  const frame = Buffer.allocUnsafe(8 + data.length);
+  const frame = Buffer.allocUnsafe(WARM_HEADER_BYTES + data.length);
   frame.writeUInt32LE(data.length, 0);
-  frame.writeUInt32LE(learn ? LEARN_FLAG : 0, 4);
-  data.copy(frame, 8);
+  frame.writeUInt32LE(learn ? WARM_FLAG_LEARN : 0, 4);
+  data.copy(frame, WARM_HEADER_BYTES);
   try {
     native.sendMessage(child.channel, frame, fds);
   } catch (error) {
@@ -185,10 +184,10 @@ export function discardWarmChild(child: WarmChild): void {
 
 /** In a warm child: blocks until the server sends a request; exits quietly when the server is gone instead. */
 function awaitJob(channel: number, serverPid: number): { preparation: Preparation; fds: number[]; learn: boolean } {
-  const head = native.recvMessage(channel, 8, MAX_FDS);
+  const head = native.recvMessage(channel, WARM_HEADER_BYTES, MAX_REQUEST_FDS);
   if (head.data.length === 0) native.exit(0);
-  const header = head.data.length === 8 ? head.data : Buffer.concat([head.data, native.readExact(channel, 8 - head.data.length)]);
-  const length = header.length === 8 ? header.readUInt32LE(0) : -1;
+  const header = head.data.length === WARM_HEADER_BYTES ? head.data : Buffer.concat([head.data, native.readExact(channel, WARM_HEADER_BYTES - head.data.length)]);
+  const length = header.length === WARM_HEADER_BYTES ? header.readUInt32LE(0) : -1;
   const data = length >= 0 ? native.readExact(channel, length) : Buffer.alloc(0);
   if (length < 0 || data.length !== length) native.exit(0); // the server died mid-request
   markStartup('assigned');
@@ -198,5 +197,5 @@ function awaitJob(channel: number, serverPid: number): { preparation: Preparatio
     native.setParentDeathSignal(SIGKILL);
     if (native.getppid() !== serverPid) native.exit(1);
   }
-  return { preparation, fds: head.fds, learn: (header.readUInt32LE(4) & LEARN_FLAG) !== 0 };
+  return { preparation, fds: head.fds, learn: (header.readUInt32LE(4) & WARM_FLAG_LEARN) !== 0 };
 }

@@ -4,7 +4,7 @@
 // ones take JavaScript's names (get, set, delete, has, length).
 import { isDeepStrictEqual } from 'node:util';
 
-import { typedArrayOf, type SharedTypedArray, type TypeCode } from '../sharedctypes';
+import { typedArrayOf, type SharedTypedArray, type TypeCode } from '../sharedmem/sharedctypes';
 
 export const VALUE_OF = Symbol('multiprocessing.managers.valueOf');
 

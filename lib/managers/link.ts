@@ -7,7 +7,7 @@
 import { Pipe, type Connection } from '../connection/connection';
 import { Client, connectSync, type Address } from '../connection/listener';
 import { AuthenticationError, ProcessError, RemoteError, SerializationError } from '../errors';
-import { registerAtFork } from '../util';
+import { registerAtFork } from '../process/at_fork';
 import { remoteFailure } from '../pool/job';
 import { addressKey, Op, Reply, type ProxyInfo } from './protocol';
 import { localServer, newTransitKey } from './server';

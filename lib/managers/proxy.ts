@@ -4,7 +4,7 @@
 // arguments, queues, pipes, results) with its address and authkey, and
 // the server keeps its reference for the receiver while it travels.
 import type { Address } from '../connection/listener';
-import { register as registerReducer } from '../reduction';
+import { register as registerReducer } from '../serialize/reduction';
 import { Link } from './link';
 import { Op, type ProxyInfo, type Token } from './protocol';
 import { isProxyInfo, localServer, newTransitKey, type Server } from './server';

@@ -3,7 +3,7 @@
 // that started it is gone.
 import type { Connection } from '../connection/connection';
 import type { Address } from '../connection/listener';
-import { parentProcess } from '../process';
+import { parentProcess } from '../process/process';
 import { debug } from '../util';
 import { builtinServerType } from './builtin_types';
 import { Server, type ServerTypeSpec } from './server';

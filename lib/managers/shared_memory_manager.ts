@@ -1,8 +1,8 @@
 // SharedMemoryManager (Python's managers.SharedMemoryManager): segments
 // made through it belong to its server, which unlinks every one of them
 // when it stops (shutdown, exit, or the death of the process that started it).
-import { ShareableList, type ShareableValue } from '../shareable_list';
-import { SharedMemory } from '../shared_memory';
+import { ShareableList, type ShareableValue } from '../sharedmem/shareable_list';
+import { SharedMemory } from '../sharedmem/shared_memory';
 import { BaseManager } from './manager';
 
 export class SharedMemoryManager extends BaseManager {

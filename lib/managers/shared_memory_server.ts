@@ -1,7 +1,7 @@
 // SharedMemoryManager's server (Python's SharedMemoryServer): it tracks
 // the segments its clients made and unlinks them when it stops.
 import { native } from '../native';
-import * as resourceTracker from '../resource_tracker';
+import * as resourceTracker from '../sharedmem/resource_tracker';
 import type { ServerOptions } from './server';
 
 export function sharedMemoryServerParts(): Pick<ServerOptions, 'extensions' | 'onStop'> {

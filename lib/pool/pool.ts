@@ -6,7 +6,7 @@
 import type { Context } from '../context';
 import { ProcessError, TimeoutError, WorkerLostError } from '../errors';
 import { Fifo } from '../fifo';
-import { cpuCount } from '../process';
+import { cpuCount } from '../process/process';
 import { AsyncResult } from './async_result';
 import { ImapIterator, toAsyncIterator } from './imap';
 import { isGuarded, remoteFailure, type Job } from './job';

@@ -2,7 +2,8 @@
 // then batches of tasks read from its own connection to the pool, one
 // result per task, in order, until told to stop or its task budget is spent.
 import type { Connection } from '../connection';
-import { isPromiseLike, monotonicMs, registerAtFork } from '../util';
+import { isPromiseLike, monotonicMs } from '../util';
+import { registerAtFork } from '../process/at_fork';
 import { TaskMode, type ResultMessage, type TaskMessage, type TaskResult, type WorkerOptions } from './protocol';
 
 /** Results held back while more of a batch runs, at most this long. */

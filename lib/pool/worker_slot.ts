@@ -3,7 +3,7 @@
 // functions it already has.
 import { Pipe, type Connection } from '../connection';
 import type { Context } from '../context';
-import type { Process } from '../process';
+import type { Process } from '../process/process';
 import { functionId, type Job } from './job';
 import type { Task, TaskMessage, WorkerOptions } from './protocol';
 import { poolWorker } from './worker';

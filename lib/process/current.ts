@@ -1,6 +1,6 @@
 // Per-process state: which Process object this process is, its parent, the
 // children it started, and the counter behind names like 'Process-3'. A
-// fork child resets all of it (lib/bootstrap/fork_child.ts).
+// fork child resets all of it (lib/child/fork_child.ts).
 import type { Process, ParentProcess, StartMethod } from './process';
 
 export interface ProcessState {

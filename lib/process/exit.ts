@@ -8,7 +8,7 @@
 //              the names of the semaphores this process created.
 // With Python's log messages around them; a child's last one is its exit code.
 import { isChildProcess } from './current';
-import { debug, info } from './util';
+import { debug, info } from '../util';
 
 export type ExitStage = 'flush' | 'children' | 'release';
 

@@ -8,20 +8,18 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as v8 from 'node:v8';
 
-import { mainModule, type MainModule } from './bootstrap/preparation';
-import { processErrorFrom } from './errors';
+import { mainModule, type MainModule } from '../child/preparation';
+import { processErrorFrom } from '../errors';
 import { atExit } from './exit';
-import { native } from './native';
+import { native } from '../native';
 import { spawnNode } from './popen/command';
-import * as resourceTracker from './resource_tracker';
-import { writePipeFrame } from './connection/framing';
+import * as resourceTracker from '../sharedmem/resource_tracker';
+import { writePipeFrame } from '../connection/framing';
 import { currentProcess } from './process';
-import { debug, registerAtFork } from './util';
+import { debug } from '../util';
+import { registerAtFork } from './at_fork';
+import { ALIVE_FD, CONFIG_FD, LISTENER_FD } from './forkserver_wire';
 
-/** Descriptors of the server process: its configuration, the listening socket, the alive pipe. */
-export const CONFIG_FD = 3;
-export const LISTENER_FD = 4;
-export const ALIVE_FD = 5;
 
 export interface ServerConfig {
   authkey: Buffer;
@@ -29,7 +27,7 @@ export interface ServerConfig {
   /** Module specifiers (absolute file URLs when they were paths) imported once by the server. */
   preload: string[];
   socketDir: string;
-  /** Children the server keeps forked and idle, ready for a request (bootstrap/warm_children.ts). */
+  /** Children the server keeps forked and idle, ready for a request (entry/warm_children.ts). */
   warmChildren: number;
 }
 

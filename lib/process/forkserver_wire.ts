@@ -1,11 +1,32 @@
-// A forkserver request as the server reads it, a piece at a time
-// (bootstrap/forkserver_main.ts; the client writes it in popen/forkserver.ts):
-// [u32 authkey length][authkey][u32 data length][data], little-endian, the
-// descriptors with the first byte.
-import { nodeCrypto } from './util';
+// The forkserver's wire, in one place: the descriptors the server starts
+// with, the request a client sends (and the server reads a piece at a
+// time, entry/forkserver_main.ts), the replies, and the frame that hands a
+// request to a warm child (entry/warm_children.ts). Integers are
+// little-endian.
+//
+//   client → server   [u32 authkey length][authkey][u32 data length][data],
+//                     the descriptors (SCM_RIGHTS) with the first byte
+//   server → client   [i32 pid]; later, on the same socket, [i32 exit code]
+//   server → warm     [u32 data length][u32 flags][data], descriptors with it
+//   warm → server     (learning children only) [u32 bytes][f64 ranges]
+import { nodeCrypto } from '../util';
 
+/** The server's descriptors as it starts: its configuration pipe, the listening socket, the pipe whose EOF says the parent is gone. */
+export const CONFIG_FD = 3;
+export const LISTENER_FD = 4;
+export const ALIVE_FD = 5;
+/** Descriptors one request (or one warm child's assignment) may carry at most. */
+export const MAX_REQUEST_FDS = 64;
 /** Longer authkeys are refused unread (Python's are 32 bytes; any length up to this works). */
 export const MAX_AUTHKEY_LENGTH = 4096;
+/** The reply's pid and the exit status are each one i32. */
+export const REPLY_BYTES = 4;
+/** The exit code a client reports when the server closed the socket without a status (Python's forkserver: 255). */
+export const UNKNOWN_EXIT_CODE = 255;
+/** A warm child's assignment header: [u32 data length][u32 flags]. */
+export const WARM_HEADER_BYTES = 8;
+/** Assignment flag: report the pages written, for learned prefaulting. */
+export const WARM_FLAG_LEARN = 1;
 /** Room for a whole usual request (authkey, header, preparation data) in one read. */
 const FIRST_READ = 16 << 10;
 

@@ -2,12 +2,12 @@
 import { availableParallelism } from 'node:os';
 
 import { isBootstrapping, processState, setProcessState } from './current';
-import { ProcessError } from './errors';
+import { ProcessError } from '../errors';
 import { atExit } from './exit';
-import { native } from './native';
+import { native } from '../native';
 import { SentinelWaiter } from './popen/sentinel';
-import { Revival } from './revival';
-import { checkSignal, checkTimeout, info, nodeCrypto } from './util';
+import { Revival } from '../serialize/revival';
+import { checkSignal, checkTimeout, info, nodeCrypto } from '../util';
 
 /** A started child as the start method sees it (CPython's popen_* objects). */
 export interface Popen {

@@ -4,10 +4,10 @@
 // objects through registered reducers that may carry file descriptors.
 import * as v8 from 'node:v8';
 
-import { native } from './native';
+import { native } from '../native';
 import { OutOfBandSerializer, outOfBandParts, readOutOfBand } from './out_of_band';
 
-import { SerializationError } from './errors';
+import { SerializationError } from '../errors';
 import {
   describeReference,
   findReference,
@@ -47,13 +47,13 @@ const reducersById = new Map<string, RegisteredReducer>();
 // load; a child that receives one before anything imported that module
 // (a spawn child of a script that never imported it itself) loads it here.
 const builtinModules: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^multiprocessing\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition|Event|Barrier)$/, './synchronize'],
-  [/^multiprocessing\.Connection$/, './connection'],
-  [/^multiprocessing\.(Queue|JoinableQueue|SimpleQueue)$/, './queues'],
-  [/^multiprocessing\.SharedMemory$/, './shared_memory'],
-  [/^multiprocessing\.ShareableList$/, './shareable_list'],
-  [/^multiprocessing\.sharedctypes\./, './sharedctypes'],
-  [/^multiprocessing\.managers\./, './managers/index'],
+  [/^multiprocessing\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition|Event|Barrier)$/, '../synchronize'],
+  [/^multiprocessing\.Connection$/, '../connection'],
+  [/^multiprocessing\.(Queue|JoinableQueue|SimpleQueue)$/, '../queues'],
+  [/^multiprocessing\.SharedMemory$/, '../sharedmem/shared_memory'],
+  [/^multiprocessing\.ShareableList$/, '../sharedmem/shareable_list'],
+  [/^multiprocessing\.sharedctypes\./, '../sharedmem/sharedctypes'],
+  [/^multiprocessing\.managers\./, '../managers/index'],
 ];
 
 function builtinReducer(id: string): RegisteredReducer | undefined {

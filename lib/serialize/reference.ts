@@ -6,8 +6,9 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { native } from './native';
-import { dynamicImport, registerAtFork } from './util';
+import { native } from '../native';
+import { dynamicImport } from '../util';
+import { registerAtFork } from '../process/at_fork';
 
 /** Where a function can be found again in another process. */
 export interface FunctionReference {
@@ -220,7 +221,7 @@ export async function importModule(specifier: string): Promise<unknown> {
 // receiver run with `node -e`, from stdin or in the REPL has none, and the
 // guard would throw. Such a receiver gets the spawn bootstrap's path there
 // while the module loads, and its argv back afterwards.
-const placeholderScript = path.join(__dirname, 'bootstrap', 'spawn_main.js');
+const placeholderScript = path.join(__dirname, '..', 'entry', 'spawn_main.js');
 
 function lendScriptArgument(): () => void {
   if (process.argv.length >= 2 && typeof process.argv[1] === 'string') return () => {};

@@ -2,8 +2,8 @@
 // wakes only threads of one process; these wait on a futex keyed by the
 // shared page, so any process mapping the memory (a SharedMemory's
 // `sharedBuffer`) can wake them.
-import { native } from './native';
-import { registerAtFork } from './util';
+import { native } from '../native';
+import { registerAtFork } from '../process/at_fork';
 
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 

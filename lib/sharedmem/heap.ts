@@ -5,10 +5,11 @@
 // it alive exactly as long as some process maps or holds it: nothing is left
 // in /dev/shm, however the processes die.
 
-import { SerializationError } from './errors';
-import { native } from './native';
-import type { ReduceContext, ReviveContext } from './reduction';
-import { info, nodeCrypto, registerAtFork } from './util';
+import { SerializationError } from '../errors';
+import { native } from '../native';
+import type { ReduceContext, ReviveContext } from '../serialize/reduction';
+import { info, nodeCrypto } from '../util';
+import { registerAtFork } from '../process/at_fork';
 
 export interface Arena {
   /** Names the arena across processes, so that each maps it once. */

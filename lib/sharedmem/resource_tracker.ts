@@ -3,12 +3,12 @@
 // semaphore this package creates, and removes those still present once
 // every process holding the write end of its pipe has died, however they
 // died. Fork children inherit the pipe; spawn and forkserver children are
-// handed it with their preparation data (bootstrap/preparation.ts).
-import { native } from './native';
+// handed it with their preparation data (child/preparation.ts).
+import { native } from '../native';
 import { encodeRecord, type ResourceType } from './tracker_records';
-import { spawnNode } from './popen/command';
-import { loggingSettings } from './logging';
-import { debug, subDebug, warning } from './util';
+import { spawnNode } from '../process/popen/command';
+import { loggingSettings } from '../logging';
+import { debug, subDebug, warning } from '../util';
 
 export type { ResourceType } from './tracker_records';
 

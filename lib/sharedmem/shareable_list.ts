@@ -10,7 +10,7 @@
 //   b * n        each item's back-transform code (0 value, 1 str, 2 bytes, 3 None)
 import { endianness } from 'node:os';
 
-import { register as registerReducer } from './reduction';
+import { register as registerReducer } from '../serialize/reduction';
 import { SharedMemory } from './shared_memory';
 
 export type ShareableValue = number | bigint | boolean | string | Buffer | null;

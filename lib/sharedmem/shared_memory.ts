@@ -3,10 +3,10 @@
 // the mapping itself.
 import { getSystemErrorMap } from 'node:util';
 
-import { native } from './native';
-import { register as registerReducer } from './reduction';
+import { native } from '../native';
+import { register as registerReducer } from '../serialize/reduction';
 import * as resourceTracker from './resource_tracker';
-import { nodeCrypto } from './util';
+import { nodeCrypto } from '../util';
 
 export interface SharedMemoryOptions {
   /** The segment's name, without or with one leading slash; random (`psm_` + hex) when creating without one. */

@@ -1,10 +1,10 @@
 // Value, Array, RawValue and RawArray (CPython's sharedctypes.py): typed
 // numbers in the shared heap (heap.ts), with an optional lock that every
 // access of the synchronized wrappers takes, as Python's do.
-import { SerializationError } from './errors';
+import { SerializationError } from '../errors';
 import { allocate, freeWhenCollected, reduceBlock, reviveBlock, type Block, type BlockState } from './heap';
-import { register as registerReducer, registerForInstances, registerInstance, type ReduceContext, type ReviveContext } from './reduction';
-import { Lock, RLock } from './synchronize';
+import { register as registerReducer, registerForInstances, registerInstance, type ReduceContext, type ReviveContext } from '../serialize/reduction';
+import { Lock, RLock } from '../synchronize';
 
 export type TypeCode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I' | 'l' | 'L' | 'q' | 'Q' | 'f' | 'd' | 'c';
 

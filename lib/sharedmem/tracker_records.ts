@@ -3,7 +3,7 @@
 // taken for the start of another record, and a record is at most PIPE_BUF
 // bytes, so the kernel writes it whole, never interleaved with another
 // process's. Shared by the client (resource_tracker.ts) and the tracker
-// (bootstrap/resource_tracker_main.ts), which loads nothing else of ours.
+// (entry/resource_tracker_main.ts), which loads nothing else of ours.
 
 /** 'folder': a directory of this package's own (the forkserver's socket), removed without a warning. */
 export type ResourceType = 'shared_memory' | 'semaphore' | 'folder';

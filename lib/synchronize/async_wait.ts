@@ -1,8 +1,8 @@
 // Waiting for a semaphore without blocking the event loop: the native
-// waiter threads (native/semlock.cc) block for us and report back here.
+// waiter threads (native/semaphore/waiters.cc) block for us and report back here.
 import { ProcessError } from '../errors';
 import { native, type NativeSemLock } from '../native';
-import { registerAtFork } from '../util';
+import { registerAtFork } from '../process/at_fork';
 
 interface PendingWait {
   /** The native request's id; a suspended wait gets a new one when it resumes. */

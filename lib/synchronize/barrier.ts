@@ -3,8 +3,8 @@
 // two semaphores used as shared counters (read with getValue() under the
 // condition's lock).
 import { BrokenBarrierError } from '../errors';
-import { Revival } from '../revival';
-import { register } from '../reduction';
+import { Revival } from '../serialize/revival';
+import { register } from '../serialize/reduction';
 import { checkTimeout, monotonicMs } from '../util';
 import { Condition, kUntil, RETRY, waitArguments, type WaitOptions } from './condition';
 import { Semaphore } from './locks';

@@ -13,8 +13,8 @@
 // and every acquire is matched by one release. Event, Barrier and
 // JoinableQueue use [kUntil], which never holds the lock across an await.
 import { ProcessError } from '../errors';
-import { Revival } from '../revival';
-import { register } from '../reduction';
+import { Revival } from '../serialize/revival';
+import { register } from '../serialize/reduction';
 import { waitAsync } from './async_wait';
 import { Lock, RLock, Semaphore } from './locks';
 import { checkSignal, checkTimeout, monotonicMs, releaseOnce } from '../util';

@@ -1,7 +1,7 @@
 // Event between processes (CPython's synchronize.Event): a flag semaphore
 // guarded by a condition.
-import { register } from '../reduction';
-import { Revival } from '../revival';
+import { register } from '../serialize/reduction';
+import { Revival } from '../serialize/revival';
 import { Condition, kUntil, RETRY, waitArguments, type WaitOptions } from './condition';
 import { RLock, Semaphore } from './locks';
 

@@ -1,8 +1,8 @@
 // Lock, RLock, Semaphore, BoundedSemaphore (docs/API.md section 5; CPython's
 // synchronize.py), and how they cross process boundaries.
 import { ProcessError } from '../errors';
-import { register } from '../reduction';
-import { Revival } from '../revival';
+import { register } from '../serialize/reduction';
+import { Revival } from '../serialize/revival';
 import {
   checkCount,
   kState,

@@ -2,14 +2,15 @@
 // maxvalue, owner and recursion count), the base of Lock, RLock, Semaphore
 // and BoundedSemaphore. Uncontended acquire/release run in JavaScript with
 // Atomics on the semaphore's own words where glibc's layout allows
-// (native/semlock.cc); everything that may block goes to the native layer.
+// (native/semaphore/semlock.cc); everything that may block goes to the native layer.
 
 import { ProcessError, SerializationError } from '../errors';
-import { atExit } from '../exit';
+import { atExit } from '../process/exit';
 import { native, type NativeSemLock } from '../native';
-import * as resourceTracker from '../resource_tracker';
-import { Revival } from '../revival';
-import { checkSignal, checkTimeout, debug, nodeCrypto, registerAtFork, releaseOnce } from '../util';
+import * as resourceTracker from '../sharedmem/resource_tracker';
+import { Revival } from '../serialize/revival';
+import { checkSignal, checkTimeout, debug, nodeCrypto, releaseOnce } from '../util';
+import { registerAtFork } from '../process/at_fork';
 import { suspendWaitsOn, waitAsync } from './async_wait';
 
 export const RECURSIVE_MUTEX = 0;

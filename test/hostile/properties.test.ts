@@ -9,11 +9,11 @@ import * as v8 from 'node:v8';
 
 import fc from 'fast-check';
 
-import { advance, encodeRequest, MAX_AUTHKEY_LENGTH, newRequest } from '../../lib/forkserver_request';
+import { advance, encodeRequest, MAX_AUTHKEY_LENGTH, newRequest } from '../../lib/process/forkserver_wire';
 import * as mp from '../../lib/index';
 import { native } from '../../lib/native';
-import { loads } from '../../lib/reduction';
-import { decodeRecords, encodeRecord } from '../../lib/tracker_records';
+import { loads } from '../../lib/serialize/reduction';
+import { decodeRecords, encodeRecord } from '../../lib/sharedmem/tracker_records';
 
 const RUNS = 300;
 const TIME_BOUND_MS = 2000;

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { forkserverPid, forkserverSocketPath } from '../../lib/forkserver';
-import { setForkserverReplyTimeout } from '../../lib/popen/forkserver';
+import { forkserverPid, forkserverSocketPath } from '../../lib/process/forkserver';
+import { setForkserverReplyTimeout } from '../../lib/process/popen/forkserver';
 import * as mp from '../../lib/index';
 import { native } from '../../lib/native';
 import { countRun } from '../fixtures/hostile_targets';

@@ -1,8 +1,8 @@
 // What every started child shares, whoever reaps it: a pid, a sentinel
 // descriptor readable once the child has ended, waiting on that sentinel
 // with and without the event loop, signals, and closing.
-import { closeWhenCollected } from '../connection/readiness';
-import { native } from '../native';
+import { closeWhenCollected } from '../../connection/readiness';
+import { native } from '../../native';
 import type { Popen } from '../process';
 import { SentinelWaiter } from './sentinel';
 

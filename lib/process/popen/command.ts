@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { native } from '../native';
+import { native } from '../../native';
 
 // Options that replace the script or change what Node runs (with their value when separate).
 const dropWithValue = new Set(['-e', '--eval', '-p', '--print']);
@@ -24,9 +24,9 @@ export function nodeOptions(execArgv: readonly string[] = process.execArgv): str
   return kept;
 }
 
-/** The compiled bootstrap script `name` (dist/lib/bootstrap/<name>.js). */
+/** The compiled bootstrap script `name` (dist/lib/entry/<name>.js). */
 export function bootstrapScript(name: string): string {
-  return path.join(__dirname, '..', 'bootstrap', `${name}.js`);
+  return path.join(__dirname, '..', '..', 'entry', `${name}.js`);
 }
 
 /**

@@ -1,13 +1,13 @@
 // The 'fork' start method (CPython's popen_fork): the child is a fork() of
 // this process and runs the Process object it was given, never returning
 // from start().
-import { inspectInheritedState, runForkChild } from '../bootstrap/fork_child';
-import { captureNodeInternals } from '../bootstrap/node_internals';
-import { processErrorFrom } from '../errors';
-import { assertForkAbi, native } from '../native';
+import { inspectInheritedState, runForkChild } from '../../child/fork_child';
+import { captureNodeInternals } from '../../child/node_internals';
+import { processErrorFrom } from '../../errors';
+import { assertForkAbi, native } from '../../native';
 import type { Process } from '../process';
 import { currentProcess } from '../process';
-import { runAfterForkHooks, runBeforeForkHooks } from '../util';
+import { runAfterForkHooks, runBeforeForkHooks } from '../at_fork';
 import { PidPopen } from './pid_popen';
 
 export class ForkPopen extends PidPopen {

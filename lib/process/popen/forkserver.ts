@@ -2,17 +2,16 @@
 // forks the child; this process keeps one connection per child, on which
 // the server writes the child's pid and, when it has ended, its exit code.
 // That connection is the sentinel.
-import { prepare } from '../bootstrap/preparation';
-import { ProcessError, processErrorFrom } from '../errors';
+import { prepare } from '../../child/preparation';
+import { ProcessError, processErrorFrom } from '../../errors';
 import { connectToForkserver, forkserverFailed } from '../forkserver';
-import { encodeRequest } from '../forkserver_request';
-import { native } from '../native';
+import { encodeRequest, REPLY_BYTES, UNKNOWN_EXIT_CODE } from '../forkserver_wire';
+import { native } from '../../native';
 import type { Process } from '../process';
 import { currentProcess } from '../process';
 import { ChildPopen } from './child_popen';
 
 /** Python's code for a child whose end the forkserver could not report. */
-const UNKNOWN_EXIT_CODE = 255;
 
 /** The server closed the connection before it answered, or did not answer in time. */
 class ServerGone extends ProcessError {
@@ -54,7 +53,7 @@ function request(connection: number, data: Buffer, fds: number[]): number {
     }
     throw error;
   }
-  if (reply.length < 4) throw new ServerGone('the forkserver closed the connection without starting the process');
+  if (reply.length < REPLY_BYTES) throw new ServerGone('the forkserver closed the connection without starting the process');
   const pid = reply.readInt32LE(0);
   if (pid <= 0) throw new ProcessError(`the forkserver could not fork the process (errno ${-pid})`, { errno: pid });
   return pid;
@@ -91,6 +90,6 @@ export class ForkserverPopen extends ChildPopen {
     } catch {
       status = Buffer.alloc(0);
     }
-    this.exitCode = status.length === 4 ? status.readInt32LE(0) : UNKNOWN_EXIT_CODE;
+    this.exitCode = status.length === REPLY_BYTES ? status.readInt32LE(0) : UNKNOWN_EXIT_CODE;
   }
 }

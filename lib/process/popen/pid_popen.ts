@@ -1,6 +1,6 @@
 // A child this process started itself (fork or spawn): reaped with waitpid,
 // its sentinel a descriptor readable once it has ended (a pidfd on Linux).
-import { native } from '../native';
+import { native } from '../../native';
 import { ChildPopen } from './child_popen';
 
 export class PidPopen extends ChildPopen {

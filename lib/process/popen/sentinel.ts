@@ -2,7 +2,7 @@
 // become readable (the child ended). The poll itself is shared with every
 // other waiter on the descriptor (connection/readiness.ts), so join() and
 // mp.wait() may watch the same sentinel at once.
-import { forgetDescriptor, whenReady } from '../connection/readiness';
+import { forgetDescriptor, whenReady } from '../../connection/readiness';
 
 export class SentinelWaiter {
   readonly #fd: number;

@@ -1,12 +1,12 @@
 // The 'spawn' start method (CPython's popen_spawn_posix): a fresh node runs
-// bootstrap/spawn_main.js, which reads the preparation data from
+// entry/spawn_main.js, which reads the preparation data from
 // descriptor 3 and the reduced objects' descriptors from 4 on.
-import { prepare } from '../bootstrap/preparation';
-import { processErrorFrom } from '../errors';
-import { native } from '../native';
+import { prepare } from '../../child/preparation';
+import { processErrorFrom } from '../../errors';
+import { native } from '../../native';
 import type { Process } from '../process';
 import { spawnNode } from './command';
-import { writePipeFrame } from '../connection/framing';
+import { writePipeFrame } from '../../connection/framing';
 import { PidPopen } from './pid_popen';
 
 export const PREPARATION_FD = 3;
