@@ -71,13 +71,16 @@ export async function buildFloor(): Promise<{ dir: string; binary: string } | nu
   }
 }
 
-/** --quick, and --rounds N (default 2 quick, 5 full). */
-export function roundsOption(argv: string[]): { quick: boolean; rounds: number } {
+/** --quick, --rounds N (default 2 quick, 5 full) and --warmup N (rounds measured first and discarded; default 0). */
+export function roundsOption(argv: string[]): { quick: boolean; rounds: number; warmup: number } {
   const quick = argv.includes('--quick');
   const roundsIndex = argv.indexOf('--rounds');
   const rounds = roundsIndex >= 0 ? Number(argv[roundsIndex + 1]) : quick ? 2 : 5;
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be an integer >= 1; got ${argv[roundsIndex + 1]}`);
-  return { quick, rounds };
+  const warmupIndex = argv.indexOf('--warmup');
+  const warmup = warmupIndex >= 0 ? Number(argv[warmupIndex + 1]) : 0;
+  if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`--warmup must be an integer >= 0; got ${argv[warmupIndex + 1]}`);
+  return { quick, rounds, warmup };
 }
 
 /** The integer >= 1 after `option` in argv (a measuring child's parameters). */
@@ -152,4 +155,169 @@ export function runAsMain(module_: NodeModule, main: (argv: string[]) => Promise
       process.exitCode = 1;
     },
   );
+}
+
+// ---- series: what every suite hands to the command line (bench/cli.ts) ----
+
+/** The units the suites print their figures in. */
+export type Unit = 'ns' | 'µs' | 'ms' | 's' | 'items/s' | 'GB/s';
+
+/**
+ * One measured command: its samples as seconds per operation (hyperfine's
+ * `times`), whichever unit the suite prints. `role` tells ours from a peer
+ * and from a C floor; `group` names the comparison it belongs to.
+ */
+export interface SeriesRecord {
+  suite: string;
+  group: string;
+  command: string;
+  role: 'ours' | 'peer' | 'floor';
+  /** What one operation is ("start()+join()", "1 item", "1 GB"). */
+  operation: string;
+  /** The unit the suite reports in (throughputs are inverted into times). */
+  unit: Unit;
+  times: number[];
+  /** Mean CPU seconds per operation, user and system; null where not measured. */
+  user: number | null;
+  system: number | null;
+  parameters: Record<string, string>;
+}
+
+/** Seconds per operation of a figure in `unit` (a throughput becomes its inverse). */
+export function secondsPerOperation(value: number, unit: Unit): number {
+  switch (unit) {
+    case 'ns':
+      return value / 1e9;
+    case 'µs':
+      return value / 1e6;
+    case 'ms':
+      return value / 1e3;
+    case 's':
+      return value;
+    case 'items/s':
+    case 'GB/s':
+      return 1 / value;
+  }
+}
+
+/** CPU seconds (user, system) of this process and of its children already reaped. */
+export function cpuSeconds(): { user: number; system: number } {
+  const own = process.cpuUsage();
+  let childUser = 0;
+  let childSystem = 0;
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14; in clock ticks (USER_HZ, 100).
+    childUser = Number(fields[13]) / 100;
+    childSystem = Number(fields[14]) / 100;
+  } catch {
+    // no /proc (macOS): children's CPU is not counted
+  }
+  return { user: own.user / 1e6 + childUser, system: own.system / 1e6 + childSystem };
+}
+
+/**
+ * The CPU use of the measuring processes behind each sample key: the
+ * seconds of CPU and of wall time of the calls that fed it. A suite whose
+ * measuring process reports several keys credits each of them with it.
+ */
+const cpuLedger = new Map<string, { user: number; system: number; wall: number }>();
+
+/** Runs `call` (which starts measuring processes and waits for them) and credits its CPU use to `keys`. */
+export async function chargedTo<T>(keys: string[] | ((value: T) => string[]), call: () => Promise<T>): Promise<T> {
+  const cpu0 = cpuSeconds();
+  const t0 = process.hrtime.bigint();
+  const value = await call();
+  const wall = elapsedNs(t0) / 1e9;
+  const cpu1 = cpuSeconds();
+  for (const key of typeof keys === 'function' ? keys(value) : keys) {
+    const entry = cpuLedger.get(key) ?? { user: 0, system: 0, wall: 0 };
+    entry.user += cpu1.user - cpu0.user;
+    entry.system += cpu1.system - cpu0.system;
+    entry.wall += wall;
+    cpuLedger.set(key, entry);
+  }
+  return value;
+}
+
+export interface SeriesSpec {
+  group: string;
+  command: string;
+  role: SeriesRecord['role'];
+  unit: Unit;
+  /** The key of its samples. */
+  key: string;
+  operation?: string;
+  /** Samples are multiplied by this first (a floor measured per call shown per n calls). */
+  scale?: number;
+  parameters?: Record<string, string>;
+}
+
+/**
+ * With `--series-out FILE` in argv: writes the suite's series there as JSON
+ * (bench/cli.ts reads it). User and system time are the measuring processes'
+ * CPU utilization applied to the series' mean: an estimate, since one such
+ * process also starts Node and may measure several series.
+ */
+export function writeSeriesIfAsked(argv: string[], suite: string, specs: SeriesSpec[], samples: Map<string, number[]>): void {
+  const index = argv.indexOf('--series-out');
+  if (index < 0) return;
+  const file = argv[index + 1];
+  if (file === undefined) throw new RangeError('--series-out needs a file');
+  const series: SeriesRecord[] = [];
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    const values = samples.get(spec.key);
+    if (!values || values.length === 0) continue;
+    const id = `${spec.group}\u0000${spec.command}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const times = values.map((v) => secondsPerOperation(v * (spec.scale ?? 1), spec.unit));
+    const mean = times.reduce((a, b) => a + b, 0) / times.length;
+    const cpu = cpuLedger.get(spec.key);
+    series.push({
+      suite,
+      group: spec.group,
+      command: spec.command,
+      role: spec.role,
+      operation: spec.operation ?? (spec.unit === 'items/s' ? '1 item' : spec.unit === 'GB/s' ? '1 GB' : spec.group),
+      unit: spec.unit,
+      times,
+      user: cpu && cpu.wall > 0 ? (mean * cpu.user) / cpu.wall : null,
+      system: cpu && cpu.wall > 0 ? (mean * cpu.system) / cpu.wall : null,
+      parameters: spec.parameters ?? {},
+    });
+  }
+  fs.writeFileSync(file, JSON.stringify({ series }));
+}
+
+/**
+ * A measurement is about to start: the command line (bench/cli.ts) shows it
+ * on its progress line. Written to stderr as one marked line, only when the
+ * command line asked for it (MULTIPROCESSING_BENCH_PROGRESS).
+ */
+export function progress(label: string): void {
+  if (process.env.MULTIPROCESSING_BENCH_PROGRESS === '1') process.stderr.write(`\u0001progress ${label}\n`);
+}
+
+/**
+ * Series from a suite's table rows (a measurement, ours and one peer per
+ * row): one group per measurement, ours once, then each peer; a peer
+ * labelled "(floor)" is a C floor.
+ */
+export function specsFromRows(
+  rows: ReadonlyArray<{ measurement: string; peerLabel: string; unit: Unit; ours: string; peer: string; peerScale?: number }>,
+  oursLabel = 'ours',
+): SeriesSpec[] {
+  const specs: SeriesSpec[] = [];
+  for (const row of rows) {
+    const group = row.measurement.replace(/, [^,]*$/, '');
+    if (!specs.some((s) => s.group === group && s.key === row.ours)) {
+      specs.push({ group, command: oursLabel, role: 'ours', unit: row.unit, key: row.ours });
+    }
+    const role = row.peerLabel.includes('(floor)') ? 'floor' : 'peer';
+    specs.push({ group, command: row.peerLabel, role, unit: row.unit, key: row.peer, scale: row.peerScale });
+  }
+  return specs;
 }

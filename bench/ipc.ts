@@ -50,7 +50,23 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import * as mp from '../lib/index';
-import { buildFloor, collectSamples, median, processesRunning, pythonVersion, root, roundsOption, runAsMain, saveResults, SHM, shmEntries } from './common';
+import {
+  buildFloor,
+  chargedTo,
+  collectSamples,
+  median,
+  processesRunning,
+  progress,
+  pythonVersion,
+  root,
+  roundsOption,
+  runAsMain,
+  saveResults,
+  SHM,
+  shmEntries,
+  specsFromRows,
+  writeSeriesIfAsked,
+} from './common';
 
 const RT_TARGET = 0.6;
 const RT_SYNC_TARGET = 0.4;
@@ -475,7 +491,11 @@ function taskGroups(plan: Plan, python: boolean, floor: string | null): Task[][]
 async function runRound(round: number, groups: Task[][], samples: Samples): Promise<void> {
   for (const group of groups) {
     const ordered = round % 2 === 1 ? [...group].reverse() : group;
-    for (const task of ordered) samples.set(task.key, [...(samples.get(task.key) ?? []), ...(await task.sample())]);
+    for (const task of ordered) {
+      progress(`ipc: ${task.key}`);
+      const values = await chargedTo([task.key], task.sample);
+      samples.set(task.key, [...(samples.get(task.key) ?? []), ...values]);
+    }
   }
 }
 
@@ -604,10 +624,10 @@ function planFor(argv: string[]): Plan {
   };
 }
 
-async function measureAll(plan: Plan, python: boolean, floor: string | null): Promise<Samples> {
+async function measureAll(plan: Plan, warmup: number, python: boolean, floor: string | null): Promise<Samples> {
   const samples: Samples = new Map();
   const groups = taskGroups(plan, python, floor);
-  for (let round = 0; round < plan.rounds; round++) await runRound(round, groups, samples);
+  for (let round = -warmup; round < plan.rounds; round++) await runRound(round, groups, round < 0 ? new Map() : samples);
   return samples;
 }
 
@@ -624,7 +644,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   );
   let samples: Samples;
   try {
-    samples = await measureAll(plan, python !== null, floor?.binary ?? null);
+    samples = await measureAll(plan, roundsOption(argv).warmup, python !== null, floor?.binary ?? null);
   } finally {
     if (floor !== null) fs.rmSync(floor.dir, { recursive: true, force: true });
   }
@@ -641,6 +661,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   const stray = strayProcesses(floor?.binary ?? null);
   console.log(`benchmark processes still running: ${stray.length === 0 ? 'none' : stray.join('; ')}`);
 
+  writeSeriesIfAsked(argv, 'ipc', specsFromRows(rowSpecs(plan)), samples);
   if (!argv.includes('--no-save')) {
     saveResults('ipc', {
       node: process.version,

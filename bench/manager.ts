@@ -35,12 +35,14 @@ import * as path from 'node:path';
 import * as mp from '../lib/index';
 import {
   buildFloor,
+  chargedTo,
   collectReport,
   collectSamples,
   elapsedNs,
   median,
   numberOption,
   processesRunning,
+  progress,
   pythonVersion,
   root,
   roundsOption,
@@ -49,6 +51,8 @@ import {
   saveResults,
   SHM,
   shmEntries,
+  specsFromRows,
+  writeSeriesIfAsked,
 } from './common';
 
 const DICT_TARGET = 0.4;
@@ -273,7 +277,9 @@ async function runRound(round: number, groups: Task[][], samples: Samples): Prom
   for (const group of groups) {
     const ordered = round % 2 === 1 ? [...group].reverse() : group;
     for (const task of ordered) {
-      for (const [k, values] of Object.entries(await task())) samples.set(k, [...(samples.get(k) ?? []), ...values]);
+      progress(`manager: task ${group.indexOf(task) + 1}/${group.length} of group ${groups.indexOf(group) + 1}/${groups.length}`);
+      const measured = await chargedTo((result: Record<string, number[]>) => Object.keys(result), task);
+      for (const [k, values] of Object.entries(measured)) samples.set(k, [...(samples.get(k) ?? []), ...values]);
     }
   }
 }
@@ -424,10 +430,10 @@ function planFor(argv: string[]): Plan {
   };
 }
 
-async function measureAll(plan: Plan, python: PythonMethods | null, floor: string | null): Promise<Samples> {
+async function measureAll(plan: Plan, warmup: number, python: PythonMethods | null, floor: string | null): Promise<Samples> {
   const samples: Samples = new Map();
   const groups = taskGroups(plan, python, floor);
-  for (let round = 0; round < plan.rounds; round++) await runRound(round, groups, samples);
+  for (let round = -warmup; round < plan.rounds; round++) await runRound(round, groups, round < 0 ? new Map() : samples);
   return samples;
 }
 
@@ -447,7 +453,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   );
   let samples: Samples;
   try {
-    samples = await measureAll(plan, python, floor?.binary ?? null);
+    samples = await measureAll(plan, roundsOption(argv).warmup, python, floor?.binary ?? null);
   } finally {
     if (floor !== null) fs.rmSync(floor.dir, { recursive: true, force: true });
   }
@@ -466,6 +472,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   // The machine may be shared: a busy one slows waits that spin more than ones that sleep.
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min)`);
 
+  writeSeriesIfAsked(argv, 'manager', specsFromRows([...roundTripSpecs(), ...startSpecs(python), ...batchSpecs()]), samples);
   if (!argv.includes('--no-save')) {
     saveResults('manager', {
       node: process.version,

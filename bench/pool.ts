@@ -32,7 +32,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
-import { elapsedNs, median, numberOption, processesRunning, pythonVersion, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
+import {
+  chargedTo,
+  elapsedNs,
+  median,
+  numberOption,
+  processesRunning,
+  progress,
+  pythonVersion,
+  root,
+  roundsOption,
+  run,
+  runAsMain,
+  saveResults,
+  SHM,
+  shmEntries,
+  specsFromRows,
+  writeSeriesIfAsked,
+} from './common';
 import { noop, sqr } from './pool_tasks';
 
 const PROCESSES = 2;
@@ -235,11 +252,33 @@ function rotated<T>(list: T[], by: number): T[] {
   return [...list.slice(n), ...list.slice(0, n)];
 }
 
-async function runRound(round: number, plan: Plan, withPython: boolean, samples: Samples): Promise<void> {
+async function runRound(round: number, plan: Plan, available: ReadonlySet<Peer>, samples: Samples): Promise<void> {
   for (const kind of kinds) {
-    const peers = groups[kind].filter((peer) => withPython || peer !== 'python');
-    for (const peer of rotated(peers, round)) add(samples, peer, await sample(peer, kind, plan));
+    const peers = groups[kind].filter((peer) => available.has(peer));
+    for (const peer of rotated(peers, round)) {
+      progress(`pool: ${peer} ${kind}`);
+      const measured = await chargedTo((result: SeriesSamples) => Object.keys(result).map((s) => key(peer, s as Series)), () => sample(peer, kind, plan));
+      add(samples, peer, measured);
+    }
   }
+}
+
+/** The version of an installed npm peer, or null (then it is skipped). */
+function installedVersion(name: string): string | null {
+  let entry: string;
+  try {
+    // The entry point, not package.json: a package's "exports" may not export that.
+    entry = require.resolve(name, { paths: [__dirname, root] });
+  } catch {
+    return null;
+  }
+  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (!fs.existsSync(file)) continue;
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (manifest.name === name) return manifest.version ?? 'unknown';
+  }
+  return 'unknown';
 }
 
 interface RowSpec {
@@ -277,6 +316,11 @@ function rowSpecs(plan: Plan): RowSpec[] {
     { id: 'inflight-piscina', measurement: inflight, peerLabel: 'piscina run() (threads)', ours: key('ours', 'inflight'), peer: key('piscina', 'inflight') },
     { id: 'inflight-workerpool', measurement: inflight, peerLabel: "workerpool exec() ('process')", ours: key('ours', 'inflight'), peer: key('workerpool', 'inflight') },
   ];
+}
+
+/** The unit a row's measurement names last ("…, µs/call", "…, ms"). */
+function unitOf(measurement: string): 'µs' | 'ms' {
+  return measurement.endsWith('µs/call') ? 'µs' : 'ms';
 }
 
 function buildRows(samples: Samples, plan: Plan): Row[] {
@@ -381,8 +425,19 @@ async function orchestrate(argv: string[]): Promise<number> {
   const python = await pythonVersion();
   const shmBefore = shmEntries();
   const processesBefore = benchProcesses();
-  const piscinaVersion = (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'piscina', 'package.json'), 'utf8')) as { version: string }).version;
-  const workerpoolVersion = (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'workerpool', 'package.json'), 'utf8')) as { version: string }).version;
+  const piscinaVersion = installedVersion('piscina');
+  const workerpoolVersion = installedVersion('workerpool');
+  for (const [name, version] of [['piscina', piscinaVersion], ['workerpool', workerpoolVersion]] as const) {
+    if (version === null) console.log(`${name} is not installed: skipped (npm install ${name} to compare with it)`);
+  }
+  if (python === null) console.log('python3 not found: Python skipped');
+  const available = new Set<Peer>([
+    'ours',
+    'ours-forkserver',
+    ...(python === null ? [] : (['python'] as const)),
+    ...(piscinaVersion === null ? [] : (['piscina'] as const)),
+    ...(workerpoolVersion === null ? [] : (['workerpool'] as const)),
+  ]);
   console.log(
     `pool: medians of ${plan.rounds * plan.reps} samples each (${plan.rounds} rotating rounds), ${PROCESSES} workers per pool; ` +
       `apply ${plan.applyCalls} calls per sample, map ${plan.mapItems} items, ${plan.inflightTasks} tasks in flight; ` +
@@ -390,7 +445,7 @@ async function orchestrate(argv: string[]): Promise<number> {
       `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
   );
   const samples: Samples = new Map();
-  for (let round = 0; round < plan.rounds; round++) await runRound(round, plan, python !== null, samples);
+  for (let round = -roundsOption(argv).warmup; round < plan.rounds; round++) await runRound(round, plan, available, round < 0 ? new Map() : samples);
 
   const rows = buildRows(samples, plan);
   printRows(rows);
@@ -404,6 +459,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   const stray = [...benchProcesses()].filter((p) => !processesBefore.has(p));
   console.log(`benchmark processes still running: ${stray.length === 0 ? 'none' : stray.join('; ')}`);
 
+  writeSeriesIfAsked(argv, 'pool', specsFromRows(rowSpecs(plan).map((spec) => ({ ...spec, unit: unitOf(spec.measurement) }))), samples);
   if (!argv.includes('--no-save')) {
     saveResults('pool', {
       node: process.version,

@@ -32,7 +32,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
-import { elapsedNs, median, numberOption, root, roundsOption, run, runAsMain, saveResults, SHM, shmEntries } from './common';
+import {
+  chargedTo,
+  elapsedNs,
+  median,
+  numberOption,
+  progress,
+  root,
+  roundsOption,
+  run,
+  runAsMain,
+  saveResults,
+  type SeriesSpec,
+  SHM,
+  shmEntries,
+  writeSeriesIfAsked,
+} from './common';
 
 const BANDWIDTH_TARGET = 0.9;
 /** The system's Python 3.11, as the issue names it; whatever python3 is on PATH otherwise. */
@@ -282,9 +297,14 @@ function add(samples: Samples, side: Side, measured: SeriesSamples): void {
 async function runRound(round: number, plan: Plan, withPython: boolean, name: string, samples: Samples): Promise<void> {
   const pythonFirst = round % 2 === 1;
   for (const kind of kinds) {
-    if (withPython && pythonFirst) add(samples, 'python', await samplePython(kind, plan, name));
-    add(samples, 'ours', await sampleOurs(kind, plan, name));
-    if (withPython && !pythonFirst) add(samples, 'python', await samplePython(kind, plan, name));
+    const measured = (side: Side, call: () => Promise<SeriesSamples>): Promise<SeriesSamples> => {
+      progress(`sharedmem: ${side} ${kind}`);
+      return chargedTo((result: SeriesSamples) => Object.keys(result).map((s) => key(side, s as Series)), call);
+    };
+    const python = (): Promise<SeriesSamples> => measured('python', () => samplePython(kind, plan, name));
+    if (withPython && pythonFirst) add(samples, 'python', await python());
+    add(samples, 'ours', await measured('ours', () => sampleOurs(kind, plan, name)));
+    if (withPython && !pythonFirst) add(samples, 'python', await python());
   }
 }
 
@@ -386,6 +406,24 @@ function bandwidthVerdicts(rows: Row[]): { lines: string[]; met: boolean | null 
   return { lines, met };
 }
 
+/** The command line's series: each measurement, ours beside Python's. */
+function seriesSpecs(plan: Plan): SeriesSpec[] {
+  const mib = `${plan.size / MiB} MiB`;
+  const measurements: Array<{ series: Series; group: string; unit: 'ms' | 'GB/s' | 'µs'; operation: string }> = [
+    { series: 'counter', group: `Value('i') counter under its lock, 2 fork children x ${plan.counterIterations}`, unit: 'ms', operation: 'the whole count' },
+    { series: 'fill-shm', group: `fill ${mib} of shared memory`, unit: 'GB/s', operation: '1 GB' },
+    { series: 'fill-plain', group: `fill ${mib} of a plain buffer`, unit: 'GB/s', operation: '1 GB' },
+    { series: 'copy-shm', group: `copy ${mib} into shared memory`, unit: 'GB/s', operation: '1 GB' },
+    { series: 'copy-plain', group: `copy ${mib} into a plain buffer`, unit: 'GB/s', operation: '1 GB' },
+    { series: 'attach', group: 'attach by name + close', unit: 'µs', operation: '1 segment' },
+    { series: 'create', group: `create ${SMALL} B + close + unlink`, unit: 'µs', operation: '1 segment' },
+  ];
+  return measurements.flatMap(({ series, group, unit, operation }): SeriesSpec[] => [
+    { group, command: 'ours', role: 'ours', unit, key: key('ours', series), operation },
+    { group, command: 'python: multiprocessing', role: 'peer', unit, key: key('python', series), operation },
+  ]);
+}
+
 function planFor(argv: string[]): Plan {
   const { quick, rounds } = roundsOption(argv);
   return {
@@ -413,7 +451,9 @@ async function orchestrate(argv: string[]): Promise<number> {
   const target = new mp.SharedMemory({ create: true, size: SMALL });
   const samples: Samples = new Map();
   try {
-    for (let round = 0; round < plan.rounds; round++) await runRound(round, plan, python !== null, target.name, samples);
+    for (let round = -roundsOption(argv).warmup; round < plan.rounds; round++) {
+      await runRound(round, plan, python !== null, target.name, round < 0 ? new Map() : samples);
+    }
   } finally {
     target.close();
     target.unlink();
@@ -429,6 +469,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   const shown = leaked.length <= 8 ? leaked.join(', ') : `${leaked.slice(0, 8).join(', ')} … and ${leaked.length - 8} more`;
   console.log(`entries new in ${SHM} since the start (others' processes may make some): ${leaked.length === 0 ? 'none' : shown}`);
 
+  writeSeriesIfAsked(argv, 'sharedmem', seriesSpecs(plan), samples);
   if (!argv.includes('--no-save')) {
     saveResults('sharedmem', {
       node: process.version,

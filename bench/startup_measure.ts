@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import * as mp from '../lib/index';
 import { native } from '../lib/native';
 import { monotonicMs } from '../lib/util';
+import { cpuSeconds } from './common';
 
 export type NodeKind =
   | 'mp-fork'
@@ -124,17 +125,25 @@ async function prepare(kind: NodeKind): Promise<void> {
   if (kind === 'mp-forkserver') await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-export async function measureLatency(kind: NodeKind, runs: number, heapMB: number): Promise<object> {
+/**
+ * `runs` timed starts of `kind` after `warmup` untimed ones (at least one:
+ * the first start of a method does one-time work), with the CPU they used,
+ * this process's and its reaped children's (user, system seconds in all).
+ */
+export async function measureLatency(kind: NodeKind, runs: number, heapMB: number, warmup = 1): Promise<object> {
   const keep = ballast(heapMB);
   await prepare(kind);
+  for (let i = 1; i < warmup; i++) await once(kind);
   const samplesMs: number[] = [];
+  const cpu0 = cpuSeconds();
   for (let i = 0; i < runs; i++) {
     const t0 = monotonicMs();
     await once(kind);
     samplesMs.push(monotonicMs() - t0);
   }
+  const cpu1 = cpuSeconds();
   const heapUsedMB = Math.round(process.memoryUsage().heapUsed / (1 << 20));
-  return { kind, samplesMs, heapUsedMB, kept: keep.length };
+  return { kind, samplesMs, heapUsedMB, kept: keep.length, userS: cpu1.user - cpu0.user, systemS: cpu1.system - cpu0.system };
 }
 
 /**
@@ -271,7 +280,7 @@ function phasesOf(start: { t0: number; started: number; joined: number }, line: 
 export const MEASURING_FLAGS: readonly string[] = ['--measure', '--pair', '--rate', '--phases'];
 
 /**
- * `--measure KIND --runs N --heap-mb H`, `--pair --runs N --heap-mb H`,
+ * `--measure KIND --runs N --heap-mb H [--warmup W]`, `--pair --runs N --heap-mb H`,
  * `--rate KIND --concurrency C --count N`, `--phases KIND --runs N`.
  */
 export async function runMeasurement(argv: string[]): Promise<void> {
@@ -289,7 +298,8 @@ export async function runMeasurement(argv: string[]): Promise<void> {
   if (argv.includes('--pair')) {
     result = await measurePair(Number(value('--runs')), Number(value('--heap-mb')));
   } else if (argv.includes('--measure')) {
-    result = await measureLatency(kindOf('--measure'), Number(value('--runs')), Number(value('--heap-mb')));
+    const warmup = argv.includes('--warmup') ? Number(value('--warmup')) : 1;
+    result = await measureLatency(kindOf('--measure'), Number(value('--runs')), Number(value('--heap-mb')), warmup);
   } else if (argv.includes('--rate')) {
     result = await measureRate(kindOf('--rate'), Number(value('--concurrency')), Number(value('--count')));
   } else {

@@ -36,9 +36,20 @@ def ballast(mb):
     return chunks
 
 
-def time_starts(method, runs):
+def cpu_seconds():
+    """User and system CPU of this process and its reaped children."""
+    t = os.times()
+    return t.user + t.children_user, t.system + t.children_system
+
+
+def time_starts(method, runs, warmup):
     samples = []
     if method == "raw":
+        for _ in range(warmup):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
         for _ in range(runs):
             t0 = time.perf_counter_ns()
             pid = os.fork()
@@ -50,9 +61,10 @@ def time_starts(method, runs):
     ctx = multiprocessing.get_context(method)
     # One start outside the timing: forkserver starts its server here, and
     # every method imports what it needs once.
-    warm = ctx.Process(target=nothing)
-    warm.start()
-    warm.join()
+    for _ in range(max(1, warmup)):
+        warm = ctx.Process(target=nothing)
+        warm.start()
+        warm.join()
     for _ in range(runs):
         t0 = time.perf_counter_ns()
         p = ctx.Process(target=nothing)
@@ -90,14 +102,18 @@ def main():
     parser.add_argument("--heap-mb", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=0)
     parser.add_argument("--count", type=int, default=0)
+    parser.add_argument("--warmup", type=int, default=1)
     args = parser.parse_args()
     keep = ballast(args.heap_mb) if args.heap_mb > 0 else None
     if args.concurrency > 0:
         rate, samples = time_batches(args.method, args.concurrency, args.count)
         print(json.dumps({"method": args.method, "procsPerSec": rate, "samplesMs": samples}))
         return
-    samples = time_starts(args.method, args.runs)
-    print(json.dumps({"method": args.method, "samplesMs": samples, "python": sys.version.split()[0]}))
+    user0, system0 = cpu_seconds()
+    samples = time_starts(args.method, args.runs, args.warmup)
+    user1, system1 = cpu_seconds()
+    print(json.dumps({"method": args.method, "samplesMs": samples, "python": sys.version.split()[0],
+                      "userS": user1 - user0, "systemS": system1 - system0}))
     del keep
 
 

@@ -19,7 +19,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
-import { collectSamples, elapsedNs, median, pythonVersion, root, roundsOption, runAsMain, saveResults, SHM, shmEntries } from './common';
+import {
+  chargedTo,
+  collectSamples,
+  elapsedNs,
+  median,
+  progress,
+  pythonVersion,
+  root,
+  roundsOption,
+  runAsMain,
+  saveResults,
+  type SeriesSpec,
+  SHM,
+  shmEntries,
+  writeSeriesIfAsked,
+} from './common';
 
 const LOCK_TARGET = 0.8;
 
@@ -129,11 +144,13 @@ async function measure(kind: Kind, iterations: number, reps: number): Promise<vo
 // ---- the orchestrating side ----
 
 async function sampleOurs(kind: Kind, plan: Plan): Promise<number[]> {
+  progress(`sync: ours ${kind}`);
   const args = [__filename, '--measure', kind, '--iterations', String(iterationsFor(kind, plan)), '--reps', String(plan.reps)];
   return collectSamples(process.execPath, args);
 }
 
 async function samplePython(kind: PythonKind, plan: Plan): Promise<number[]> {
+  progress(`sync: python ${kind}`);
   const script = path.join(root, 'bench', 'sync_python.py');
   const args = [script, '--kind', kind, '--iterations', String(iterationsFor(kind, plan)), '--reps', String(plan.reps)];
   return collectSamples('python3', args);
@@ -151,9 +168,10 @@ async function runRound(round: number, plan: Plan, withPython: boolean, samples:
   const pythonFirst = round % 2 === 1;
   for (const kind of kinds) {
     const twin = withPython && isPythonKind(kind);
-    if (twin && pythonFirst) add(samples, 'python', kind, await samplePython(kind, plan));
-    add(samples, 'ours', kind, await sampleOurs(kind, plan));
-    if (twin && !pythonFirst) add(samples, 'python', kind, await samplePython(kind, plan));
+    const python = (): Promise<number[]> => chargedTo([key('python', kind)], () => samplePython(kind as PythonKind, plan));
+    if (twin && pythonFirst) add(samples, 'python', kind, await python());
+    add(samples, 'ours', kind, await chargedTo([key('ours', kind)], () => sampleOurs(kind, plan)));
+    if (twin && !pythonFirst) add(samples, 'python', kind, await python());
   }
 }
 
@@ -210,6 +228,24 @@ function lockVerdict(rows: Row[]): { line: string; met: boolean | null } {
   return { line: `${label}: ${ratio.toFixed(2)}× — ${met ? 'PASS' : 'MISS'}`, met };
 }
 
+/** The command line's series: each measurement, ours beside Python's. */
+function seriesSpecs(): SeriesSpec[] {
+  const units: Record<Kind, 'ns' | 'ms'> = { lock: 'ns', 'lock-async': 'ns', rlock: 'ns', counter: 'ms' };
+  const groups: Record<Kind, string> = {
+    lock: 'Lock acquire+release, uncontended',
+    'lock-async': 'Lock await acquire()+release(), uncontended',
+    rlock: 'RLock acquire+release, uncontended',
+    counter: 'counter under one Lock, 2 fork children x 1e5',
+  };
+  const operations: Record<Kind, string> = { lock: '1 pair', 'lock-async': '1 pair', rlock: '1 pair', counter: '2x1e5 increments' };
+  return kinds.flatMap((kind): SeriesSpec[] => [
+    { group: groups[kind], command: `ours: ${labels[kind].split(',')[0]}`, role: 'ours', unit: units[kind], key: key('ours', kind), operation: operations[kind] },
+    ...(isPythonKind(kind)
+      ? [{ group: groups[kind], command: `python: multiprocessing ${kind === 'rlock' ? 'RLock' : 'Lock'}`, role: 'peer' as const, unit: units[kind], key: key('python', kind), operation: operations[kind] }]
+      : []),
+  ]);
+}
+
 function planFor(argv: string[]): Plan {
   const { quick, rounds } = roundsOption(argv);
   return { rounds, reps: quick ? 2 : 3, pairIterations: quick ? 2e5 : 2e6, counterIterations: 1e5 };
@@ -226,7 +262,9 @@ async function orchestrate(argv: string[]): Promise<number> {
       `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
   );
   const samples: Samples = new Map();
-  for (let round = 0; round < plan.rounds; round++) await runRound(round, plan, python !== null, samples);
+  for (let round = -roundsOption(argv).warmup; round < plan.rounds; round++) {
+    await runRound(round, plan, python !== null, round < 0 ? new Map() : samples);
+  }
 
   const rows = buildRows(samples, plan);
   printRows(rows);
@@ -237,6 +275,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   const leaked = [...shmEntries((name) => name.startsWith('sem.'))].filter((name) => !shmBefore.has(name));
   console.log(`semaphores new in ${SHM} since the start: ${leaked.length === 0 ? 'none' : leaked.join(', ')}`);
 
+  writeSeriesIfAsked(argv, 'sync', seriesSpecs(), samples);
   if (!argv.includes('--no-save')) {
     saveResults('sync', {
       node: process.version,
