@@ -1,25 +1,25 @@
-// Startup benchmark: how long start() + join() of a child doing nothing
+// The startup suite: how long start() + join() of a child doing nothing
 // takes with this package's fork, forkserver (warm children, and with none)
 // and spawn, against Python's multiprocessing on the same machine in the
 // same run, a raw fork() of the same Node process, a C program doing the
 // same syscalls (the physical floor), Node's child_process.fork, a
 // worker_threads Worker and `node -e ''`:
-//   - latency for a small parent and one with an 80 MB heap;
-//   - the fork cost against the parent's heap size (0, 100, 500 MB);
-//   - processes per second at concurrency 1 and 16 (and 100 for forkserver);
+//   - latency for a small parent (and one with an 80 MB heap in a full run);
+//   - the fork cost against the parent's heap size (--parent-heap-mb);
+//   - processes per second at each --concurrency (and 100 for forkserver);
 //   - where one start's time goes (the child's clock readings).
 //
-//   node dist/bench/startup.js [--quick] [--runs N] [--no-save]
-//
-// Every figure comes from its own fresh parent process (so one measurement's
-// heap does not weigh on the next), and the peers are measured in
-// alternating rounds so drift on the machine touches all of them alike.
-// Results go to bench/results/startup-<time>.json unless --no-save.
+// The command line (bench/cli.ts) runs it: `multiprocessing-bench startup`.
+// Every figure comes from its own fresh measuring process (so one
+// measurement's heap does not weigh on the next), started as
+// `node dist/bench/startup.js --measure ...` (bench/startup_measure.ts),
+// and the peers are measured in alternating rounds so drift on the machine
+// touches all of them alike.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { median, pythonVersion, root, run, runAsMain, saveResults } from './common';
+import { median, root, run, runAsMain, type SeriesRecord } from './common';
 import { MEASURING_FLAGS, nodeKinds, runMeasurement, traceFile, type NodeKind } from './startup_measure';
 
 export { noop } from './startup_measure';
@@ -28,6 +28,24 @@ type PythonKind = 'python fork' | 'python forkserver' | 'python spawn' | 'python
 type Kind = NodeKind | PythonKind | 'C fork floor';
 
 const pythonKinds: PythonKind[] = ['python fork', 'python raw fork', 'python forkserver', 'python spawn'];
+
+/** The command names series carry (short, as hyperfine's commands). */
+const commands: Record<Kind, string> = {
+  'mp-fork': 'ours: fork',
+  'mp-fork-sync': 'ours: fork, joinSync()',
+  'mp-forkserver': 'ours: forkserver',
+  'mp-forkserver-cold': 'ours: forkserver, no warm children',
+  'mp-spawn': 'ours: spawn',
+  'raw-node-fork': 'raw fork() of this Node',
+  'child_process.fork': 'child_process.fork',
+  worker_threads: 'worker_threads Worker',
+  'node -e': "node -e ''",
+  'python fork': 'python: fork',
+  'python raw fork': 'python: os.fork()',
+  'python forkserver': 'python: forkserver',
+  'python spawn': 'python: spawn',
+  'C fork floor': 'C: fork()+_exit+waitpid (floor)',
+};
 
 const descriptions: Record<Kind, string> = {
   'mp-fork': 'ours, fork: start() + await join()',
@@ -46,6 +64,11 @@ const descriptions: Record<Kind, string> = {
   'C fork floor': 'C fork() + _exit + waitpid (the floor)',
 };
 
+function roleOf(kind: Kind): SeriesRecord['role'] {
+  if (kind === 'C fork floor') return 'floor';
+  return kind.startsWith('mp-') ? 'ours' : 'peer';
+}
+
 const TARGETS = {
   forkVsPython: 1.0,
   forkVsRaw: 1.4,
@@ -54,29 +77,52 @@ const TARGETS = {
   spawnVsNodeE: 1.1,
 };
 
-interface Options {
-  quick: boolean;
-  runsPerRound: number;
+export interface StartupPlan {
+  /** Timed starts per latency series, over all rounds. */
+  runs: number;
+  /** Untimed starts before the timed ones, in each measuring process (at least 1). */
+  warmup: number;
+  /** Alternating rounds the runs are split into. */
   rounds: number;
-  save: boolean;
+  /** Parent sizes the latency table is measured at (0: a small parent). */
+  latencyHeapsMB: number[];
+  /** Parent sizes the fork-cost scan runs at (empty: none). */
+  scanHeapsMB: number[];
+  /** Concurrencies the processes-per-second table runs at (empty: none). */
+  concurrency: number[];
+  /** Batches each procs/s figure runs (at least 12 times this many processes in all, for low concurrencies). */
+  batchesPerRate: number;
+  /** 100 concurrent forkserver starts, ours and Python's. */
+  hundred: boolean;
+  /** Where one start's time goes. */
+  phases: boolean;
+  /** Whether the C floor and the Python peers may run (the command line's --no-peers turns them off). */
+  peers: boolean;
 }
 
-function options(argv: string[]): Options {
-  const quick = argv.includes('--quick');
-  const runsIndex = argv.indexOf('--runs');
-  const runsTotal = runsIndex >= 0 ? Number(argv[runsIndex + 1]) : quick ? 30 : 200;
-  if (!Number.isInteger(runsTotal) || runsTotal < 1) throw new RangeError('--runs must be a positive integer');
-  const rounds = quick ? 2 : 4;
-  return { quick, rounds, runsPerRound: Math.max(5, Math.ceil(runsTotal / rounds)), save: !argv.includes('--no-save') };
+export interface SuiteResult {
+  series: SeriesRecord[];
+  /** What the suite prints beside the common table (its own tables, the targets' verdicts). */
+  lines: string[];
+  extra: Record<string, unknown>;
 }
+
+export type Progress = (label: string) => void;
 
 // ---- collecting ----
+
+interface LatencyReport {
+  samplesMs: number[];
+  userS?: number;
+  systemS?: number;
+}
 
 async function lastJsonLine<T>(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<T> {
   const { stdout } = await run(command, args, { timeout: 900000, maxBuffer: 1 << 26, env: env ?? process.env });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as T;
 }
 
+/** The C floor (bench/startup_floor.c), compiled with cc -O2 into a temporary directory. */
 class Floor {
   readonly #dir: string;
   readonly binary: string;
@@ -86,13 +132,13 @@ class Floor {
     this.binary = path.join(dir, 'startup_floor');
   }
 
-  static async build(): Promise<Floor | null> {
+  static async build(notes: string[]): Promise<Floor | null> {
     const floor = new Floor(fs.mkdtempSync(path.join(os.tmpdir(), 'mp-startup-floor-')));
     try {
       await run('cc', ['-O2', '-o', floor.binary, path.join(root, 'bench', 'startup_floor.c')]);
       return floor;
     } catch (error) {
-      console.log(`no C floor: cc failed (${String(error).split('\n')[0]})`);
+      notes.push(`C floor skipped: cc failed (${String(error).split('\n')[0]})`);
       floor.remove();
       return null;
     }
@@ -103,31 +149,35 @@ class Floor {
   }
 }
 
-async function latency(kind: Kind, runs: number, heapMB: number, floor: Floor | null): Promise<number[]> {
+async function latency(kind: Kind, runs: number, heapMB: number, warmup: number, floor: Floor | null): Promise<LatencyReport> {
   if (kind === 'C fork floor') {
-    if (floor === null) return [];
-    return (await lastJsonLine<{ samplesMs: number[] }>(floor.binary, [String(runs), String(heapMB)])).samplesMs;
+    if (floor === null) return { samplesMs: [] };
+    return lastJsonLine<LatencyReport>(floor.binary, [String(runs), String(heapMB), String(warmup)]);
   }
   if ((pythonKinds as string[]).includes(kind)) {
     const method = kind === 'python raw fork' ? 'raw' : kind.slice('python '.length);
     const script = path.join(root, 'bench', 'startup_python.py');
-    return (
-      await lastJsonLine<{ samplesMs: number[] }>('python3', [script, '--method', method, '--runs', String(runs), '--heap-mb', String(heapMB)])
-    ).samplesMs;
+    const args = [script, '--method', method, '--runs', String(runs), '--heap-mb', String(heapMB), '--warmup', String(warmup)];
+    return lastJsonLine<LatencyReport>('python3', args);
   }
-  const args = [__filename, '--measure', kind, '--runs', String(runs), '--heap-mb', String(heapMB)];
-  return (await lastJsonLine<{ samplesMs: number[] }>(process.execPath, args)).samplesMs;
+  const args = [__filename, '--measure', kind, '--runs', String(runs), '--heap-mb', String(heapMB), '--warmup', String(warmup)];
+  return lastJsonLine<LatencyReport>(process.execPath, args);
 }
 
-async function rate(kind: NodeKind | PythonKind, concurrency: number, count: number): Promise<number> {
+interface RateReport {
+  procsPerSec: number;
+  samplesMs: number[];
+}
+
+async function rate(kind: NodeKind | PythonKind, concurrency: number, count: number): Promise<RateReport> {
   if ((pythonKinds as string[]).includes(kind)) {
     const script = path.join(root, 'bench', 'startup_python.py');
     const method = kind.slice('python '.length);
     const args = [script, '--method', method, '--concurrency', String(concurrency), '--count', String(count)];
-    return (await lastJsonLine<{ procsPerSec: number }>('python3', args)).procsPerSec;
+    return lastJsonLine<RateReport>('python3', args);
   }
   const args = [__filename, '--rate', kind, '--concurrency', String(concurrency), '--count', String(count)];
-  return (await lastJsonLine<{ procsPerSec: number }>(process.execPath, args)).procsPerSec;
+  return lastJsonLine<RateReport>(process.execPath, args);
 }
 
 async function phases(kind: NodeKind, runs: number): Promise<Record<string, number>> {
@@ -153,21 +203,51 @@ const fmt = (ms: number | undefined, digits = 3): string => (ms === undefined ||
 const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`;
 
-function table(header: string[], rows: string[][]): void {
+function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
+  return [line(header), ...rows.map(line)];
 }
 
-async function orchestrate(argv: string[]): Promise<number> {
-  const opts = options(argv);
-  const python = await pythonVersion();
-  const floor = await Floor.build();
+/** The series of the samples gathered for one kind at one parent size. */
+class Gathered {
+  readonly samplesMs: number[] = [];
+  userS = 0;
+  systemS = 0;
+  cpuMeasured = false;
+
+  add(report: LatencyReport): void {
+    this.samplesMs.push(...report.samplesMs);
+    if (report.userS !== undefined && report.systemS !== undefined) {
+      this.userS += report.userS;
+      this.systemS += report.systemS;
+      this.cpuMeasured = true;
+    }
+  }
+}
+
+function groupOfHeap(heapMB: number): string {
+  return `start()+join() of a child doing nothing, ${heapMB === 0 ? 'small parent' : `${heapMB} MB parent`}`;
+}
+
+// ---- the suite ----
+
+export async function startupSuite(plan: StartupPlan, onProgress: Progress): Promise<SuiteResult> {
+  const notes: string[] = [];
+  const python = plan.peers ? await pythonVersionOrNote(notes) : null;
+  const floor = plan.peers ? await Floor.build(notes) : null;
   const kinds: Kind[] = [...nodeKinds, ...(python ? pythonKinds : []), ...(floor ? (['C fork floor'] as const) : [])];
-  const heaps = opts.quick ? [0] : [0, 80];
-  const scaleHeaps = opts.quick ? [] : [0, 100, 500];
-  const scaleKinds: Kind[] = ['mp-fork', 'raw-node-fork', ...(python ? (['python fork', 'python raw fork'] as const) : []), 'C fork floor'];
+  const runsPerRound = Math.max(1, Math.ceil(plan.runs / plan.rounds));
+  const gathered = new Map<string, Gathered>();
+  const key = (kind: Kind, heapMB: number): string => `${kind}@${heapMB}`;
+  const medianOf = (kind: Kind, heapMB: number): number | undefined => {
+    const s = gathered.get(key(kind, heapMB))?.samplesMs;
+    return s && s.length > 0 ? median(s) : undefined;
+  };
+  const series: SeriesRecord[] = [];
+  const lines: string[] = [...notes];
+  const extra: Record<string, unknown> = { python, runsPerRound, rounds: plan.rounds };
+  const scanKinds: Kind[] = ['mp-fork', 'raw-node-fork', ...(python ? (['python fork', 'python raw fork'] as const) : []), ...(floor ? (['C fork floor'] as const) : [])];
   const rateKinds: Array<NodeKind | PythonKind> = [
     'mp-fork',
     'mp-forkserver',
@@ -176,44 +256,65 @@ async function orchestrate(argv: string[]): Promise<number> {
     'worker_threads',
     ...(python ? (['python fork', 'python forkserver', 'python spawn'] as const) : []),
   ];
-  const concurrencies = opts.quick ? [16] : [1, 16];
-  const samples = new Map<string, number[]>();
-  const key = (kind: Kind, heapMB: number): string => `${kind}@${heapMB}`;
-  const medianOf = (kind: Kind, heapMB: number): number | undefined => {
-    const s = samples.get(key(kind, heapMB));
-    return s && s.length > 0 ? median(s) : undefined;
-  };
+  const steps =
+    plan.rounds * plan.latencyHeapsMB.length * kinds.length +
+    plan.scanHeapsMB.length * (scanKinds.length - 1) +
+    plan.concurrency.length * rateKinds.length +
+    (plan.hundred ? (python ? 2 : 1) : 0) +
+    (plan.phases ? 4 : 0);
+  let step = 0;
+  const next = (label: string): void => onProgress(`${++step}/${steps} ${label}`);
 
-  console.log(
-    `startup: median start()+join() of a child doing nothing, ${opts.runsPerRound * opts.rounds} runs each ` +
-      `(${opts.rounds} alternating rounds), Node ${process.version}, ${python ? `Python ${python}` : 'no python3'}, ` +
-      `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Linux ${os.release()}`,
-  );
   try {
-    for (let round = 0; round < opts.rounds; round++) {
-      for (const heapMB of heaps) {
-        for (const kind of kinds) {
-          const got = await latency(kind, opts.runsPerRound, heapMB, floor);
-          samples.set(key(kind, heapMB), [...(samples.get(key(kind, heapMB)) ?? []), ...got]);
+    for (let round = 0; round < plan.rounds; round++) {
+      for (const heapMB of plan.latencyHeapsMB) {
+        // Which kind goes first flips every round.
+        for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
+          next(`${commands[kind]}${heapMB ? `, ${heapMB} MB parent` : ''} (round ${round + 1}/${plan.rounds})`);
+          const report = await latency(kind, runsPerRound, heapMB, plan.warmup, floor);
+          const entry = gathered.get(key(kind, heapMB)) ?? new Gathered();
+          entry.add(report);
+          gathered.set(key(kind, heapMB), entry);
         }
       }
     }
-    console.log('');
-    const pyFork = (heapMB: number): number | undefined => medianOf('python fork', heapMB);
-    table(
-      ['peer', ...heaps.flatMap((h) => [`${h ? `${h} MB` : 'small'} ms`, '×py-fork'])],
-      kinds.map((kind) => [descriptions[kind], ...heaps.flatMap((h) => [fmt(medianOf(kind, h)), ratio(medianOf(kind, h), pyFork(h))])]),
-    );
+    for (const heapMB of plan.latencyHeapsMB) {
+      for (const kind of kinds) {
+        const entry = gathered.get(key(kind, heapMB));
+        if (!entry || entry.samplesMs.length === 0) continue;
+        const n = entry.samplesMs.length;
+        series.push({
+          suite: 'startup',
+          group: groupOfHeap(heapMB),
+          command: commands[kind],
+          role: roleOf(kind),
+          operation: 'start()+join()',
+          unit: 'ms',
+          times: entry.samplesMs.map((ms) => ms / 1e3),
+          user: entry.cpuMeasured ? entry.userS / n : null,
+          system: entry.cpuMeasured ? entry.systemS / n : null,
+          parameters: { heap_mb: String(heapMB) },
+        });
+      }
+      const pyFork = medianOf('python fork', heapMB);
+      lines.push('', `${groupOfHeap(heapMB)} (median ms):`);
+      lines.push(...table(['peer', 'ms', '×py-fork'], kinds.map((kind) => [descriptions[kind], fmt(medianOf(kind, heapMB)), ratio(medianOf(kind, heapMB), pyFork)])));
+    }
 
     const scale = new Map<string, number>();
-    if (scaleHeaps.length > 0) {
-      const runs = Math.max(10, Math.round(opts.runsPerRound / 2));
-      for (const heapMB of scaleHeaps) {
-        for (const kind of scaleKinds) {
-          if (kind === 'mp-fork' || kind === 'raw-node-fork' || (kind === 'C fork floor' && floor === null)) continue;
-          scale.set(key(kind, heapMB), median(await latency(kind, runs, heapMB, floor)));
+    if (plan.scanHeapsMB.length > 0) {
+      const runs = Math.max(10, Math.round(plan.runs / 2));
+      for (const heapMB of plan.scanHeapsMB) {
+        const group = `fork against the parent's heap: ${heapMB} MB`;
+        for (const kind of scanKinds) {
+          if (kind === 'mp-fork' || kind === 'raw-node-fork') continue;
+          next(`${commands[kind]}, ${heapMB} MB parent`);
+          const report = await latency(kind, runs, heapMB, plan.warmup, floor);
+          scale.set(key(kind, heapMB), median(report.samplesMs));
+          series.push(scanSeries(group, kind, heapMB, report.samplesMs));
         }
         // Ours and the raw fork alternately in one process: their difference is the package's own cost.
+        next(`ours: fork and the raw fork, pairwise, ${heapMB} MB parent`);
         const pair = await lastJsonLine<{ oursMs: number[]; rawMs: number[] }>(process.execPath, [
           __filename,
           '--pair',
@@ -222,104 +323,155 @@ async function orchestrate(argv: string[]): Promise<number> {
           '--heap-mb',
           String(heapMB),
         ]);
+        const own = pair.oursMs.map((ours, i) => ours - pair.rawMs[i]);
         scale.set(key('mp-fork', heapMB), median(pair.oursMs));
         scale.set(key('raw-node-fork', heapMB), median(pair.rawMs));
-        scale.set(`own cost@${heapMB}`, median(pair.oursMs.map((ours, i) => ours - pair.rawMs[i])));
+        scale.set(`own cost@${heapMB}`, median(own));
+        // The own cost stays in the table (a difference of two times, it may be negative: not a series of times).
+        series.push(scanSeries(group, 'mp-fork', heapMB, pair.oursMs), scanSeries(group, 'raw-node-fork', heapMB, pair.rawMs));
       }
-      console.log('');
-      console.log("fork against the parent's heap (median ms; ours and the raw fork alternate in one process):");
-      table(
-        ['peer', ...scaleHeaps.map((h) => `${h} MB`)],
-        [
-          ...scaleKinds.map((kind) => [descriptions[kind], ...scaleHeaps.map((h) => fmt(scale.get(key(kind, h))))]),
-          ["the package's own cost (median of ours − raw, pairwise)", ...scaleHeaps.map((h) => fmt(scale.get(`own cost@${h}`)))],
-        ],
+      lines.push('', "fork against the parent's heap (median ms; ours and the raw fork alternate in one process):");
+      lines.push(
+        ...table(
+          ['peer', ...plan.scanHeapsMB.map((h) => `${h} MB`)],
+          [
+            ...scanKinds.map((kind) => [descriptions[kind], ...plan.scanHeapsMB.map((h) => fmt(scale.get(key(kind, h))))]),
+            ["the package's own cost (median of ours − raw, pairwise)", ...plan.scanHeapsMB.map((h) => fmt(scale.get(`own cost@${h}`)))],
+          ],
+        ),
       );
     }
 
     const rates = new Map<string, number>();
-    for (const concurrency of concurrencies) {
-      const count = concurrency === 1 ? 100 : concurrency * 8;
-      for (const kind of rateKinds) rates.set(`${kind}/${concurrency}`, await rate(kind, concurrency, count));
-    }
-    const hundred = ['mp-forkserver', ...(python ? ['python forkserver'] : [])] as Array<NodeKind | PythonKind>;
-    for (const kind of hundred) rates.set(`${kind}/100`, await rate(kind, 100, 200));
-    console.log('');
-    console.log('processes per second (start a batch, join it, repeat):');
-    table(
-      ['peer', ...concurrencies.map((c) => `c=${c}`), 'c=100'],
-      rateKinds.map((kind) => [
-        descriptions[kind],
-        ...concurrencies.map((c) => fmt(rates.get(`${kind}/${c}`), 0)),
-        fmt(rates.get(`${kind}/100`), 0),
-      ]),
-    );
-
-    const phaseRuns = opts.quick ? 20 : 60;
-    const phaseKinds: NodeKind[] = ['mp-fork', 'mp-forkserver', 'mp-forkserver-cold', 'mp-spawn'];
-    const phaseTables = new Map<NodeKind, Record<string, number>>();
-    for (const kind of phaseKinds) phaseTables.set(kind, await phases(kind, kind === 'mp-spawn' ? Math.ceil(phaseRuns / 4) : phaseRuns));
-    console.log('');
-    console.log("where one start's time goes (medians of a traced run, ms; the trace itself adds ~0.1 ms):");
-    for (const [kind, medians] of phaseTables) {
-      console.log(`  ${descriptions[kind]}`);
-      for (const [name, value] of Object.entries(medians)) {
-        console.log(`    ${name.padEnd(44)} ${name.includes('count') ? value.toFixed(0) : fmt(value)}`);
-      }
-    }
-
-    const verdicts: string[] = [];
-    let met = true;
-    const check = (label: string, value: number | undefined, target: number, atMost = true): void => {
-      if (value === undefined || Number.isNaN(value)) {
-        verdicts.push(`target: ${label} ${atMost ? '≤' : '≥'} ${target}× — not measured`);
-        return;
-      }
-      const ok = atMost ? value <= target : value >= target;
-      met &&= ok;
-      verdicts.push(`target: ${label} ${atMost ? '≤' : '≥'} ${target}×: ${value.toFixed(2)}× — ${ok ? 'met' : 'MISSED'}`);
-    };
-    const r = (a: Kind, b: Kind, heapMB: number): number | undefined => {
-      const x = medianOf(a, heapMB);
-      const y = medianOf(b, heapMB);
-      return x === undefined || y === undefined ? undefined : x / y;
-    };
-    for (const heapMB of heaps) {
-      const size = heapMB === 0 ? 'small parent' : `${heapMB} MB parent`;
-      check(`fork vs Python's fork (${size})`, r('mp-fork', 'python fork', heapMB), TARGETS.forkVsPython);
-      check(`fork vs the raw fork of this Node (${size})`, r('mp-fork', 'raw-node-fork', heapMB), TARGETS.forkVsRaw);
-    }
-    check("forkserver vs Python's forkserver", r('mp-forkserver', 'python forkserver', 0), TARGETS.forkserverVsPython);
-    check('forkserver vs our fork', r('mp-forkserver', 'mp-fork', 0), 1.0);
-    const ourRate = rates.get('mp-forkserver/100');
-    const pyRate = rates.get('python forkserver/100');
-    check("100 concurrent forkserver starts, procs/s vs Python's", ourRate && pyRate ? ourRate / pyRate : undefined, TARGETS.forkserverRateVsPython, false);
-    check("spawn vs node -e ''", r('mp-spawn', 'node -e', 0), TARGETS.spawnVsNodeE);
-    console.log('');
-    for (const verdict of verdicts) console.log(verdict);
-
-    if (opts.save) {
-      saveResults('startup', {
-        node: process.version,
-        python,
-        kernel: os.release(),
-        cpus: os.cpus().length,
-        runsPerRound: opts.runsPerRound,
-        rounds: opts.rounds,
-        medians: Object.fromEntries([...samples.keys()].map((k) => [k, median(samples.get(k) as number[])])),
-        scale: Object.fromEntries(scale),
-        procsPerSec: Object.fromEntries(rates),
-        phases: Object.fromEntries(phaseTables),
-        targets: TARGETS,
-        verdicts,
-        met,
-        samplesMs: Object.fromEntries(samples),
+    const rateSeries = (kind: NodeKind | PythonKind, concurrency: number, report: RateReport, count: number): void => {
+      rates.set(`${kind}/${concurrency}`, report.procsPerSec);
+      // Each batch's time per process: the inverse of the throughput, as a time hyperfine's tools can plot.
+      const batches = report.samplesMs.length;
+      const perBatch = count / batches;
+      series.push({
+        suite: 'startup',
+        group: `${concurrency} concurrent starts: time per process (1 / throughput)`,
+        command: commands[kind],
+        role: roleOf(kind),
+        operation: '1 process of a batch',
+        unit: 'ms',
+        times: report.samplesMs.map((ms) => ms / perBatch / 1e3),
+        user: null,
+        system: null,
+        parameters: { concurrency: String(concurrency) },
       });
+    };
+    for (const concurrency of plan.concurrency) {
+      const count = Math.max(12 * plan.batchesPerRate, concurrency * plan.batchesPerRate);
+      for (const kind of rateKinds) {
+        next(`${commands[kind]}, ${concurrency} at once`);
+        rateSeries(kind, concurrency, await rate(kind, concurrency, count), count);
+      }
     }
+    const hundred = plan.hundred ? (['mp-forkserver', ...(python ? ['python forkserver'] : [])] as Array<NodeKind | PythonKind>) : [];
+    for (const kind of hundred) {
+      next(`${commands[kind]}, 100 at once`);
+      rateSeries(kind, 100, await rate(kind, 100, 200), 200);
+    }
+    const rateColumns = [...plan.concurrency, ...(plan.hundred ? [100] : [])];
+    if (rateColumns.length > 0) {
+      lines.push('', 'processes per second (start a batch, join it, repeat):');
+      lines.push(
+        ...table(
+          ['peer', ...rateColumns.map((c) => `c=${c}`)],
+          rateKinds.map((kind) => [descriptions[kind], ...rateColumns.map((c) => fmt(rates.get(`${kind}/${c}`), 0))]),
+        ),
+      );
+    }
+
+    const phaseTables = new Map<NodeKind, Record<string, number>>();
+    if (plan.phases) {
+      const phaseRuns = Math.max(20, Math.round(plan.runs / 3));
+      for (const kind of ['mp-fork', 'mp-forkserver', 'mp-forkserver-cold', 'mp-spawn'] as const) {
+        next(`phases of ${commands[kind]}`);
+        phaseTables.set(kind, await phases(kind, kind === 'mp-spawn' ? Math.ceil(phaseRuns / 4) : phaseRuns));
+      }
+      lines.push('', "where one start's time goes (medians of a traced run, ms; the trace itself adds ~0.1 ms):");
+      for (const [kind, medians] of phaseTables) {
+        lines.push(`  ${descriptions[kind]}`);
+        for (const [name, value] of Object.entries(medians)) {
+          lines.push(`    ${name.padEnd(44)} ${name.includes('count') ? value.toFixed(0) : fmt(value)}`);
+        }
+      }
+    }
+
+    const verdicts = targetVerdicts(plan, medianOf, rates);
+    lines.push('', ...verdicts.lines);
+    Object.assign(extra, {
+      scale: Object.fromEntries(scale),
+      procsPerSec: Object.fromEntries(rates),
+      phases: Object.fromEntries(phaseTables),
+      targets: TARGETS,
+      verdicts: verdicts.lines,
+      met: verdicts.met,
+    });
   } finally {
     floor?.remove();
   }
-  return 0;
+  return { series, lines, extra };
+}
+
+function scanSeries(group: string, kind: Kind, heapMB: number, samplesMs: number[]): SeriesRecord {
+  return {
+    suite: 'startup',
+    group,
+    command: commands[kind],
+    role: roleOf(kind),
+    operation: 'fork()+exit+wait',
+    unit: 'ms',
+    times: samplesMs.map((ms) => ms / 1e3),
+    user: null,
+    system: null,
+    parameters: { heap_mb: String(heapMB) },
+  };
+}
+
+/** The issue's startup targets, each with its measured ratio. */
+function targetVerdicts(
+  plan: StartupPlan,
+  medianOf: (kind: Kind, heapMB: number) => number | undefined,
+  rates: Map<string, number>,
+): { lines: string[]; met: boolean } {
+  const lines: string[] = [];
+  let met = true;
+  const check = (label: string, value: number | undefined, target: number, atMost = true): void => {
+    if (value === undefined || Number.isNaN(value)) return;
+    const ok = atMost ? value <= target : value >= target;
+    met &&= ok;
+    lines.push(`target: ${label} ${atMost ? '≤' : '≥'} ${target}×: ${value.toFixed(2)}× — ${ok ? 'met' : 'MISSED'}`);
+  };
+  const r = (a: Kind, b: Kind, heapMB: number): number | undefined => {
+    const x = medianOf(a, heapMB);
+    const y = medianOf(b, heapMB);
+    return x === undefined || y === undefined ? undefined : x / y;
+  };
+  for (const heapMB of plan.latencyHeapsMB) {
+    const size = heapMB === 0 ? 'small parent' : `${heapMB} MB parent`;
+    check(`fork vs Python's fork (${size})`, r('mp-fork', 'python fork', heapMB), TARGETS.forkVsPython);
+    check(`fork vs the raw fork of this Node (${size})`, r('mp-fork', 'raw-node-fork', heapMB), TARGETS.forkVsRaw);
+  }
+  check("forkserver vs Python's forkserver", r('mp-forkserver', 'python forkserver', 0), TARGETS.forkserverVsPython);
+  check('forkserver vs our fork', r('mp-forkserver', 'mp-fork', 0), 1.0);
+  const ourRate = rates.get('mp-forkserver/100');
+  const pyRate = rates.get('python forkserver/100');
+  check("100 concurrent forkserver starts, procs/s vs Python's", ourRate && pyRate ? ourRate / pyRate : undefined, TARGETS.forkserverRateVsPython, false);
+  check("spawn vs node -e ''", r('mp-spawn', 'node -e', 0), TARGETS.spawnVsNodeE);
+  return { lines, met };
+}
+
+async function pythonVersionOrNote(notes: string[]): Promise<string | null> {
+  try {
+    const { stdout } = await run('python3', ['-c', 'import sys; print(sys.version.split()[0])']);
+    return stdout.trim();
+  } catch {
+    notes.push("python3 not found: Python's multiprocessing skipped");
+    return null;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -327,7 +479,9 @@ async function main(argv: string[]): Promise<number> {
     await runMeasurement(argv);
     return 0;
   }
-  return orchestrate(argv);
+  // Without a measuring flag: the command line's startup suite.
+  const { main: cli } = await import('./cli');
+  return cli(['startup', ...argv]);
 }
 
 // Guarded: spawn and forkserver children import this module.
