@@ -37,7 +37,9 @@ export interface Group {
   results: Result[];
 }
 
-/** Results by comparison, in the order they were measured. */
+const ROLE_ORDER: Record<Result['series']['role'], number> = { ours: 0, peer: 1, floor: 2 };
+
+/** Results by comparison, in the order they were measured; within one, ours first, then the peers, then the C floors. */
 export function groups(results: readonly Result[]): Group[] {
   const byKey = new Map<string, Group>();
   for (const result of results) {
@@ -49,7 +51,9 @@ export function groups(results: readonly Result[]): Group[] {
     }
     group.results.push(result);
   }
-  return [...byKey.values()];
+  const all = [...byKey.values()];
+  for (const group of all) group.results.sort((a, b) => ROLE_ORDER[a.series.role] - ROLE_ORDER[b.series.role]);
+  return all;
 }
 
 export const UNIT_SECONDS: Record<TimeUnit, number> = { second: 1, millisecond: 1e-3, microsecond: 1e-6, nanosecond: 1e-9 };

@@ -12,7 +12,8 @@ const PLOT_RIGHT = WIDTH - 90;
 const BAR_HEIGHT = 14;
 const BAR_GAP = 5;
 const COLORS: Record<Result['series']['role'], string> = { ours: '#2563eb', peer: '#9ca3af', floor: '#16a34a' };
-const LINE_COLORS = ['#2563eb', '#dc2626', '#9ca3af', '#16a34a', '#d97706', '#7c3aed', '#0891b2'];
+/** Peers' curves; ours and the floor keep their bar colours. */
+const PEER_LINE_COLORS = ['#dc2626', '#d97706', '#7c3aed', '#6b7280', '#0891b2', '#db2777'];
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
@@ -82,7 +83,9 @@ function heapCurve(report: Report, top: number): { svg: string[]; height: number
   const scan = report.results.filter((r) => r.series.group.startsWith("fork against the parent's heap") && r.series.parameters.heap_mb !== undefined);
   const heaps = [...new Set(scan.map((r) => Number(r.series.parameters.heap_mb)))].sort((a, b) => a - b);
   if (heaps.length < 2) return null;
-  const commands = [...new Set(scan.map((r) => r.series.command))];
+  const order: Record<Result['series']['role'], number> = { ours: 0, peer: 1, floor: 2 };
+  const commands = [...new Map([...scan].sort((a, b) => order[a.series.role] - order[b.series.role]).map((r) => [r.series.command, r.series.role])).entries()];
+  let peerIndex = 0;
   const height = 300;
   const plotTop = top + 40;
   const plotBottom = top + height - 40;
@@ -101,8 +104,8 @@ function heapCurve(report: Report, top: number): { svg: string[]; height: number
   for (const mb of heaps) {
     svg.push(`<text class="axis" x="${xOf(mb).toFixed(1)}" y="${plotBottom + 16}" text-anchor="middle">${mb} MB</text>`);
   }
-  commands.forEach((command, i) => {
-    const color = LINE_COLORS[i % LINE_COLORS.length];
+  commands.forEach(([command, role], i) => {
+    const color = role === 'peer' ? PEER_LINE_COLORS[peerIndex++ % PEER_LINE_COLORS.length] : COLORS[role];
     const points = heaps
       .map((mb) => scan.find((r) => r.series.command === command && Number(r.series.parameters.heap_mb) === mb))
       .filter((r): r is Result => r !== undefined && r.stats.mean > 0)
@@ -117,17 +120,37 @@ function heapCurve(report: Report, top: number): { svg: string[]; height: number
   return { svg, height };
 }
 
+/** Lines of at most `width` characters, broken after "; ". */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const part of text.split('; ')) {
+    const next = line === '' ? part : `${line}; ${part}`;
+    if (next.length > width && line !== '') {
+      lines.push(`${line};`);
+      line = part;
+    } else {
+      line = next;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
 export function toSvg(report: Report): string {
+  const machineLines = wrap(describeSystem(report.system), 160).length;
+  const legendY = 38 + machineLines * 13;
   const header = [
     `<text class="title" x="10" y="22">multiprocessing-bench: ${escapeXml(report.suites.map((s) => s.suite).join(', '))} (mean time per operation, log scale; shorter is faster)</text>`,
-    `<text class="machine" x="10" y="40">${escapeXml(describeSystem(report.system))}</text>`,
-    `<rect x="10" y="50" width="10" height="10" fill="${COLORS.ours}"/><text class="label" x="24" y="59">ours</text>`,
-    `<rect x="70" y="50" width="10" height="10" fill="${COLORS.peer}"/><text class="label" x="84" y="59">peers</text>`,
-    `<rect x="135" y="50" width="10" height="10" fill="${COLORS.floor}"/><text class="label" x="149" y="59">C floor (the OS's own cost)</text>`,
+    ...wrap(describeSystem(report.system), 160).map((line, i) => `<text class="machine" x="10" y="${38 + i * 13}">${escapeXml(line)}</text>`),
+    `<rect x="10" y="${legendY}" width="10" height="10" fill="${COLORS.ours}"/><text class="label" x="24" y="${legendY + 9}">ours</text>`,
+    `<rect x="70" y="${legendY}" width="10" height="10" fill="${COLORS.peer}"/><text class="label" x="84" y="${legendY + 9}">peers</text>`,
+    `<rect x="135" y="${legendY}" width="10" height="10" fill="${COLORS.floor}"/><text class="label" x="149" y="${legendY + 9}">C floor (the OS's own cost)</text>`,
   ];
-  const bars = report.results.length > 0 ? barChart(report, 70) : { svg: [], height: 0 };
-  const curve = heapCurve(report, 70 + bars.height + 10);
-  const height = 70 + bars.height + 10 + (curve?.height ?? 0) + 10;
+  const top = legendY + 20;
+  const bars = report.results.length > 0 ? barChart(report, top) : { svg: [], height: 0 };
+  const curve = heapCurve(report, top + bars.height + 10);
+  const height = top + bars.height + 10 + (curve?.height ?? 0) + 10;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${Math.ceil(height)}" viewBox="0 0 ${WIDTH} ${Math.ceil(height)}" font-family="system-ui, sans-serif">`,
