@@ -1,8 +1,9 @@
 // Runs every compiled example under dist/examples (node dist/examples/<name>.js)
 // and checks its exit code and the lines that carry its point. quickstart
 // runs alone first; the others then run concurrently (started in before()),
-// so the suite takes about as long as the slowest one: seed_daemon, whose main process sleeps 11 s as in its
-// seed. Lines from different processes are matched anywhere in the output;
+// so the suite takes about as long as the slowest one: daemon_process, whose
+// main process sleeps 11 s as in the Python example. Lines from different
+// processes are matched anywhere in the output;
 // an order is asserted only where it is causal (within one process, or a
 // parent's line after join()).
 import * as assert from 'node:assert/strict';
@@ -50,28 +51,28 @@ function runExample(name: string): Promise<ExampleRun> {
 const NAMES = [
   'atomics',
   'quickstart',
-  'seed_add_value',
-  'seed_args',
-  'seed_child_process',
-  'seed_current_pid',
-  'seed_daemon',
-  'seed_global_copy',
-  'seed_pid_and_name',
+  'process_sequential_runs',
+  'process_target_args',
+  'join_waits_for_child',
+  'current_process_pid',
+  'daemon_process',
+  'fork_copies_globals',
+  'process_pid_and_name',
   'manager_lock_list',
   'manager_shared_list',
-  'seed_pool',
-  'seed_process_attributes',
-  'seed_queue',
-  'seed_queue_hello',
-  'seed_queue_join_first',
-  'seed_run_function',
-  'seed_shared_state',
-  'seed_start_method',
-  'seed_subclass',
-  'seed_subclass_state',
-  'seed_sync',
-  'seed_terminate',
-  'seed_worker',
+  'pool_map',
+  'process_attributes',
+  'queue_and_pipe',
+  'queue_get_before_join',
+  'queue_drain_before_join',
+  'parent_runs_while_child_works',
+  'shared_state_value_array',
+  'set_start_method',
+  'process_subclass',
+  'process_subclass_with_state',
+  'sync_primitives_tour',
+  'process_terminate',
+  'process_start_join',
 ] as const;
 type ExampleName = (typeof NAMES)[number];
 
@@ -182,20 +183,20 @@ describe('examples', function () {
     assert.ok(ms < 1_000, `quickstart took ${ms} ms`);
   });
 
-  it('seed_add_value: two processes print 200 and 310, one after the other', async () => {
-    const run = await ok('seed_add_value');
+  it('process_sequential_runs: two processes print 200 and 310, one after the other', async () => {
+    const run = await ok('process_sequential_runs');
     assertOrdered(hasLines(run, 'Processed number: 200', 'Processed number: 310'));
     assert.equal(run.lines.length, 2);
   });
 
-  it('seed_args: greeting("Nam", 0.5) in a child', async () => {
-    const run = await ok('seed_args');
+  it('process_target_args: greeting("Nam", 0.5) in a child', async () => {
+    const run = await ok('process_target_args');
     assert.deepEqual(run.lines, ['Xin chào Nam từ tiến trình con!']);
     assert.ok(run.ms >= 500, `finished in ${run.ms} ms, before the child's 0.5 s delay`);
   });
 
-  it('seed_child_process: the child prints its lines, then the parent after join()', async () => {
-    const run = await ok('seed_child_process');
+  it('join_waits_for_child: the child prints its lines, then the parent after join()', async () => {
+    const run = await ok('join_waits_for_child');
     assert.deepEqual(run.lines, [
       'Currently Executing Child Process',
       "This process has it's own instance of the GIL",
@@ -205,13 +206,13 @@ describe('examples', function () {
     ]);
   });
 
-  it('seed_current_pid: prints the pid of the main process', async () => {
-    const run = await ok('seed_current_pid');
+  it('current_process_pid: prints the pid of the main process', async () => {
+    const run = await ok('current_process_pid');
     assert.deepEqual(run.lines, [String(run.pid)]);
   });
 
-  it('seed_daemon: a daemonic child runs in the background and finishes within the main 11 s', async () => {
-    const run = await ok('seed_daemon');
+  it('daemon_process: a daemonic child runs in the background and finishes within the main 11 s', async () => {
+    const run = await ok('daemon_process');
     const daemonLines = hasLines(
       run,
       'Starting my Daemon Process',
@@ -224,8 +225,8 @@ describe('examples', function () {
     assert.ok(run.ms >= 11_000, `the main process ended after ${run.ms} ms, before its 11 s sleep`);
   });
 
-  it('seed_global_copy: children see the globals as at start() and their changes stay in the child', async () => {
-    const run = await ok('seed_global_copy');
+  it('fork_copies_globals: children see the globals as at start() and their changes stay in the child', async () => {
+    const run = await ok('fork_copies_globals');
     assert.deepEqual(run.lines, [
       '[parent] before start: counter=10 history=["parent"]',
       '[child-1] sees counter=10 history=["parent"]',
@@ -238,8 +239,8 @@ describe('examples', function () {
     ]);
   });
 
-  it('seed_pid_and_name: the child reports its own pid and the name it was given', async () => {
-    const run = await ok('seed_pid_and_name');
+  it('process_pid_and_name: the child reports its own pid and the name it was given', async () => {
+    const run = await ok('process_pid_and_name');
     const mainPid = numberAfter(run, 'Main process PID: ');
     assert.equal(mainPid, run.pid);
     const childPid = numberAfter(run, 'Child Process With PID: ');
@@ -250,8 +251,8 @@ describe('examples', function () {
     assert.ok(run.ms >= 3_000, `finished in ${run.ms} ms, before the child's 3 s sleep`);
   });
 
-  it('seed_process_attributes: name, pid, daemon, isAlive, exitCode and the utilities', async () => {
-    const run = await ok('seed_process_attributes');
+  it('process_attributes: name, pid, daemon, isAlive, exitCode and the utilities', async () => {
+    const run = await ok('process_attributes');
     assert.deepEqual(run.lines, [
       'cpuCount() > 0: true',
       'currentProcess().name=MainProcess parentProcess()=null',
@@ -267,21 +268,21 @@ describe('examples', function () {
     assert.match(run.stderr, /^Process Process-2:\n.*Error: failure in the child/m);
   });
 
-  it('seed_run_function: the child runs task() for 1 s while the parent waits', async () => {
-    const run = await ok('seed_run_function');
+  it('parent_runs_while_child_works: the child runs task() for 1 s while the parent waits', async () => {
+    const run = await ok('parent_runs_while_child_works');
     assertOrdered(hasLines(run, 'Tiến trình con đang chạy...', 'Tiến trình con hoàn tất.'));
     lineIndex(run, 'Tiến trình chính đang chờ...');
     assert.equal(run.lines.length, 3);
     assert.ok(run.ms >= 1_000, `finished in ${run.ms} ms, before the child's 1 s sleep`);
   });
 
-  it("seed_start_method: the child reports 'fork'", async () => {
-    const run = await ok('seed_start_method');
+  it("set_start_method: the child reports 'fork'", async () => {
+    const run = await ok('set_start_method');
     assert.deepEqual(run.lines, ['Start method: fork']);
   });
 
-  it('seed_subclass: run() of a Process subclass executes in the child', async () => {
-    const run = await ok('seed_subclass');
+  it('process_subclass: run() of a Process subclass executes in the child', async () => {
+    const run = await ok('process_subclass');
     assert.equal(run.lines.length, 2);
     const mainPid = numberAfter(run, 'Main Process PID: ');
     const childPid = numberAfter(run, 'Child process PID: ');
@@ -289,13 +290,13 @@ describe('examples', function () {
     assert.notEqual(childPid, mainPid);
   });
 
-  it("seed_subclass_state: the subclass's own state reaches run() in the child", async () => {
-    const run = await ok('seed_subclass_state');
+  it("process_subclass_with_state: the subclass's own state reaches run() in the child", async () => {
+    const run = await ok('process_subclass_with_state');
     assert.deepEqual(run.lines, ['Worker A-1 đang xử lý công việc...']);
   });
 
-  it('seed_terminate: the child is terminated before its 20 s sleep ends (exit code -15)', async () => {
-    const run = await ok('seed_terminate');
+  it('process_terminate: the child is terminated before its 20 s sleep ends (exit code -15)', async () => {
+    const run = await ok('process_terminate');
     assertOrdered(
       hasLines(
         run,
@@ -310,12 +311,12 @@ describe('examples', function () {
     assert.ok(run.ms < 20_000, `took ${run.ms} ms: the child was not terminated`);
   });
 
-  it('seed_worker: worker() runs in a separate process', async () => {
-    const run = await ok('seed_worker');
+  it('process_start_join: worker() runs in a separate process', async () => {
+    const run = await ok('process_start_join');
     assert.deepEqual(run.lines, ['Виконую роботу в окремому процесі']);
   });
-  it('seed_sync: a Lock, an RLock, a Semaphore(4), an Event and a Barrier between processes', async () => {
-    const run = await ok('seed_sync');
+  it('sync_primitives_tour: a Lock, an RLock, a Semaphore(4), an Event and a Barrier between processes', async () => {
+    const run = await ok('sync_primitives_tour');
     const critical = run.lines.filter((l) => l.startsWith('Chỉ một process được in dòng này tại một thời điểm (Process-'));
     assert.equal(critical.length, 3);
     hasLines(run, 'RLock: đệ quy 3 lần, không bị treo');
@@ -332,8 +333,8 @@ describe('examples', function () {
     assert.deepEqual(run.lines, ['4 processes × 100000 Atomics.add: 400000 (expected 400000)']);
   });
 
-  it('seed_shared_state: Value under its lock, Array, RawArray/RawValue and a SharedMemory block between processes', async () => {
-    const run = await ok('seed_shared_state');
+  it('shared_state_value_array: Value under its lock, Array, RawArray/RawValue and a SharedMemory block between processes', async () => {
+    const run = await ok('shared_state_value_array');
     assert.deepEqual(run.lines, [
       'Value under its lock: 4000 (expected 4000)',
       'Array changed by the child: [1,4,9,16,25]',
@@ -342,8 +343,8 @@ describe('examples', function () {
     ]);
   });
 
-  it('seed_pool: map in pools of 5 and 4, applyAsync with wait()/get(), maxtasksperchild=3 over range(10)', async () => {
-    const run = await ok('seed_pool');
+  it('pool_map: map in pools of 5 and 4, applyAsync with wait()/get(), maxtasksperchild=3 over range(10)', async () => {
+    const run = await ok('pool_map');
     hasLines(run, '[1,4,9]', 'Input: [1,2,3,4,5]', 'Squared: [1,4,9,16,25]', 'Results: [0,1,4,9,16,25,36,49,64,81]');
     assert.equal(run.lines.filter((l) => /^Executed by process \d+$/.test(l)).length, 5);
     assertOrdered(hasLines(run, 'apply_async', 'Result: 0', 'Result: 2', 'Result: 4', 'Result: 6', 'Done'));
@@ -360,18 +361,18 @@ describe('examples', function () {
     for (const [pid, n] of perPid) assert.ok(n <= 6, `worker ${pid} ran ${n} items`);
   });
 
-  it('seed_queue: [42, null, "hello"] through a Queue and through a Pipe', async () => {
-    const run = await ok('seed_queue');
+  it('queue_and_pipe: [42, null, "hello"] through a Queue and through a Pipe', async () => {
+    const run = await ok('queue_and_pipe');
     assert.deepEqual(run.lines, ['[42,null,"hello"]', '[42,null,"hello"]']);
   });
 
-  it('seed_queue_hello: the child\'s "Hello from child" read before join()', async () => {
-    const run = await ok('seed_queue_hello');
+  it('queue_get_before_join: the child\'s "Hello from child" read before join()', async () => {
+    const run = await ok('queue_get_before_join');
     assert.deepEqual(run.lines, ['Hello from child']);
   });
 
-  it('seed_queue_join_first: the item is there after join(), as in the seed', async () => {
-    const run = await ok('seed_queue_join_first');
+  it('queue_drain_before_join: a small item is there after join()', async () => {
+    const run = await ok('queue_drain_before_join');
     assert.deepEqual(run.lines, ['Дані від процесу']);
   });
 

@@ -1,9 +1,11 @@
-// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 7, "Đồng bộ hoá dữ
-// liệu (Synchronization Primitives)": a Lock around a critical section
-// (`with lock:` is `using held = lock.holdSync()`), an RLock taken again by
-// its owner, a Semaphore(4) limiting "database connections", an Event one
-// process waits on and another sets, and a Barrier all must reach. The
-// targets are exported, so every start method can run them.
+// A tour of the synchronization primitives between processes: a Lock around a
+// critical section (`with lock:` is `using held = lock.holdSync()`), an RLock
+// its owner takes again, a Semaphore(4) limiting "database connections", an
+// Event one process waits on and another sets, and a Barrier all must reach.
+// Python:
+//   with lock: ...
+//   sem = multiprocessing.Semaphore(4)
+//   event.wait() / event.set()
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

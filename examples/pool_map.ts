@@ -1,9 +1,9 @@
-// Twin of the seeds' Pool examples: seed note 000 (Vietnamese, "Process (tiến trình)")
-// (`with Pool(5) as p: print(p.map(f, [1, 2, 3]))`), 004_e8a46a8f95245dfe.txt
-// (a pool of 4 squaring [1..5]) and 001_4517217938e51cb5.txt: map with the
-// pid of each worker, apply_async with wait()/get(), and
-// maxtasksperchild=3 over range(10). `with Pool(...) as p:` is
-// `await using p = new mp.Pool(...)`.
+// Pool.map: a function applied to every item by a pool of worker processes,
+// the results in input order. `with Pool(...) as p:` is
+// `await using p = new mp.Pool(...)` (terminate() at the end of the block);
+// without it, close() and join() the pool yourself. Python:
+//   with Pool(5) as p:
+//       print(p.map(f, [1, 2, 3]))
 import * as mp from '../lib/index';
 
 export function f(x: number): number {

@@ -1,7 +1,8 @@
-// Twin of seed note 004 (Ukrainian, "Модуль multiprocessing"), "Черги (Queues)": the child
-// puts "Дані від процесу", the parent joins it FIRST and only then gets the
-// item — the child's queued item was written before it exited, so it is
-// there.
+// A queue read after join(): the child put a small item and exited, so the
+// item is there once join() returns. Python:
+//   process.start()
+//   process.join()
+//   print(queue.get())
 import * as mp from '../lib/index';
 
 export async function worker(queue: mp.Queue<string>): Promise<void> {
