@@ -60,7 +60,9 @@ const NAMES = [
   'process_pid_and_name',
   'manager_lock_list',
   'manager_shared_list',
+  'pool_apply_async',
   'pool_map',
+  'pool_maxtasksperchild',
   'process_attributes',
   'queue_and_pipe',
   'queue_get_before_join',
@@ -343,22 +345,31 @@ describe('examples', function () {
     ]);
   });
 
-  it('pool_map: map in pools of 5 and 4, applyAsync with wait()/get(), maxtasksperchild=3 over range(10)', async () => {
+  it('pool_map: map in a pool of 5, of 4 closed and joined by hand, and of a function returning nothing', async () => {
     const run = await ok('pool_map');
-    hasLines(run, '[1,4,9]', 'Input: [1,2,3,4,5]', 'Squared: [1,4,9,16,25]', 'Results: [0,1,4,9,16,25,36,49,64,81]');
+    assertOrdered(hasLines(run, '[1,4,9]', 'Input: [1,2,3,4,5]', 'Squared: [1,4,9,16,25]', '[ undefined, undefined, undefined ]'));
     assert.equal(run.lines.filter((l) => /^Executed by process \d+$/.test(l)).length, 5);
+    hasLines(run, '2', '3', '4');
+  });
+
+  it('pool_apply_async: four tasks submitted at once, each result read with wait() and get()', async () => {
+    const run = await ok('pool_apply_async');
     assertOrdered(hasLines(run, 'apply_async', 'Result: 0', 'Result: 2', 'Result: 4', 'Result: 6', 'Done'));
     assert.equal(run.lines.filter((l) => /^Task processed by Process \d+$/.test(l)).length, 4);
-    const handled = run.lines.flatMap((l) => /^Process (\d+) handling task (\d+)$/.exec(l) ?? []).length / 3;
-    assert.equal(handled, 10);
+  });
+
+  it('pool_maxtasksperchild: ten tasks on two workers recycled after three tasks each', async () => {
+    const run = await ok('pool_maxtasksperchild');
+    hasLines(run, 'Results: [0,1,4,9,16,25,36,49,64,81]');
     const perPid = new Map<string, number>();
     for (const line of run.lines) {
       const m = /^Process (\d+) handling task \d+$/.exec(line);
       if (m) perPid.set(m[1], (perPid.get(m[1]) ?? 0) + 1);
     }
-    // As in Python: chunksize ceil(10 / (4 * 2)) = 2, so 5 tasks of 2 items, at most 3 tasks (6 items) per worker.
-    assert.ok(perPid.size >= 2, `saw ${perPid.size} workers`);
-    for (const [pid, n] of perPid) assert.ok(n <= 6, `worker ${pid} ran ${n} items`);
+    assert.equal([...perPid.values()].reduce((a, b) => a + b, 0), 10);
+    assert.ok(perPid.size >= 4, `saw ${perPid.size} workers`);
+    for (const [pid, n] of perPid) assert.ok(n <= 3, `worker ${pid} ran ${n} tasks`);
+    hasLines(run, new RegExp(`^${perPid.size} worker processes ran the 10 tasks, at most [1-3] each \\(maxtasksperchild=3\\)$`));
   });
 
   it('queue_and_pipe: [42, null, "hello"] through a Queue and through a Pipe', async () => {
