@@ -382,9 +382,13 @@ describe('examples', function () {
     assert.deepEqual(run.lines, ['Hello from child']);
   });
 
-  it('queue_drain_before_join: a small item is there after join()', async () => {
+  it('queue_drain_before_join: join() first works for a small item and waits in vain for a big one', async () => {
     const run = await ok('queue_drain_before_join');
-    assert.deepEqual(run.lines, ['Дані від процесу']);
+    assert.deepEqual(run.lines, [
+      'small item, join first: exitCode=0, then got "Дані від процесу"',
+      'big item, join first: still running after 1000 ms (exitCode=null)',
+      'big item, get first: got 10000000 characters, then joined (exitCode=0)',
+    ]);
   });
 
   it('manager_shared_list: the list a child appended to, printed by the parent', async () => {
