@@ -20,12 +20,13 @@ async function main(): Promise<void> {
   const q = new mp.Queue();
   const p = new mp.Process({ target: f, args: [q] });
   p.start();
-  console.log(JSON.stringify(await q.get())); // prints "[42,null,"hello"]"
+  console.log(JSON.stringify(await q.get({ timeout: JOIN_TIMEOUT_MS }))); // prints "[42,null,"hello"]"
   await p.join(JOIN_TIMEOUT_MS);
 
   const [parentConn, childConn] = mp.Pipe();
   const p2 = new mp.Process({ target: g, args: [childConn] });
   p2.start();
+  if (!(await parentConn.poll(JOIN_TIMEOUT_MS))) throw new Error('nothing arrived through the pipe in time');
   console.log(JSON.stringify(await parentConn.recv())); // prints "[42,null,"hello"]"
   await p2.join(JOIN_TIMEOUT_MS);
   q.close();

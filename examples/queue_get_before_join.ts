@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const q = new mp.Queue<string>();
   const p = new mp.Process({ target: worker, args: [q] });
   p.start();
-  console.log(await q.get()); // Đọc dữ liệu từ tiến trình con
+  console.log(await q.get({ timeout: 10_000 })); // Đọc dữ liệu từ tiến trình con
   await p.join(10_000);
   q.close();
 }

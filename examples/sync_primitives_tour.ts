@@ -22,14 +22,14 @@ export function recurse(rlock: mp.RLock, depth: number): number {
 }
 
 export async function useDatabase(sem: mp.Semaphore): Promise<void> {
-  await using _held = await sem.hold();
+  await using _held = await sem.hold({ signal: AbortSignal.timeout(JOIN_TIMEOUT_MS) });
   console.log(`${mp.currentProcess().name}: kết nối DB (đang dùng: ${DB_SLOTS - sem.getValue()}/${DB_SLOTS})`);
   await new Promise((resolve) => setTimeout(resolve, 20)); // the "query"
 }
 
 export async function waitForSignal(event: mp.Event): Promise<void> {
   console.log('Process 1: chờ (event.wait())');
-  await event.wait();
+  if (!(await event.wait(JOIN_TIMEOUT_MS))) throw new Error('the event was not set in time');
   console.log('Process 1: được đánh thức');
 }
 
@@ -39,7 +39,7 @@ export function sendSignal(event: mp.Event): void {
 }
 
 export async function meet(barrier: mp.Barrier): Promise<void> {
-  const index = await barrier.wait();
+  const index = await barrier.wait(JOIN_TIMEOUT_MS);
   console.log(`${mp.currentProcess().name} đi tiếp sau điểm hẹn (thứ tự ${index})`);
 }
 
