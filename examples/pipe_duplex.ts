@@ -2,8 +2,8 @@
 // the child gets the other. poll(timeout) says whether something can be
 // read without waiting longer than that; send()/recv() carry objects,
 // sendBytes()/recvBytes() raw bytes (the receiver must know which comes:
-// recv() does not read a sendBytes() message); when one end closes, the other's
-// recv() rejects with EOFError. Python:
+// recv() does not read a sendBytes() message); when one end closes, the
+// other's recv() rejects with EOFError. Python:
 //   parent_conn, child_conn = Pipe()
 //   child_conn.send(...); parent_conn.poll(5); parent_conn.recv()
 import * as mp from '../lib/index';
