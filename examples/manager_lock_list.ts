@@ -1,5 +1,6 @@
-// Twin of seed note 004 (Ukrainian), "Блокування та синхронізація": ten
-// processes append to a manager list, each under a Lock.
+// Ten processes append to one manager list, each under a Lock; and a list
+// proxy stored in a manager dict stays live (a nested plain object would be
+// a copy). Python:
 //   def worker(shared_list, lock):
 //       with lock:
 //           shared_list.append(1)

@@ -1,8 +1,8 @@
-// Twin of seed note 004 (Ukrainian), "Менеджери": a list that lives in a
-// manager's server process, appended to by a child through its proxy.
+// A list that lives in a manager's server process: a child appends to it
+// through a proxy, and the parent reads it back. Python:
 //   with Manager() as manager:
 //       shared_list = manager.list()
-//       process = Process(target=worker, args=(shared_list,)); ...
+//       p = Process(target=worker, args=(shared_list,)); p.start(); p.join()
 //       print(shared_list)
 import * as mp from '../lib/index';
 

@@ -1,5 +1,5 @@
-// Quick start (`npm start`): forks a few children with the 'fork' start
-// method and shows, in well under a second, what a Process is:
+// Quick start: forks a few children with the 'fork' start method and shows,
+// in well under a second, what a Process is:
 //   - each child has its own pid and a name (given, or 'Process-N');
 //   - its exit code: 0 when the target returns, n after process.exit(n),
 //     -15 when terminated with SIGTERM;

@@ -1,8 +1,12 @@
-// Twin of seed note 000 (Vietnamese, "Process (tiến trình)"), the first example
-// ("Ví dụ"): add_199_to_value(number) run in two processes, one after the
-// other, with args (1,) and (111,). Each child sleeps 0.1 s, adds 199 and
-// prints "Processed number: 200" / "Processed number: 310". The return value
-// stays in the child, as in Python: a Process does not hand it back.
+// Two processes run one after the other, each with its own arguments:
+// start() then join() before the next one starts, so "Processed number: 200"
+// always comes before "Processed number: 310". The target's return value
+// stays in the child, as in Python: a Process hands nothing back (use a Queue,
+// a Pipe or a Pool for results). Python:
+//   p = multiprocessing.Process(target=add_199_to_value, args=(1,))
+//   p.start(); p.join()
+//   p2 = multiprocessing.Process(target=add_199_to_value, args=(111,))
+//   p2.start(); p2.join()
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';

@@ -1,6 +1,8 @@
-// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Tùy chỉnh cách
-// spawn process": set_start_method('fork') in the main process, then a child
-// reports the start method it was started with ("Start method: fork").
+// Choosing the start method for the whole program: setStartMethod('fork')
+// once, in the main process, behind the main guard; a child reports the
+// method that started it. Python:
+//   multiprocessing.set_start_method('fork')
+//   # in the child: multiprocessing.get_start_method()
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

@@ -1,12 +1,8 @@
-// Twin of the notes on memory in seed note 000 (Vietnamese, "Process (tiến trình)")
-// ("Không chia sẻ biến toàn cục (global) giữa các process"),
-// 001_4517217938e51cb5.txt ("Starting a process using fork": a child has
-// the parent's global state as it was at the fork, but its own memory) and
-// 002_e371cac5d514f731.txt, section 1 ("biến thay đổi ở tiến trình này
-// không ảnh hưởng trực tiếp đến tiến trình khác"). The seeds have no code for
-// this; the example shows it: each child sees the parent's globals as they
-// were at start() (closures included: with 'fork' nothing is serialized),
-// changes them, and neither the parent nor the next child sees the change.
+// With 'fork' a child starts from a copy of the parent's memory: it sees the
+// globals as they were at start() (a closure works as a target, since nothing
+// is serialized), its changes stay in its copy, and neither the parent nor the
+// next child sees them. Python: a forked child inherits the parent's module
+// globals; a change in one process does not reach another.
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

@@ -1,6 +1,10 @@
-// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), "Các thao tác với pipe,
-// queue hoặc worker": worker(queue) puts "Hello from child"; the parent
-// reads it (q.get()) before join(), as in the seed.
+// The usual order with a queue: start the child, get() what it put, then
+// join() it. Python:
+//   q = multiprocessing.Queue()
+//   p = multiprocessing.Process(target=worker, args=(q,))
+//   p.start()
+//   print(q.get())
+//   p.join()
 import * as mp from '../lib/index';
 
 export async function worker(queue: mp.Queue<string>): Promise<void> {
@@ -11,7 +15,7 @@ async function main(): Promise<void> {
   const q = new mp.Queue<string>();
   const p = new mp.Process({ target: worker, args: [q] });
   p.start();
-  console.log(await q.get()); // Đọc dữ liệu từ tiến trình con
+  console.log(await q.get({ timeout: 10_000 })); // Đọc dữ liệu từ tiến trình con
   await p.join(10_000);
   q.close();
 }

@@ -1,7 +1,7 @@
-// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Lấy PID, name của
-// process": childTask() runs in a process named "My-child-process" and
-// prints its own pid and name (current_process() in the child is that
-// process), sleeps 3 s, and ends; main() prints its pid and joins it.
+// A child's own pid and name: inside the child, currentProcess() is the
+// child, named "My-child-process" by the parent. Python:
+//   p = multiprocessing.Process(target=child_task, name="My-child-process")
+//   # in the child: current_process().pid, current_process().name
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';

@@ -1,7 +1,10 @@
-// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Utilizing
-// sub-processes": myProcessFunc() runs in a child process (in Python, with
-// its own GIL; here, with its own V8 heap and event loop), and the main
-// process prints its last line once join() has returned.
+// join() waits for the child: every line the child prints comes before the
+// parent's line after join(). The child has its own V8 heap and event loop
+// (in Python: its own interpreter and GIL). Python:
+//   my_process = multiprocessing.Process(target=my_process_func)
+//   my_process.start()
+//   my_process.join()
+//   print("Child Process has terminated, terminating main process")
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

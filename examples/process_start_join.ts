@@ -1,6 +1,8 @@
-// Twin of seed note 004 (Ukrainian, "Модуль multiprocessing"), section "Створення
-// процесів": worker() runs in a separate process; start() launches it and
-// join() waits for it to finish.
+// Start a function in a new process and wait for it: start() launches
+// worker() in a child, join() waits until it has finished. Python:
+//   process = multiprocessing.Process(target=worker)
+//   process.start()
+//   process.join()
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

@@ -1,7 +1,10 @@
-// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Subclassing
-// processes": MyProcess extends Process, calls the parent constructor (the
-// seed's point: super().__init__() is required) and overrides run(), which
-// the child executes.
+// A subclass of Process overrides run(), which the child executes; its
+// constructor calls super() first. With spawn and forkserver the subclass
+// must be exported, as here. Python:
+//   class MyProcess(multiprocessing.Process):
+//       def __init__(self):
+//           super(MyProcess, self).__init__()
+//       def run(self): ...
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
-// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 2, "Ví dụ với tham
-// số (Arguments)": greeting('Nam', 0.5) in a child process, the arguments
-// given as args. (With 'fork' the child gets a copy of them; nothing is
-// pickled. The delay is in seconds, as in the seed.)
+// Arguments for the target: args is the argument list the child calls
+// greeting('Nam', 0.5) with. With the default start method (forkserver) they
+// are serialized to the child; with 'fork' the child gets a copy. Python:
+//   p = multiprocessing.Process(target=greeting, args=('Nam', 0.5))
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';

@@ -1,9 +1,11 @@
-// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 7, "Đồng bộ hoá dữ
-// liệu (Synchronization Primitives)": a Lock around a critical section
-// (`with lock:` is `using held = lock.holdSync()`), an RLock taken again by
-// its owner, a Semaphore(4) limiting "database connections", an Event one
-// process waits on and another sets, and a Barrier all must reach. The
-// targets are exported, so every start method can run them.
+// A tour of the synchronization primitives between processes: a Lock around a
+// critical section (`with lock:` is `using held = lock.holdSync()`), an RLock
+// its owner takes again, a Semaphore(4) limiting "database connections", an
+// Event one process waits on and another sets, and a Barrier all must reach.
+// Python:
+//   with lock: ...
+//   sem = multiprocessing.Semaphore(4)
+//   event.wait() / event.set()
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;
@@ -20,14 +22,14 @@ export function recurse(rlock: mp.RLock, depth: number): number {
 }
 
 export async function useDatabase(sem: mp.Semaphore): Promise<void> {
-  await using _held = await sem.hold();
+  await using _held = await sem.hold({ signal: AbortSignal.timeout(JOIN_TIMEOUT_MS) });
   console.log(`${mp.currentProcess().name}: kết nối DB (đang dùng: ${DB_SLOTS - sem.getValue()}/${DB_SLOTS})`);
   await new Promise((resolve) => setTimeout(resolve, 20)); // the "query"
 }
 
 export async function waitForSignal(event: mp.Event): Promise<void> {
   console.log('Process 1: chờ (event.wait())');
-  await event.wait();
+  if (!(await event.wait(JOIN_TIMEOUT_MS))) throw new Error('the event was not set in time');
   console.log('Process 1: được đánh thức');
 }
 
@@ -37,7 +39,7 @@ export function sendSignal(event: mp.Event): void {
 }
 
 export async function meet(barrier: mp.Barrier): Promise<void> {
-  const index = await barrier.wait();
+  const index = await barrier.wait(JOIN_TIMEOUT_MS);
   console.log(`${mp.currentProcess().name} đi tiếp sau điểm hẹn (thứ tự ${index})`);
 }
 

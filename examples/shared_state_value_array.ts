@@ -1,7 +1,10 @@
-// Twin of seed note 003 (English, "First things first: Theory"), "Share state between
-// processes" (Value and Array are process-safe, RawValue and RawArray have
-// no lock), and of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), best practice 5:
-// share a big array through Array or SharedMemory instead of copying it.
+// Sharing state through shared memory instead of messages: a Value
+// incremented under its own lock by four processes, an Array the child
+// changes in place, a RawArray and RawValue (no lock: only one process
+// writes), and a big SharedMemory block a child sums without a copy. Python:
+//   counter = Value('i', 0)
+//   with counter.get_lock(): counter.value += 1
+//   Array('i', [1, 2, 3, 4, 5]); RawArray('d', 3); RawValue('b', 0)
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

@@ -1,7 +1,11 @@
-// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 3 ("Mở rộng lớp
-// Process"): WorkerProcess extends Process, takes its own constructor
-// argument (calling super() first) and keeps it as state that run() uses in
-// the child: "Worker A-1 đang xử lý công việc...".
+// A Process subclass with state of its own: the constructor argument is
+// kept in a field, and the field reaches run() in the child (with spawn and
+// forkserver an exported subclass's own fields are serialized). Python:
+//   class WorkerProcess(multiprocessing.Process):
+//       def __init__(self, name):
+//           super().__init__()
+//           self.worker_name = name
+//       def run(self): print(f"Worker {self.worker_name} ...")
 import * as mp from '../lib/index';
 
 const JOIN_TIMEOUT_MS = 10_000;

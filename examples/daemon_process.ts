@@ -1,8 +1,11 @@
-// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Daemon
-// processes": daemonProcess() runs in a daemonic child (daemon = true, set
-// before start()) that sleeps 3 s; the main process carries on and sleeps
-// 11 s, so the daemon finishes first. Had the main process ended earlier, the
-// daemon would have been terminated with it.
+// A daemonic process runs in the background: daemon = true is set before
+// start(), the parent does not join it and carries on. Here the daemon
+// (3 s) finishes before the main process (11 s); had the main process ended
+// first, the daemon would have been terminated with it. Python:
+//   p = multiprocessing.Process(target=daemon_process)
+//   p.daemon = True
+//   p.start()
+//   time.sleep(11)
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';

@@ -1,8 +1,8 @@
-// Twin of seed note 001 (English and Vietnamese, "Working around the GIL"), section "Terminating a
-// process": the child would sleep 20 s, but the main process terminates it
-// (SIGTERM) right after start(), so its second line is never printed.
-// Python joins the child at exit; here main() waits for it explicitly, with
-// a timeout, and also prints the exit code: -15, killed by signal 15.
+// terminate() stops a running child with SIGTERM: the child would sleep 20 s,
+// but is terminated right after start(), so its second line is never printed
+// and its exit code is -15 (killed by signal 15). Python:
+//   my_process.start()
+//   my_process.terminate()
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';

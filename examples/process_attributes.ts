@@ -1,9 +1,9 @@
-// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), sections 5 ("Thuộc tính của
-// tiến trình": name, pid, daemon, is_alive(), exitcode) and 6 ("Các tiện ích":
-// active_children(), cpu_count(), current_process(), parent_process()). The
-// seed lists them without code; this example shows each one:
-// pid null (None) before start, exitCode null while running, 0 on success,
-// 1 on an uncaught error, -9 when killed with SIGKILL.
+// What a Process tells about itself, and the module's utilities: name, pid
+// (null before start), daemon, isAlive(), exitCode (null while running, 0 on
+// success, 1 after an uncaught error, -9 after SIGKILL), cpuCount(),
+// currentProcess(), parentProcess() and activeChildren(). Python:
+//   p.name, p.pid, p.daemon, p.is_alive(), p.exitcode
+//   multiprocessing.active_children(), cpu_count(), current_process(), parent_process()
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';

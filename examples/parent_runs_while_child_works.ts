@@ -1,6 +1,10 @@
-// Twin of seed note 002 (Vietnamese, "Làm chủ Python Multiprocessing"), section 2 ("Chạy một hàm
-// trong tiến trình"), the first example: task() runs in a child process and
-// takes 1 s; the main process says it is waiting and joins it.
+// The parent keeps running while the child works: after start() the parent
+// prints at once, while task() still takes 1 s in the child; join() then
+// waits for it. Python:
+//   p = multiprocessing.Process(target=task)
+//   p.start()
+//   print('Tiến trình chính đang chờ...')
+//   p.join()
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as mp from '../lib/index';
