@@ -247,6 +247,17 @@ for (const method of methods) {
 }
 
 describe('pipes and queues in one process', () => {
+  it('recv() of bytes that sendBytes() sent fails with a SerializationError that points at recvBytes()', async () => {
+    const [a, b] = mp.Pipe();
+    try {
+      a.sendBytes(Buffer.from('raw bytes'));
+      await assert.rejects(b.recv(), { name: 'SerializationError', message: /sendBytes\(\) are read with recvBytes\(\)/ });
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('recvBytesInto() fills a buffer; a message that does not fit is BufferTooShort carrying it', async () => {
     const [a, b] = mp.Pipe();
     a.sendBytes(new Uint8Array([1, 2, 3, 4, 5]), 1, 3);

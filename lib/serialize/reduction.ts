@@ -648,7 +648,11 @@ function decodeTagged(data: Uint8Array): Decoded {
   if (tag === OUT_OF_BAND_PLAIN || tag === OUT_OF_BAND_MARKED || tag === OUT_OF_BAND_MARKED_REFS) {
     return { value: readOutOfBand(buffer), marked: tag !== OUT_OF_BAND_PLAIN, references: tag === OUT_OF_BAND_MARKED_REFS };
   }
-  if (tag !== PLAIN && tag !== MARKED && tag !== MARKED_REFS) throw new SerializationError(`a message with the unknown tag ${tag}`);
+  if (tag !== PLAIN && tag !== MARKED && tag !== MARKED_REFS) {
+    throw new SerializationError(
+      `a message with the unknown tag ${tag}: not one send() or put() wrote (bytes sent with sendBytes() are read with recvBytes())`,
+    );
+  }
   return { value: v8.deserialize(buffer.subarray(1)), marked: tag !== PLAIN, references: tag === MARKED_REFS };
 }
 
