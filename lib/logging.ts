@@ -261,48 +261,54 @@ export class Logger {
   }
 
   /**
-   * Logs `msg` at DEBUG, with Python's `%s`, `%d` and `%r` (and util.format's other directives)
-   * filled from `args`; without arguments the message is taken as it is.
+   * Logs `msg` at DEBUG: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
    */
   debug(msg: unknown, ...args: unknown[]): void {
     if (DEBUG >= threshold) emit(DEBUG, msg, args);
   }
 
   /**
-   * Logs `msg` at INFO, with Python's `%s`, `%d` and `%r` (and util.format's other directives)
-   * filled from `args`; without arguments the message is taken as it is.
+   * Logs `msg` at INFO: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
    */
   info(msg: unknown, ...args: unknown[]): void {
     if (INFO >= threshold) emit(INFO, msg, args);
   }
 
   /**
-   * Logs `msg` at WARNING, with Python's `%s`, `%d` and `%r` (and util.format's other directives)
-   * filled from `args`; without arguments the message is taken as it is.
+   * Logs `msg` at WARNING: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
    */
   warning(msg: unknown, ...args: unknown[]): void {
     if (WARNING >= threshold) emit(WARNING, msg, args);
   }
 
   /**
-   * Logs `msg` at ERROR, with Python's `%s`, `%d` and `%r` (and util.format's other directives)
-   * filled from `args`; without arguments the message is taken as it is.
+   * Logs `msg` at ERROR: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
    */
   error(msg: unknown, ...args: unknown[]): void {
     if (ERROR >= threshold) emit(ERROR, msg, args);
   }
 
   /**
-   * Logs `msg` at CRITICAL, with Python's `%s`, `%d` and `%r` (and util.format's other directives)
-   * filled from `args`; without arguments the message is taken as it is.
+   * Logs `msg` at CRITICAL: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
    */
   critical(msg: unknown, ...args: unknown[]): void {
     if (CRITICAL >= threshold) emit(CRITICAL, msg, args);
   }
 
   /**
-   * Logs `msg` at `level` (an integer), with Python's `%s`, `%d` and `%r` (and util.format's other directives)
-   * filled from `args`; without arguments the message is taken as it is.
+   * Logs `msg` at `level` (an integer): Python's `%s`, `%d` and `%r` (and
+   * util.format's other directives) are filled from `args`; without
+   * arguments the message is taken as it is.
    *
    * @throws TypeError for a level that is not an integer.
    */

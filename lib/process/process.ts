@@ -517,7 +517,8 @@ export class Process {
   }
 
   /**
-   * @internal Rebuilds a process object in the child from _snapshot() (the constructor of a subclass does not run).
+   * @internal Rebuilds a process object in the child from _snapshot() (the
+   * constructor of a subclass does not run).
    */
   static _fromSnapshot(snapshot: ProcessSnapshot): Process {
     const cls = (snapshot.cls ?? Process) as typeof Process;
