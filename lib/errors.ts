@@ -40,6 +40,8 @@ export class ProcessError extends Error {
   syscall?: string;
 
   /**
+   * An error saying `message`; `name` is the class name.
+   *
    * @param message - What went wrong.
    * @param options - `cause`, as for Error; `errno`, `code` and `syscall` to keep.
    */
@@ -132,6 +134,8 @@ export class WorkerLostError extends ProcessError {}
 /** An Error whose `name` is its class name. */
 class NamedError extends Error {
   /**
+   * An error saying `message`; `name` is the class name.
+   *
    * @param message - What went wrong.
    * @param options - `cause`, as for Error.
    */
