@@ -185,6 +185,11 @@ let logger: Logger;
  * level and its stderr logging.
  *
  * @category Logging
+ * @example
+ * ```ts
+ * const logger: mp.Logger = mp.getLogger();
+ * if (logger.isEnabledFor(mp.DEBUG)) logger.debug('state: %O', expensiveSnapshot());
+ * ```
  */
 export class Logger {
   static {
