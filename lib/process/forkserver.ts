@@ -51,9 +51,10 @@ const retired: Array<{ pid: number; sentinel: number }> = [];
 
 /**
  * Modules the forkserver imports once, before forking any child, so that
- * its children start with them loaded: module specifiers (resolved from the
- * main module) or paths. Taken by the next server started; a module that
- * fails to load is reported as a warning and skipped.
+ * its children start with them loaded: module specifiers or paths
+ * (resolved from the main module, or else the working directory). Taken
+ * by the next server started; a module that fails to load is reported as
+ * a warning and skipped.
  *
  * @throws TypeError for anything but an array of strings.
  * @category Processes

@@ -322,8 +322,9 @@ export class Process {
 
   /**
    * Releases what this object holds for the child (its sentinel descriptor).
-   * Afterwards every member but `name` and close() throws ProcessError; a
-   * second close() does nothing.
+   * Afterwards its members throw ProcessError (`pid`, `exitCode`, `daemon`,
+   * `sentinel`, start(), join(), isAlive(), …); `name` stays, and a second
+   * close() does nothing.
    *
    * @throws {@link ProcessError} while the child is still running (join() or
    * terminate() it first).
