@@ -2,7 +2,39 @@
 // First and last: the package is compiled eagerly (child/eager_begin.ts).
 // The parts a program may never use (synchronization, connections, queues,
 // Pool, shared memory, managers) are read through getters that load them at
-// first use (lazy.ts); their types are declared here.
+// first use (lazy.ts); their types are declared here. Each is documented
+// at its definition, and typedoc documents it from there
+// (scripts/typedoc-lazy-exports.mjs); the comments here only point to it.
+
+/**
+ * Python's `multiprocessing` for Node.js: {@link Process} with a real
+ * `fork()`, {@link Pool}, {@link Queue}, {@link Lock} and the other
+ * primitives, {@link SharedMemory}, {@link managers} and {@link connection},
+ * on OS primitives (POSIX semaphores and shared memory, Unix sockets).
+ * docs/API.md is the contract; it translates Python's API by these rules:
+ *
+ * - `snake_case` names are `camelCase` (`is_alive` → `isAlive`,
+ *   `task_done` → `taskDone`).
+ * - Timeouts are in **milliseconds**; `undefined` or `null` waits for ever.
+ * - A call that blocks in Python (`join`, `get`, `acquire`, `recv`, `wait`)
+ *   returns a Promise and never blocks the event loop; its `…Sync` twin
+ *   blocks the calling thread, as `fs.readFileSync` does.
+ * - Keyword arguments are one options object, last; where a wait takes one,
+ *   it also takes `signal?: AbortSignal`, whose abort rejects with the
+ *   signal's reason and leaves nothing acquired.
+ * - `with x:` is `using` / `await using`.
+ * - Values cross between processes by V8 structured serialization; the
+ *   package's own objects (locks, queues, connections, shared memory)
+ *   arrive as live handles; functions and classes cross by reference
+ *   (exported from their module) with `'spawn'` and `'forkserver'`, as they
+ *   are with `'fork'`.
+ *
+ * The examples assume `import * as mp from 'multiprocessing'` (or
+ * `const mp = require('multiprocessing')`) and, where they `await`, an
+ * async function or an ES module.
+ *
+ * @packageDocumentation
+ */
 import './child/eager_begin';
 import type * as connectionModule from './connection/index';
 import { defineLazyExports, lazy } from './lazy';
@@ -22,6 +54,21 @@ export {
   Context,
 } from './context';
 export { setForkserverPreload, setForkserverWarmChildren } from './process/forkserver';
+/**
+ * How values cross process boundaries (Python's
+ * `multiprocessing.reduction`): {@link reduction.register} teaches the
+ * package a class of your own, descriptors included; {@link reduction.dumps}
+ * and {@link reduction.loads} serialize as the package does.
+ *
+ * @category Processes
+ * @example
+ * ```ts
+ * mp.reduction.register('myapp.Point', Point, {
+ *   reduce: (p) => [p.x, p.y],
+ *   revive: ([x, y]) => new Point(x, y),
+ * });
+ * ```
+ */
 export * as reduction from './serialize/reduction_api';
 export {
   Process,
@@ -51,6 +98,26 @@ export {
   type LogRecord,
   type Logger,
 } from './logging';
+/**
+ * `Atomics.wait` and `Atomics.notify` across processes (V8's own wake only
+ * threads of one process): a futex keyed by the shared page, so any process
+ * that maps a {@link SharedMemory} meets the same waiters. Linux only (on
+ * macOS the calls throw `ENOSYS`). `Value`, `Array` and `RawArray` are not
+ * SharedArrayBuffers: use a SharedMemory's `sharedBuffer` for words you
+ * wait on.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const shm = new mp.SharedMemory({ create: true, size: 4 });
+ * const word = new Int32Array(shm.sharedBuffer, 0, 1);
+ * // a waiter, in any process that maps the segment:
+ * await mp.atomics.wait(word, 0, 0); // 'ok' once notified ('not-equal' if the word is no longer 0)
+ * // the waker:
+ * Atomics.store(word, 0, 1);
+ * mp.atomics.notify(word, 0);
+ * ```
+ */
 export * as atomics from './sharedmem/atomics';
 export {
   AuthenticationError,
@@ -67,18 +134,25 @@ export {
 } from './errors';
 
 // ---- synchronize ----
+/** See {@link synchronizeModule.Barrier} (loaded at first use). */
 export declare const Barrier: typeof synchronizeModule.Barrier;
 export type Barrier = synchronizeModule.Barrier;
+/** See {@link synchronizeModule.BoundedSemaphore} (loaded at first use). */
 export declare const BoundedSemaphore: typeof synchronizeModule.BoundedSemaphore;
 export type BoundedSemaphore = synchronizeModule.BoundedSemaphore;
+/** See {@link synchronizeModule.Condition} (loaded at first use). */
 export declare const Condition: typeof synchronizeModule.Condition;
 export type Condition = synchronizeModule.Condition;
+/** See {@link synchronizeModule.Event} (loaded at first use). */
 export declare const Event: typeof synchronizeModule.Event;
 export type Event = synchronizeModule.Event;
+/** See {@link synchronizeModule.Lock} (loaded at first use). */
 export declare const Lock: typeof synchronizeModule.Lock;
 export type Lock = synchronizeModule.Lock;
+/** See {@link synchronizeModule.RLock} (loaded at first use). */
 export declare const RLock: typeof synchronizeModule.RLock;
 export type RLock = synchronizeModule.RLock;
+/** See {@link synchronizeModule.Semaphore} (loaded at first use). */
 export declare const Semaphore: typeof synchronizeModule.Semaphore;
 export type Semaphore = synchronizeModule.Semaphore;
 export type {
@@ -89,6 +163,24 @@ export type {
 } from './synchronize/index';
 
 // ---- connection ----
+/**
+ * Listeners, clients and connections (Python's
+ * `multiprocessing.connection`): {@link connection.Listener} and
+ * {@link connection.Client} over Unix sockets or TCP, with Python's HMAC
+ * challenge when given an `authkey`; {@link Connection}, {@link Pipe} and
+ * {@link wait} as at the top level. Loaded at first use.
+ *
+ * @category Connections
+ * @example
+ * ```ts
+ * const listener = new mp.connection.Listener(['127.0.0.1', 0], { authkey: 'secret' });
+ * const accepted = listener.accept();
+ * const client = await mp.connection.Client(listener.address, { authkey: 'secret' });
+ * const server = await accepted;
+ * client.send('ping');
+ * console.log(await server.recv()); // 'ping'
+ * ```
+ */
 export declare const connection: typeof connectionModule;
 export declare namespace connection {
   export type Address = connectionModule.Address;
@@ -101,46 +193,63 @@ export declare namespace connection {
   export type PipeOptions = connectionModule.PipeOptions;
   export type Waitable = connectionModule.Waitable;
 }
+/** See {@link connectionModule.Connection} (loaded at first use). */
 export declare const Connection: typeof connectionModule.Connection;
 export type Connection = connectionModule.Connection;
+/** See {@link connectionModule.Pipe} (loaded at first use). */
 export declare const Pipe: typeof connectionModule.Pipe;
+/** See {@link connectionModule.wait} (loaded at first use). */
 export declare const wait: typeof connectionModule.wait;
 export type { PipeOptions, Waitable } from './connection/index';
 
 // ---- queues ----
+/** See {@link queuesModule.JoinableQueue} (loaded at first use). */
 export declare const JoinableQueue: typeof queuesModule.JoinableQueue;
 export type JoinableQueue<T = unknown> = queuesModule.JoinableQueue<T>;
+/** See {@link queuesModule.Queue} (loaded at first use). */
 export declare const Queue: typeof queuesModule.Queue;
 export type Queue<T = unknown> = queuesModule.Queue<T>;
+/** See {@link queuesModule.SimpleQueue} (loaded at first use). */
 export declare const SimpleQueue: typeof queuesModule.SimpleQueue;
 export type SimpleQueue<T = unknown> = queuesModule.SimpleQueue<T>;
 export type { GetOptions, PutOptions, QueueOptions } from './queues';
 
 // ---- pool ----
+/** See {@link poolModule.AsyncResult} (loaded at first use). */
 export declare const AsyncResult: typeof poolModule.AsyncResult;
 export type AsyncResult<R> = poolModule.AsyncResult<R>;
+/** See {@link poolModule.Pool} (loaded at first use). */
 export declare const Pool: typeof poolModule.Pool;
 export type Pool = poolModule.Pool;
 export type { CallbackOptions, MapOptions, PoolOptions, TaskOptions } from './pool/index';
 
 // ---- shared memory ----
+/** See {@link sharedMemoryModule.SharedMemory} (loaded at first use). */
 export declare const SharedMemory: typeof sharedMemoryModule.SharedMemory;
 export type SharedMemory = sharedMemoryModule.SharedMemory;
 export type { SharedMemoryOptions } from './sharedmem/shared_memory';
+/** See {@link shareableListModule.ShareableList} (loaded at first use). */
 export declare const ShareableList: typeof shareableListModule.ShareableList;
 export type ShareableList = shareableListModule.ShareableList;
 export type { ShareableListOptions, ShareableValue } from './sharedmem/shareable_list';
+/** See {@link sharedctypesModule.Array_} (loaded at first use). */
 export declare const Array: typeof sharedctypesModule.Array_;
+/** See {@link sharedctypesModule.RawArray} (loaded at first use). */
 export declare const RawArray: typeof sharedctypesModule.RawArray;
+/** See {@link sharedctypesModule.RawValue} (loaded at first use). */
 export declare const RawValue: typeof sharedctypesModule.RawValue;
+/** See {@link sharedctypesModule.SharedValue} (loaded at first use). */
 export declare const SharedValue: typeof sharedctypesModule.SharedValue;
 export type SharedValue<C extends sharedctypesModule.TypeCode = sharedctypesModule.TypeCode> = sharedctypesModule.SharedValue<C>;
+/** See {@link sharedctypesModule.SynchronizedArray} (loaded at first use). */
 export declare const SynchronizedArray: typeof sharedctypesModule.SynchronizedArray;
 export type SynchronizedArray<C extends sharedctypesModule.TypeCode = sharedctypesModule.TypeCode> =
   sharedctypesModule.SynchronizedArray<C>;
+/** See {@link sharedctypesModule.SynchronizedValue} (loaded at first use). */
 export declare const SynchronizedValue: typeof sharedctypesModule.SynchronizedValue;
 export type SynchronizedValue<C extends sharedctypesModule.TypeCode = sharedctypesModule.TypeCode> =
   sharedctypesModule.SynchronizedValue<C>;
+/** See {@link sharedctypesModule.Value} (loaded at first use). */
 export declare const Value: typeof sharedctypesModule.Value;
 export type {
   SharedLock,
@@ -153,6 +262,22 @@ export type {
 } from './sharedmem/sharedctypes';
 
 // ---- managers ----
+/**
+ * Managers (Python's `multiprocessing.managers`): a server process holds
+ * objects, and other processes use them through proxies whose methods are
+ * the referent's, async. {@link Manager} starts a {@link SyncManager} with
+ * the usual types (list, dict, Namespace, Queue, Lock, …); subclass
+ * {@link BaseManager} and `register()` your own. Loaded at first use.
+ *
+ * @category Managers
+ * @example
+ * ```ts
+ * await using manager = await mp.Manager();
+ * const shared = await manager.dict<string, number>();
+ * await shared.set('answer', 42);
+ * console.log(await shared.get('answer')); // 42
+ * ```
+ */
 export declare const managers: typeof managersModule;
 export declare namespace managers {
   export type AcquirerProxy = managersModule.AcquirerProxy;
@@ -182,13 +307,18 @@ export declare namespace managers {
   export type Token = managersModule.Token;
   export type ValueProxy<T = unknown> = managersModule.ValueProxy<T>;
 }
+/** See {@link managersModule.BaseManager} (loaded at first use). */
 export declare const BaseManager: typeof managersModule.BaseManager;
 export type BaseManager = managersModule.BaseManager;
+/** See {@link managersModule.BaseProxy} (loaded at first use). */
 export declare const BaseProxy: typeof managersModule.BaseProxy;
 export type BaseProxy = managersModule.BaseProxy;
+/** See {@link managersModule.Manager} (loaded at first use). */
 export declare const Manager: typeof managersModule.Manager;
+/** See {@link managersModule.SharedMemoryManager} (loaded at first use). */
 export declare const SharedMemoryManager: typeof managersModule.SharedMemoryManager;
 export type SharedMemoryManager = managersModule.SharedMemoryManager;
+/** See {@link managersModule.SyncManager} (loaded at first use). */
 export declare const SyncManager: typeof managersModule.SyncManager;
 export type SyncManager = managersModule.SyncManager;
 export type { ManagerOptions, RegisterOptions } from './managers/index';

@@ -7,15 +7,100 @@ import { format, inspect } from 'node:util';
 
 import { currentProcessName } from './process/current';
 
+/**
+ * Level 0, no level: a logger left at NOTSET filters at WARNING
+ * (Python's falls back on its root logger, which stands there).
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.NOTSET);
+ * ```
+ */
 export const NOTSET = 0;
+/**
+ * Level 5, below DEBUG: the package's most detailed messages.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.SUBDEBUG);
+ * ```
+ */
 export const SUBDEBUG = 5;
+/**
+ * Level 10: diagnostic detail.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.DEBUG);
+ * ```
+ */
 export const DEBUG = 10;
+/**
+ * Level 20: what the package does (processes started, joined,
+ * terminated at exit).
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.INFO);
+ * ```
+ */
 export const INFO = 20;
+/**
+ * Level 25, between INFO and WARNING.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.SUBWARNING);
+ * ```
+ */
 export const SUBWARNING = 25;
+/**
+ * Level 30: something unexpected that the program goes on after; the
+ * effective level while none is set.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.WARNING);
+ * ```
+ */
 export const WARNING = 30;
+/**
+ * Level 40: a failure.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.ERROR);
+ * ```
+ */
 export const ERROR = 40;
+/**
+ * Level 50: a failure the program may not survive.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().setLevel(mp.CRITICAL);
+ * ```
+ */
 export const CRITICAL = 50;
 
+/**
+ * The names of the levels, which setLevel() and logToStderr() also take.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * const level: mp.LogLevelName = 'DEBUG';
+ * mp.logToStderr(level);
+ * ```
+ */
 export type LogLevelName = 'NOTSET' | 'SUBDEBUG' | 'DEBUG' | 'INFO' | 'SUBWARNING' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
 const LEVELS: Readonly<Record<LogLevelName, number>> = {
@@ -33,9 +118,15 @@ const LEVEL_NAMES = new Map<number, string>(Object.entries(LEVELS).map(([name, l
 /** What a logger left at NOTSET goes by: Python's falls back on the root logger, which stands at WARNING. */
 const FALLBACK_LEVEL = WARNING;
 
+/**
+ * One message as handlers receive it (a frozen object).
+ *
+ * @category Logging
+ */
 export interface LogRecord {
   /** The logger's name: 'multiprocessing'. */
   readonly name: string;
+  /** The message's level number (`DEBUG` is 10, …). */
   readonly level: number;
   /** 'DEBUG', 'INFO', …; 'Level 15' for a level without a name, as Python's. */
   readonly levelName: string;
@@ -43,13 +134,31 @@ export interface LogRecord {
   readonly message: string;
   /** currentProcess().name when the record was made. */
   readonly processName: string;
+  /** The process id of the process that logged. */
   readonly pid: number;
   /** When the record was made, in milliseconds since the epoch. */
   readonly time: number;
 }
 
-/** A function given each record, or an object whose handle() is. */
-export type LogHandler = ((record: LogRecord) => void) | { handle(record: LogRecord): void };
+/**
+ * What receives records: a function given each record, or an object whose
+ * `handle()` is. A handler that throws is reported on stderr, never thrown
+ * into the code that logged.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const handler: mp.LogHandler = (record) => lines.push(`${record.levelName}: ${record.message}`);
+ * mp.getLogger().addHandler(handler);
+ * ```
+ */
+export type LogHandler =
+  | ((record: LogRecord) => void)
+  | {
+      /** Receives each record. */
+      handle(record: LogRecord): void;
+    };
 
 export function levelName(level: number): string {
   return LEVEL_NAMES.get(level) ?? `Level ${level}`;
@@ -67,12 +176,27 @@ export function isLogging(level: number): boolean {
 // Made once, by Logger's static block (its constructor is private).
 let logger: Logger;
 
-/** The one logger; getLogger() gives it, nothing else makes one. */
+/**
+ * The package's one logger, named `'multiprocessing'`, from
+ * {@link getLogger} (Python's `multiprocessing.get_logger()`): levels as
+ * Python's numbers, printf-style messages, and handlers. Records reach the
+ * handlers at or above the effective level; with no handler, logging costs
+ * one comparison. Children of every start method start with their parent's
+ * level and its stderr logging.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * const logger: mp.Logger = mp.getLogger();
+ * if (logger.isEnabledFor(mp.DEBUG)) logger.debug('state: %O', expensiveSnapshot());
+ * ```
+ */
 export class Logger {
   static {
     logger = new Logger();
   }
 
+  /** The logger's name: `'multiprocessing'`. */
   readonly name = 'multiprocessing';
   #level = NOTSET;
   #handlers: readonly LogHandler[] = Object.freeze([]);
@@ -84,11 +208,18 @@ export class Logger {
     return this.#level;
   }
 
+  /** The handlers added, in order (a frozen array). */
   get handlers(): readonly LogHandler[] {
     return this.#handlers;
   }
 
-  /** A level number (any integer from 0) or one of the names ('DEBUG', 'INFO', …). */
+  /**
+   * Sets the level: a level number (any integer from 0) or one of the names
+   * (`'DEBUG'`, `'INFO'`, …).
+   *
+   * @throws RangeError for an unknown name or a negative or fractional number;
+   * TypeError for anything else.
+   */
   setLevel(level: number | LogLevelName): void {
     this.#level = checkLevel(level, 'level');
     this.#update();
@@ -99,11 +230,22 @@ export class Logger {
     return this.#level === NOTSET ? FALLBACK_LEVEL : this.#level;
   }
 
+  /**
+   * Whether a record at `level` passes the effective level (whether or not a
+   * handler is there to take it).
+   *
+   * @throws TypeError for a level that is not an integer.
+   */
   isEnabledFor(level: number): boolean {
     return checkRecordLevel(level) >= this.getEffectiveLevel();
   }
 
-  /** Adds `handler` unless it is there already. */
+  /**
+   * Adds `handler` unless it is there already.
+   *
+   * @throws TypeError for anything but a function or an object with a
+   * `handle()` method.
+   */
   addHandler(handler: LogHandler): void {
     const isHandler =
       typeof handler === 'function' ||
@@ -116,32 +258,65 @@ export class Logger {
     this.#update();
   }
 
+  /** Removes `handler`; nothing if it is not there. */
   removeHandler(handler: LogHandler): void {
     if (!this.#handlers.includes(handler)) return;
     this.#handlers = Object.freeze(this.#handlers.filter((h) => h !== handler));
     this.#update();
   }
 
+  /**
+   * Logs `msg` at DEBUG: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
+   */
   debug(msg: unknown, ...args: unknown[]): void {
     if (DEBUG >= threshold) emit(DEBUG, msg, args);
   }
 
+  /**
+   * Logs `msg` at INFO: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
+   */
   info(msg: unknown, ...args: unknown[]): void {
     if (INFO >= threshold) emit(INFO, msg, args);
   }
 
+  /**
+   * Logs `msg` at WARNING: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
+   */
   warning(msg: unknown, ...args: unknown[]): void {
     if (WARNING >= threshold) emit(WARNING, msg, args);
   }
 
+  /**
+   * Logs `msg` at ERROR: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
+   */
   error(msg: unknown, ...args: unknown[]): void {
     if (ERROR >= threshold) emit(ERROR, msg, args);
   }
 
+  /**
+   * Logs `msg` at CRITICAL: Python's `%s`, `%d` and `%r` (and util.format's
+   * other directives) are filled from `args`; without arguments the message
+   * is taken as it is.
+   */
   critical(msg: unknown, ...args: unknown[]): void {
     if (CRITICAL >= threshold) emit(CRITICAL, msg, args);
   }
 
+  /**
+   * Logs `msg` at `level` (an integer): Python's `%s`, `%d` and `%r` (and
+   * util.format's other directives) are filled from `args`; without
+   * arguments the message is taken as it is.
+   *
+   * @throws TypeError for a level that is not an integer.
+   */
   log(level: number, msg: unknown, ...args: unknown[]): void {
     if (checkRecordLevel(level) >= threshold) emit(level, msg, args);
   }
@@ -151,7 +326,20 @@ export class Logger {
   }
 }
 
-/** The package's logger (Python's multiprocessing.get_logger()). */
+/**
+ * The package's logger (Python's `multiprocessing.get_logger()`). It is
+ * silent until it has a handler: add one, or call {@link logToStderr}. The
+ * package's own messages also go to `NODE_DEBUG=multiprocessing`.
+ *
+ * @category Logging
+ * @example
+ * ```ts
+ * const logger = mp.getLogger();
+ * logger.setLevel('INFO');
+ * logger.addHandler((record) => myLog.write(`${record.processName}: ${record.message}`));
+ * logger.info('starting %d workers', 4);
+ * ```
+ */
 export function getLogger(): Logger {
   return logger;
 }
@@ -166,9 +354,19 @@ function stderrHandler(record: LogRecord): void {
 }
 
 /**
- * Makes the logger print to stderr in Python's format (the handler is added
- * once however often this is called) and, given a level, sets it. Returns
- * the logger (Python's multiprocessing.log_to_stderr()).
+ * Makes the logger print to stderr in Python's format,
+ * `[LEVEL/ProcessName] message` (the handler is added once however often
+ * this is called) and, given a level, sets it. Returns the logger (Python's
+ * `multiprocessing.log_to_stderr()`). Children started afterwards log to
+ * their stderr too.
+ *
+ * @throws RangeError or TypeError for a level setLevel() refuses.
+ * @category Logging
+ * @example
+ * ```ts
+ * mp.logToStderr('INFO');
+ * // [INFO/MainProcess] ... lines on stderr as processes start and stop
+ * ```
  */
 export function logToStderr(level?: number | LogLevelName | null): Logger {
   const checked = level === undefined || level === null ? null : checkLevel(level, 'level');

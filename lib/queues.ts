@@ -45,19 +45,33 @@ import { SEM_VALUE_MAX } from './synchronize/semlock';
 import { Fifo } from './fifo';
 import { checkSignal, checkTimeout, monotonicMs } from './util';
 
+/**
+ * Options of {@link Queue.put}: Python's `block` and `timeout` (milliseconds),
+ * and an AbortSignal.
+ *
+ * @category Queues
+ */
 export interface PutOptions {
   /** false: throw Full at once instead of waiting for a free slot. */
   block?: boolean;
-  /** Milliseconds to wait for a slot; then Full. */
+  /** Milliseconds to wait for a free slot, then {@link Full}; undefined or null waits for ever. */
   timeout?: number | null;
+  /** Aborting rejects with the signal's reason; the item is not put. */
   signal?: AbortSignal;
 }
 
+/**
+ * Options of {@link Queue.get} (and, without `signal`, of `getSync()`):
+ * Python's `block` and `timeout` (milliseconds), and an AbortSignal.
+ *
+ * @category Queues
+ */
 export interface GetOptions {
   /** false: throw Empty at once when no item is there. */
   block?: boolean;
-  /** Milliseconds to wait for an item; then Empty. */
+  /** Milliseconds to wait for an item, then {@link Empty}; undefined or null waits for ever. */
   timeout?: number | null;
+  /** Aborting rejects with the signal's reason; no item is taken. */
   signal?: AbortSignal;
 }
 
@@ -291,8 +305,17 @@ interface Channel {
   memory: RingMemory;
 }
 
+/**
+ * What `new Queue(maxsize, options)`, `new JoinableQueue(maxsize, options)`
+ * and `new SimpleQueue(options)` take.
+ *
+ * @category Queues
+ */
 export interface QueueOptions {
-  /** The longest item a reader accepts, serialized, in bytes (Connection's maxMessageSize). */
+  /**
+   * The longest item a reader accepts, serialized, in bytes (a Connection's
+   * `maxMessageSize`); a longer one breaks the queue in the reading process.
+   */
   maxMessageSize?: number;
 }
 
@@ -509,6 +532,25 @@ interface QueueParts extends Channel {
   slots: BoundedSemaphore;
 }
 
+/**
+ * A multi-producer, multi-consumer queue across processes (Python's
+ * `multiprocessing.Queue`): every item is delivered exactly once, and the
+ * items of one producer in put order. Items are serialized as messages
+ * (docs/API.md section 9); small ones travel through shared memory. `put()`
+ * and `get()` return Promises and never block the event loop; `getSync()`
+ * blocks the thread. With a `maxsize`, put() waits for a free slot. Nothing
+ * accepted is lost when a process exits: it is written first.
+ *
+ * @category Queues
+ * @example
+ * ```ts
+ * const q = new mp.Queue<number>();
+ * const p = new mp.Process({ target: produce, args: [q] }); // produce: an exported function putting numbers
+ * p.start();
+ * console.log(await q.get({ timeout: 5000 })); // Empty if nothing came within 5 s
+ * await p.join();
+ * ```
+ */
 export class Queue<T = unknown> {
   readonly #channel: Channel;
   readonly #maxsize: number;
@@ -517,6 +559,12 @@ export class Queue<T = unknown> {
   #feeder: Feeder | null = null;
   #closed = false;
 
+  /**
+   * A queue of at most `maxsize` items (0, the default: no limit but the
+   * system's).
+   *
+   * @throws RangeError for a `maxsize` that is not a non-negative integer.
+   */
   constructor(maxsize?: number, options?: QueueOptions);
   /** @internal The reducers': around an existing channel. */
   constructor(revival: Revival<QueueParts>);
@@ -534,10 +582,13 @@ export class Queue<T = unknown> {
   }
 
   /**
-   * Resolves once the item is accepted (serialized, a slot taken); Full when
-   * none frees in time. With a free slot the item is accepted before put()
-   * returns, so a process that exits right after (without awaiting) still
-   * delivers it: the exit flushes what was accepted.
+   * Puts `obj` on the queue: resolves once it is accepted (serialized, a slot
+   * taken). With a free slot it is accepted before put() returns, so a process
+   * that exits right after (without awaiting) still delivers it.
+   *
+   * @throws {@link Full} (as a rejection) when no slot frees in time, or at
+   * once with `block: false`; {@link ProcessError} once closed;
+   * {@link SerializationError} for an item that cannot cross.
    */
   put(obj: T, options?: PutOptions): Promise<void> {
     let dumped: DumpedParts;
@@ -563,6 +614,11 @@ export class Queue<T = unknown> {
     });
   }
 
+  /**
+   * Puts `obj` now or throws: put() with `block: false`, synchronously.
+   *
+   * @throws {@link Full} when the queue is full.
+   */
   putNowait(obj: T): void {
     this.#checkOpen();
     const dumped = dumpsParts(obj, 'message', 'obj');
@@ -570,7 +626,13 @@ export class Queue<T = unknown> {
     this.accept(dumped);
   }
 
-  /** The next item; Empty when none arrives in time (or at once, with block: false). */
+  /**
+   * The next item, without blocking the event loop.
+   *
+   * @throws {@link Empty} (as a rejection) when none arrives within `timeout`
+   * milliseconds, or at once with `block: false`; {@link ProcessError} once
+   * closed.
+   */
   async get(options?: GetOptions): Promise<T> {
     const { block, timeout, signal } = checkOptions(options, 'options');
     this.#checkOpen();
@@ -583,11 +645,21 @@ export class Queue<T = unknown> {
     return got.value as T;
   }
 
+  /**
+   * The next item if one is there now: get() with `block: false`,
+   * synchronously.
+   *
+   * @throws {@link Empty} when there is none.
+   */
   getNowait(): T {
     return this.getSync({ block: false });
   }
 
-  /** get(), blocking the thread. */
+  /**
+   * get(), blocking the calling thread.
+   *
+   * @throws {@link Empty} as get() rejects.
+   */
   getSync(options?: Omit<GetOptions, 'signal'>): T {
     const { block, timeout } = checkOptions(options, 'options');
     this.#checkOpen();
@@ -602,15 +674,20 @@ export class Queue<T = unknown> {
     return this.#maxsize - this.#slots.getValue();
   }
 
+  /** Whether no item is waiting now (approximate while others put and get). */
   empty(): boolean {
     return !this.#channel.memory.ring.hasData();
   }
 
+  /** Whether every slot is taken now (never, without a `maxsize`). */
   full(): boolean {
     return this.#slots.getValue() === 0;
   }
 
-  /** No more put() from this process; what was put is still written (await joinThread()). */
+  /**
+   * No more put() from this process, nor get(); what was put is still written
+   * (await joinThread() to know when). Closing twice does nothing.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -624,21 +701,31 @@ export class Queue<T = unknown> {
     else void feeder.whenIdle().then(finish);
   }
 
-  /** After close(): resolves once everything this process put has been handed to the OS. */
+  /**
+   * After close(): resolves once everything this process put has been handed
+   * to the OS (Python's `join_thread()`).
+   *
+   * @throws {@link ProcessError} (as a rejection) before close().
+   */
   async joinThread(): Promise<void> {
     if (!this.#closed) throw new ProcessError('joinThread() needs close() first');
     await this.#feeder?.whenIdle();
   }
 
-  /** At exit, do not wait to write what is still buffered (it is lost). */
+  /**
+   * At exit, do not wait to write what this process still holds for the
+   * queue: it is lost (Python's `cancel_join_thread()`).
+   */
   cancelJoinThread(): void {
     this.#ensureFeeder().cancelled = true;
   }
 
+  /** @internal What crosses a process boundary. */
   protected get parts(): QueueParts {
     return { ...this.#channel, maxsize: this.#maxsize, slots: this.#slots };
   }
 
+  /** @internal Throws ProcessError once closed. */
   protected checkOpen(): void {
     this.#checkOpen();
   }
@@ -658,9 +745,9 @@ export class Queue<T = unknown> {
   }
 
   /**
-   * Hands an item whose slot is taken on (JoinableQueue also counts it, in
-   * the same step): into the ring at once when it fits and nothing of this
-   * process waits before it, else to the feeder.
+   * @internal Hands an item whose slot is taken on (JoinableQueue also counts
+   * it, in the same step): into the ring at once when it fits and nothing of
+   * this process waits before it, else to the feeder.
    */
   protected accept(dumped: DumpedParts): void {
     const feeder = this.#feeder;
@@ -681,10 +768,36 @@ interface JoinableParts extends QueueParts {
   cond: Condition;
 }
 
+/**
+ * A {@link Queue} that counts unfinished items (Python's
+ * `multiprocessing.JoinableQueue`): consumers call `taskDone()` for each item
+ * they got, and `join()` resolves once every item put has been marked done.
+ *
+ * @category Queues
+ * @example
+ * ```ts
+ * const tasks = new mp.JoinableQueue<string>();
+ * // a consumer, in a child process given the queue:
+ * for (;;) {
+ *   const task = await tasks.get();
+ *   await handle(task);
+ *   tasks.taskDone();
+ * }
+ * // the producer:
+ * await tasks.put('a');
+ * await tasks.join(); // every item processed
+ * ```
+ */
 export class JoinableQueue<T = unknown> extends Queue<T> {
   readonly #unfinished: Semaphore;
   readonly #cond: Condition;
 
+  /**
+   * A joinable queue of at most `maxsize` items (0, the default: no limit but
+   * the system's).
+   *
+   * @throws RangeError for a `maxsize` that is not a non-negative integer.
+   */
   constructor(maxsize?: number, options?: QueueOptions);
   /** @internal The reducer's: around existing parts. */
   constructor(revival: Revival<JoinableParts>);
@@ -696,20 +809,29 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     this.#cond = parts?.cond ?? new Condition();
   }
 
+  /** @internal Counts the item, then accepts it. */
   // Counted before the feeder may write it: a consumer's taskDone() can follow its get() at once.
   protected override accept(dumped: DumpedParts): void {
     this.#countTask();
     super.accept(dumped);
   }
 
-  /** One item taken with get() is fully processed; ProcessError when called more often than items were put. */
+  /**
+   * Marks one item taken with get() as fully processed.
+   *
+   * @throws {@link ProcessError} when called more often than items were put.
+   */
   taskDone(): void {
     using _held = this.#cond.holdSync();
     if (!this.#unfinished.acquireSync({ block: false })) throw new ProcessError('taskDone() called too many times');
     if (this.#unfinished.getValue() === 0) this.#cond.notifyAll();
   }
 
-  /** Resolves once every item put so far has been taken and marked done. */
+  /**
+   * Resolves once every item put so far has been taken and marked done with
+   * taskDone(), without blocking the event loop. An abort of `options.signal`
+   * rejects with its reason.
+   */
   async join(options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#cond[kUntil](() => (this.#unfinished.getValue() === 0 ? undefined : RETRY), null, options.signal);
   }
@@ -727,10 +849,24 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 }
 
+/**
+ * A plain queue across processes (Python's `multiprocessing.SimpleQueue`):
+ * `put()` writes the item at once (blocking the thread while the pipe is
+ * full) and `get()` waits for the next one; no size, no timeouts.
+ *
+ * @category Queues
+ * @example
+ * ```ts
+ * const q = new mp.SimpleQueue<string>();
+ * q.put('hello');
+ * console.log(await q.get()); // 'hello'
+ * ```
+ */
 export class SimpleQueue<T = unknown> {
   readonly #channel: Channel;
   #closed = false;
 
+  /** A new, empty queue. */
   constructor(options?: QueueOptions);
   /** @internal The reducer's: around an existing channel. */
   constructor(revival: Revival<Channel>);
@@ -738,7 +874,13 @@ export class SimpleQueue<T = unknown> {
     this.#channel = options instanceof Revival ? options.parts : newChannel(checkQueueOptions(options));
   }
 
-  /** Writes the item now (blocking the thread while the pipe is full), under the write lock. */
+  /**
+   * Writes the item now, under the queue's write lock (blocking the thread
+   * while the pipe is full).
+   *
+   * @throws {@link ProcessError} once closed; {@link SerializationError} for
+   * an item that cannot cross.
+   */
   put(obj: T): void {
     this.#checkOpen();
     const dumped = dumpsParts(obj, 'message', 'obj');
@@ -756,16 +898,24 @@ export class SimpleQueue<T = unknown> {
     }
   }
 
+  /**
+   * The next item, waiting as long as it takes without blocking the event
+   * loop. An abort of `options.signal` rejects with its reason.
+   *
+   * @throws {@link ProcessError} (as a rejection) once closed.
+   */
   async get(options: { signal?: AbortSignal } = {}): Promise<T> {
     this.#checkOpen();
     const got = await receive(this.#channel, true, null, options.signal);
     return (got as { value: unknown }).value as T;
   }
 
+  /** Whether no item is waiting now. */
   empty(): boolean {
     return !this.#channel.memory.ring.hasData();
   }
 
+  /** Closes this process's ends of the queue; closing twice does nothing. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -88,8 +88,15 @@ export let readyNow: (conn: Connection) => boolean;
 export let whenReadable: (conn: Connection, timeoutMs: number | null, signal?: AbortSignal) => Promise<boolean>;
 let attachRings: (conn: Connection, rings: RingEnds) => void;
 
+/**
+ * What `new Connection(fd, options)` takes. Connections usually come from
+ * {@link Pipe}, {@link connection.Listener.accept} and {@link connection.Client},
+ * which set these.
+ */
 export interface ConnectionOptions {
+  /** Whether this end reads (default true); a Pipe(false) end reads or writes. */
   readable?: boolean;
+  /** Whether this end writes (default true). At least one of the two is true. */
   writable?: boolean;
   /**
    * Whether the peer is trusted to name code: received function and class
@@ -105,6 +112,28 @@ export interface ConnectionOptions {
   maxMessageSize?: number;
 }
 
+/**
+ * One end of a connection between processes (Python's `Connection`), from
+ * {@link Pipe}, `Listener.accept()` or `connection.Client()`. `send()` takes
+ * any value that can cross (docs/API.md section 9), `sendBytes()` raw bytes;
+ * both return at once, and what the socket cannot take yet is written as it
+ * drains (and at exit). `recv()` returns a Promise and never blocks the event
+ * loop; `recvSync()` blocks the thread. Messages arrive whole and in order,
+ * whatever their size. A Connection crosses to other processes (an argument,
+ * a queue item, a message) and keeps working there, with its trust and its
+ * `maxMessageSize`.
+ *
+ * @category Connections
+ * @example
+ * ```ts
+ * const [parentEnd, childEnd] = mp.Pipe();
+ * const p = new mp.Process({ target: echo, args: [childEnd] }); // echo: an exported function
+ * p.start();
+ * parentEnd.send({ hello: 'world' });
+ * console.log(await parentEnd.recv());
+ * await p.join();
+ * ```
+ */
 export class Connection {
   #fd: number;
   readonly #readable: boolean;
@@ -121,7 +150,13 @@ export class Connection {
   /** The shared-memory rings beside the socket (ring.ts), when both ends are this package's (a Pipe). */
   #rings: RingEnds | null = null;
 
-  /** Takes ownership of `fd`, a connected stream socket. */
+  /**
+   * Wraps `fd`, a connected stream socket (Unix or TCP), and takes ownership
+   * of it: close() closes it.
+   *
+   * @throws TypeError for a descriptor that is not a non-negative integer, or
+   * options of the wrong type.
+   */
   constructor(fd: number, options: ConnectionOptions = {}) {
     if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
       throw new TypeError(`The "fd" argument must be a file descriptor; received ${String(fd)}`);
@@ -139,26 +174,37 @@ export class Connection {
     closeWhenCollected.register(this, { fd, pid: process.pid }, this.#token);
   }
 
+  /** Whether close() has run. */
   get closed(): boolean {
     return this.#fd < 0;
   }
 
+  /** Whether this end may receive. */
   get readable(): boolean {
     return this.#readable;
   }
 
+  /** Whether this end may send. */
   get writable(): boolean {
     return this.#writable;
   }
 
-  /** Whether received references resolve: false on a Listener/Client connection without an authkey. */
+  /**
+   * Whether received references resolve and the package's objects revive:
+   * false on a Listener/Client connection without an authkey (data only; see
+   * docs/SECURITY.md).
+   */
   get trusted(): boolean {
     return this.#load.trusted !== false;
   }
 
   /**
-   * The socket's descriptor. Whoever gets it may not know the rings beside
-   * it: from now on both ends send every message through the socket.
+   * The socket's descriptor, for other code (Python's Connection, C). From
+   * then on both ends send every message through the socket (no longer
+   * through the shared-memory ring beside it), so whoever reads the
+   * descriptor sees every later message.
+   *
+   * @throws {@link ProcessError} on a closed connection.
    */
   fileno(): number {
     this.#checkOpen();
@@ -167,7 +213,16 @@ export class Connection {
     return this.#fd;
   }
 
-  /** Sends one object (serialized as section 9 says); it arrives whole, in order. */
+  /**
+   * Sends one value, serialized as docs/API.md section 9 says: it arrives
+   * whole and in order. Returns at once; what the socket cannot take yet is
+   * written as it drains, and at exit.
+   *
+   * @throws {@link SerializationError} for a value that cannot cross (naming
+   * the path to it); {@link ProcessError} on a closed or read-only
+   * connection; an error with code `EPIPE` when the reader has gone (noticed
+   * once a message must take the socket).
+   */
   send(obj: unknown): void {
     this.#checkWritable();
     const { parts, length, fds } = dumpsParts(obj, 'message', 'obj');
@@ -175,19 +230,31 @@ export class Connection {
     this.#sendFrame(parts, length, fds, true);
   }
 
-  /** Sends bytes as one message; offset and size in bytes. */
+  /**
+   * Sends bytes as one message: `size` bytes of `buf` from byte `offset`
+   * (default: all of it). Returns at once, as send().
+   */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset?: number, size?: number): void {
     this.#checkWritable();
     const bytes = asBytes(buf, offset, size);
     this.#sendFrame([bytes], bytes.byteLength, [], true);
   }
 
-  /** The longest message this end accepts (options.maxMessageSize). */
+  /** The longest message this end accepts, in bytes (`options.maxMessageSize`). */
   get maxMessageSize(): number {
     return this.#messageLimit.maxLength;
   }
 
-  /** The next object; rejects with EOFError when the other end is closed and nothing is left. */
+  /**
+   * The next value, without blocking the event loop; reads are served in
+   * call order.
+   *
+   * @throws {@link EOFError} (as a rejection) when the other end is closed
+   * and nothing is left; {@link ProcessError} for a message over
+   * `maxMessageSize` (the connection is then broken);
+   * {@link SerializationError} for a reference an untrusted connection may
+   * not carry.
+   */
   recv(): Promise<unknown> {
     // A message already here, and no read before it: taken now.
     if (this.#readsPending === 0 && this.#fd >= 0 && this.#readable && this.#unreadable === null) {
@@ -220,25 +287,39 @@ export class Connection {
     return this.#nextFrame().then((frame) => loadsWhenReady(frame.data, frame.fds, this.#load));
   }
 
+  /**
+   * recv(), blocking the calling thread. A message naming a function of an ES
+   * module with top-level await that this process never loaded needs recv()
+   * (it imports it): here it is a {@link SerializationError}.
+   */
   recvSync(): unknown {
     const frame = this.#nextFrameSync();
     return loads(frame.data, frame.fds, this.#load);
   }
 
-  /** The next message's bytes; BufferTooShort (and no longer readable) if it is longer than maxLength. */
+  /**
+   * The next message's bytes. Any descriptors that came with it are closed.
+   *
+   * @throws {@link BufferTooShort} (as a rejection) when the message is longer
+   * than `maxLength` (the connection is no longer readable then);
+   * {@link EOFError} when the other end is closed and nothing is left.
+   */
   async recvBytes(maxLength?: number): Promise<Buffer> {
     const limit = checkMaxLength(maxLength);
     return bytesOnly(await this.#nextFrame(limit));
   }
 
+  /** recvBytes(), blocking the calling thread. */
   recvBytesSync(maxLength?: number): Buffer {
     return bytesOnly(this.#nextFrameSync(checkMaxLength(maxLength)));
   }
 
   /**
    * Reads the next message into `buf` at byte `offset`; resolves with its
-   * length. A message that does not fit is consumed all the same and
-   * rejects with BufferTooShort, whose `received` holds it.
+   * length in bytes.
+   *
+   * @throws {@link BufferTooShort} (as a rejection) when it does not fit: the
+   * message is consumed all the same, and the error's `received` holds it.
    */
   async recvBytesInto(buf: ArrayBufferView, offset: number = 0): Promise<number> {
     if (!ArrayBuffer.isView(buf)) throw new TypeError('The "buf" argument must be an ArrayBufferView');
@@ -253,7 +334,11 @@ export class Connection {
     return data.byteLength;
   }
 
-  /** Whether a message (or end-of-file) can be read, waiting up to timeoutMs (null: for ever). */
+  /**
+   * Whether a message (or end-of-file) can be read, waiting up to `timeoutMs`
+   * milliseconds: 0 (the default) looks without waiting, null waits for ever.
+   * Never blocks the event loop.
+   */
   async poll(timeoutMs?: number | null): Promise<boolean> {
     const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
@@ -266,6 +351,7 @@ export class Connection {
     }
   }
 
+  /** poll(), blocking the calling thread. */
   pollSync(timeoutMs?: number | null): boolean {
     const ms = checkPollTimeout(timeoutMs);
     this.#checkReadable();
@@ -295,7 +381,11 @@ export class Connection {
     return ring.whenReadable(this.#fd, timeoutMs, signal);
   }
 
-  /** Closes the connection; what send() queued is written first. */
+  /**
+   * Closes the connection. What send() still holds is written first (this
+   * blocks the thread until it is, unless the peer has gone). Closing twice
+   * does nothing.
+   */
   close(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;
@@ -322,6 +412,7 @@ export class Connection {
     closeWhenCollected.register(this, { fd: rings.fd, pid: process.pid }, this.#token);
   }
 
+  /** `using conn = …`: close() at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -587,12 +678,32 @@ function bytesOnly(frame: Frame): Buffer {
   return frame.data;
 }
 
+/**
+ * What {@link Pipe} takes.
+ *
+ * @category Connections
+ */
 export interface PipeOptions {
   /** The longest message either end accepts, in bytes (ConnectionOptions.maxMessageSize). */
   maxMessageSize?: number;
 }
 
-/** Python's Pipe(duplex): two connected Connections; duplex false gives [read-only, write-only]. */
+/**
+ * A connected pair of {@link Connection}s (Python's `Pipe()`): duplex by
+ * default; with `duplex` false, `[readOnly, writeOnly]`. Between the two
+ * ends, messages under 64 KiB travel through a ring in shared memory beside
+ * the socket, without a system call while the reader is awake.
+ *
+ * @throws TypeError for a `duplex` that is not a boolean; RangeError for a
+ * bad `maxMessageSize`.
+ * @category Connections
+ * @example
+ * ```ts
+ * const [reader, writer] = mp.Pipe(false);
+ * writer.send([1, 2, 3]);
+ * console.log(await reader.recv()); // [ 1, 2, 3 ]
+ * ```
+ */
 export function Pipe(duplex: boolean = true, options: PipeOptions = {}): [Connection, Connection] {
   if (typeof duplex !== 'boolean') throw new TypeError('The "duplex" argument must be a boolean');
   if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');

@@ -14,20 +14,36 @@ import { Connection } from './connection';
 import { LARGEST_MESSAGE, messageSizeLimit } from './framing';
 import { forgetDescriptor, whenReady } from './readiness';
 
+/** The address family: `'AF_UNIX'` (a socket path) or `'AF_INET'` (`[host, port]`). */
 export type Family = 'AF_UNIX' | 'AF_INET';
-/** AF_UNIX: a socket path; AF_INET: [host, port]. */
+/**
+ * Where a {@link Listener} listens and a {@link Client} connects: a socket
+ * path (AF_UNIX; one starting with NUL is in Linux's abstract namespace) or
+ * `[host, port]` (AF_INET).
+ */
 export type Address = string | [string, number];
 
+/** What `new Listener(address, options)` takes. */
 export interface ListenerOptions {
+  /** The family; by default the address's (`AF_UNIX` when there is none). */
   family?: Family;
+  /** How many connections may wait to be accepted (default 1). */
   backlog?: number;
+  /**
+   * With a key, every accepted connection runs Python's HMAC challenge both
+   * ways and is trusted; a peer with another key fails with
+   * {@link AuthenticationError}. Without one, connections carry data only.
+   */
   authkey?: Uint8Array | string | null;
   /** The longest message an accepted connection takes (ConnectionOptions.maxMessageSize). */
   maxMessageSize?: number;
 }
 
+/** What {@link Client} takes. */
 export interface ClientOptions {
+  /** The family; by default the address's. */
   family?: Family;
+  /** The listener's key: both sides prove they hold it ({@link AuthenticationError} otherwise). */
   authkey?: Uint8Array | string | null;
   /** The longest message the connection takes (ConnectionOptions.maxMessageSize). */
   maxMessageSize?: number;
@@ -225,6 +241,22 @@ async function authenticate(conn: Connection, work: () => Promise<void>): Promis
 /** What one accepted connection came to: authenticated, or refused (accept() rejects with it). */
 type Outcome = { conn: Connection } | { error: unknown };
 
+/**
+ * A server socket that accepts connections (Python's
+ * `multiprocessing.connection.Listener`), over a Unix socket or TCP, with
+ * Python's HMAC authentication when given an `authkey` (Python 3.12+ speaks
+ * it as is). Without an address it listens on a fresh path in a private
+ * directory of this process; a TCP listener beyond loopback without an
+ * authkey emits a one-time `SecurityWarning`.
+ *
+ * @example
+ * ```ts
+ * using listener = new mp.connection.Listener(['127.0.0.1', 0], { authkey: 'secret' });
+ * console.log(listener.address); // [ '127.0.0.1', 41234 ]: the real port
+ * const conn = await listener.accept();
+ * console.log(await conn.recv());
+ * ```
+ */
 export class Listener {
   readonly #family: Family;
   readonly #address: Address;
@@ -232,7 +264,13 @@ export class Listener {
   readonly #maxMessageSize: number | undefined;
   #fd: number;
 
-  /** Binds and listens at once: `address` is readable (port 0 gives the real port). */
+  /**
+   * Binds and listens at once: `address` is readable when this returns (port 0
+   * gives the real port).
+   *
+   * @throws TypeError or RangeError for a bad address or option; the system's
+   * error (EADDRINUSE, …) when the address cannot be bound.
+   */
   constructor(address?: Address | null, options: ListenerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
     this.#family = familyOf(address ?? undefined, options.family);
@@ -256,10 +294,12 @@ export class Listener {
     subDebug('listener created with address=%O', this.#address);
   }
 
+  /** Where the listener listens (for `[host, 0]`, the port bound). */
   get address(): Address {
     return Array.isArray(this.#address) ? [this.#address[0], this.#address[1]] : this.#address;
   }
 
+  /** The listener's family. */
   get family(): Family {
     return this.#family;
   }
@@ -270,9 +310,12 @@ export class Listener {
   #outcomeArrived: (() => void) | null = null;
 
   /**
-   * The next connection, authenticated when the listener has an authkey
-   * (AuthenticationError for a peer that fails or stalls). Handshakes run
-   * side by side: a slow or silent peer holds up no other.
+   * The next connection, authenticated when the listener has an authkey.
+   * Handshakes run side by side: a slow or silent peer holds up no other.
+   *
+   * @throws {@link AuthenticationError} (as a rejection) for a peer that fails
+   * or stalls the handshake (10 s); {@link ProcessError} once closed; the
+   * reason of `options.signal` when it aborts.
    */
   async accept(options: { signal?: AbortSignal } = {}): Promise<Connection> {
     for (;;) {
@@ -343,7 +386,7 @@ export class Listener {
     }
   }
 
-  /** Stops listening; an AF_UNIX socket file is removed. */
+  /** Stops listening; an AF_UNIX socket file is removed. Closing twice does nothing. */
   close(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;
@@ -360,12 +403,12 @@ export class Listener {
     }
   }
 
+  /** `using listener = …`: close() at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
 }
 
-/** Connects to a Listener; with an authkey both sides prove they hold it. */
 /** The client's socket: connected (AF_UNIX), or connecting (AF_INET: `pending` is its descriptor). */
 function openClientSocket(address: Address, options: ClientOptions): { conn: Connection; authkey: Buffer | null; pending: number | null; where: string } {
   if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
@@ -381,7 +424,20 @@ function openClientSocket(address: Address, options: ClientOptions): { conn: Con
   return { conn: new Connection(fd, connectionOptions), authkey, pending: fd, where: `${host}:${port}` };
 }
 
-/** Connects to a Listener; with an authkey both sides prove they hold it. */
+/**
+ * Connects to a {@link Listener} (Python's
+ * `multiprocessing.connection.Client`); with an authkey both sides prove
+ * they hold it, and the connection is trusted.
+ *
+ * @throws {@link AuthenticationError} (as a rejection) for a wrong key or a
+ * handshake not done within 10 s; the system's error (ECONNREFUSED,
+ * ENOENT, …) when nothing listens there.
+ * @example
+ * ```ts
+ * const conn = await mp.connection.Client('/tmp/my.sock', { authkey: 'secret' });
+ * conn.send({ job: 1 });
+ * ```
+ */
 export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
   const { conn, authkey, pending } = openClientSocket(address, options);
   if (pending !== null) {

@@ -6,6 +6,12 @@ import { checkTimeout, monotonicMs } from '../util';
 import { Connection, readyNow, whenReadable } from './connection';
 import { whenReady } from './readiness';
 
+/**
+ * What {@link wait} watches: a {@link Connection}, or a process sentinel
+ * ({@link Process.sentinel}, a descriptor readable once the process ends).
+ *
+ * @category Connections
+ */
 export type Waitable = Connection | number;
 
 function checkWaitable(object: Waitable, index: number): Waitable {
@@ -18,9 +24,22 @@ function checkWaitable(object: Waitable, index: number): Waitable {
 }
 
 /**
- * Resolves with the objects that are ready (a message or end-of-file to
- * read; a process that ended) once at least one is, or with [] when
- * timeoutMs passes first (undefined or null: wait for ever).
+ * Waits until at least one of `objects` is ready, without blocking the event
+ * loop (Python's `multiprocessing.connection.wait`): a {@link Connection}
+ * with a message or end-of-file to read, or a {@link Process.sentinel} whose
+ * process has ended. Resolves with the ready ones, in the order given, or
+ * with `[]` once `timeoutMs` passes (undefined or null: no limit; 0: look
+ * without waiting).
+ *
+ * @throws {@link ProcessError} (as a rejection) for a closed connection;
+ * TypeError for anything but connections and descriptors.
+ * @category Connections
+ * @example
+ * ```ts
+ * const ready = await mp.wait([conn, worker.sentinel], 1000);
+ * if (ready.includes(conn)) console.log(await conn.recv());
+ * if (ready.includes(worker.sentinel)) console.log('the worker exited');
+ * ```
  */
 export async function wait(objects: Waitable[], timeoutMs?: number | null): Promise<Waitable[]> {
   if (!Array.isArray(objects)) throw new TypeError('The "objects" argument must be an array');

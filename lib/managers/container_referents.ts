@@ -62,9 +62,11 @@ function pythonOrder(a: unknown, b: unknown): number {
   throw new TypeError(`'<' not supported between ${typeof a} and ${typeof b}`);
 }
 
+/** @inline What `ListProxy.sort()` takes, as Python's `list.sort()`. */
 export interface SortOptions {
   /** A function (it runs in the server: pass one that crosses by reference). */
   key?: ((item: unknown) => unknown) | null;
+  /** true: largest first. */
   reverse?: boolean;
 }
 

@@ -23,6 +23,16 @@ const links = new Map<string, Link>();
 let inheritedHolds = new Map<string, { key: string; refs: Map<number, number> }>();
 let pendingHolds = new Map<string, { key: string; refs: Map<number, number> }>();
 
+/**
+ * A call through a proxy or manager whose server cannot be reached (it
+ * stopped, or was killed): every call rejects with it at once.
+ *
+ * @example
+ * ```ts
+ * await manager.shutdown();
+ * await list.append(1).catch((error) => console.log(error instanceof mp.RemoteError)); // true: a ServerGoneError
+ * ```
+ */
 export class ServerGoneError extends RemoteError {}
 
 export class Link {

@@ -37,6 +37,11 @@ import { makeServer, runManagerServer, type SentTypeSpec, type ServerKind } from
 import type { BarrierOptions } from './sync_referents';
 import type { PoolOptions } from '../pool/index';
 
+/**
+ * What {@link BaseManager.register} takes.
+ *
+ * @category Managers
+ */
 export interface RegisterOptions {
   /** The methods proxies may call (default: the referent's public methods, or the proxytype's `exposed`). */
   exposed?: readonly string[] | null;
@@ -48,7 +53,10 @@ export interface RegisterOptions {
   createMethod?: boolean;
 }
 
-/** What makes a referent: a class (constructed with new) or a function. */
+/**
+ * @inline What makes a referent in the server: a class (constructed with
+ * `new`) or a function.
+ */
 export type ReferentMaker = ((...args: never[]) => unknown) | (abstract new (...args: never[]) => object);
 
 interface TypeEntry {
@@ -60,6 +68,12 @@ interface TypeEntry {
   builtin: boolean;
 }
 
+/**
+ * What a manager takes: `new BaseManager(options)`, {@link Manager},
+ * `new SyncManager(options)`, `new SharedMemoryManager(options)`.
+ *
+ * @category Managers
+ */
 export interface ManagerOptions {
   /** Where the server listens: a socket path (AF_UNIX) or [host, port] (AF_INET). Default: a fresh private path. */
   address?: Address | null;
@@ -92,10 +106,41 @@ function checkAddress(address: unknown): Address | null {
   throw new TypeError('The "options.address" property must be a socket path or [host, port]');
 }
 
+/**
+ * A manager whose types you register (Python's `BaseManager`): subclass it,
+ * {@link BaseManager.register | register()} a typeid with the class or
+ * function that makes its referent, and `start()` a server process (or
+ * `connect()` to one started elsewhere, or run one in this process with
+ * `getServer()`). Each registered typeid becomes a method of the manager
+ * that makes a referent in the server and resolves with its proxy, whose
+ * methods call the referent's. A started server stops with `shutdown()`,
+ * `await using`, or when this process ends. A manager passed to a child
+ * arrives connected to the same server.
+ *
+ * @category Managers
+ * @example
+ * ```ts
+ * // counter.ts: the referent's class, exported (a 'spawn' or 'forkserver' server imports it)
+ * export class Counter {
+ *   #n = 0;
+ *   increment(): number {
+ *     return ++this.#n;
+ *   }
+ * }
+ * // main.ts
+ * class MyManager extends mp.BaseManager {
+ *   declare Counter: () => Promise<mp.BaseProxy & { increment(): Promise<number> }>;
+ * }
+ * MyManager.register('Counter', Counter);
+ * await using manager = await new MyManager().start();
+ * const counter = await manager.Counter();
+ * console.log(await counter.increment()); // 1
+ * ```
+ */
 export class BaseManager {
-  /** This class's types (each subclass has its own, starting from its parent's, as in Python). */
+  /** @internal This class's types (each subclass has its own, starting from its parent's, as in Python). */
   static _registry: Map<string, TypeEntry> = new Map();
-  /** Which server the class runs: SharedMemoryManager's tracks segments. */
+  /** @internal Which server the class runs: SharedMemoryManager's tracks segments. */
   static _serverKind: ServerKind = 'base';
 
   #address: Address | null;
@@ -105,6 +150,11 @@ export class BaseManager {
   #state: State = 'initial';
   #process: Process | null = null;
 
+  /**
+   * A manager, not yet started or connected.
+   *
+   * @throws TypeError for options of the wrong type.
+   */
   constructor(options: ManagerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
     this.#address = checkAddress(options.address);
@@ -118,11 +168,15 @@ export class BaseManager {
   }
 
   /**
-   * Registers a type (Python's BaseManager.register): `callable` makes the
-   * referent in the server (a class or a function; for spawn and forkserver
-   * servers it crosses by reference, so export it), and, unless
-   * createMethod is false, `manager[typeid](...args)` makes one and
-   * resolves with its proxy.
+   * Registers a type on this manager class (Python's `BaseManager.register`):
+   * `callable` makes the referent in the server (a class or a function; for a
+   * spawn or forkserver server it crosses by reference, so export it). Unless
+   * `createMethod` is false, `manager[typeid](...args)` then makes one and
+   * resolves with its proxy: `proxytype`, or an AutoProxy with a method per
+   * exposed name. Register before start(); each subclass has its own types.
+   *
+   * @throws TypeError for a typeid that is not an identifier, or options of
+   * the wrong type.
    */
   static register(typeid: string, callable?: ReferentMaker | null, options: RegisterOptions = {}): void {
     if (typeof typeid !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(typeid)) {
@@ -165,21 +219,26 @@ export class BaseManager {
     }
   }
 
-  /** SyncManager's own types: made by name in the server. */
+  /** @internal SyncManager's own types: made by name in the server. */
   static _registerBuiltin(typeid: string, proxytype: ProxyClass): void {
     if (!Object.hasOwn(this, '_registry')) this._registry = new Map(this._registry);
     this._registry.set(typeid, { typeid, callable: null, exposed: null, methodToTypeid: null, proxytype, builtin: true });
   }
 
+  /**
+   * Where the server listens: the address given, or the one a started server
+   * chose; null before start() without one.
+   */
   get address(): Address | null {
     return this.#address === null ? null : Array.isArray(this.#address) ? [this.#address[0], this.#address[1]] : this.#address;
   }
 
+  /** The key connections to the server prove they hold (a copy): `options.authkey`, or this process's. */
   get authkey(): Buffer {
     return Buffer.from(this.#authkey);
   }
 
-  /** The server process, once start() has run. */
+  /** The server process, once start() has run (null for a connected manager). */
   get process(): Process | null {
     return this.#process;
   }
@@ -193,7 +252,15 @@ export class BaseManager {
     );
   }
 
-  /** Starts the server in a new process (of this manager's context) and resolves once it serves. */
+  /**
+   * Starts the server in a new process (of this manager's context) and
+   * resolves with this manager once it serves. `initializer(...initargs)`
+   * runs first in the server.
+   *
+   * @throws {@link ProcessError} (as a rejection) when already started, or
+   * when the server exits before serving; the server's own error when it
+   * fails to start (an address in use, say).
+   */
   async start(initializer?: ((...args: never[]) => unknown) | null, initargs: unknown[] = []): Promise<this> {
     if (this.#state !== 'initial') throw new ProcessError(this.#state === 'started' ? 'Already started server' : `Unable to start a manager in state ${this.#state}`);
     if (initializer !== undefined && initializer !== null && typeof initializer !== 'function') {
@@ -245,7 +312,14 @@ export class BaseManager {
     return this;
   }
 
-  /** Connects to a server already running at `address` (started elsewhere: Python's connect()). */
+  /**
+   * Connects to a server already running at `options.address` (started
+   * elsewhere, with the same authkey: Python's `connect()`); resolves with
+   * this manager.
+   *
+   * @throws TypeError without an address; {@link AuthenticationError} for a
+   * wrong key; {@link ProcessError} when already started or connected.
+   */
   async connect(): Promise<this> {
     if (this.#address === null) throw new TypeError('connect() needs options.address: the address of a running server');
     if (this.#state !== 'initial') throw new ProcessError(`Unable to connect a manager in state ${this.#state}`);
@@ -254,7 +328,13 @@ export class BaseManager {
     return this;
   }
 
-  /** A server that this process runs itself (await server.serveForever()). */
+  /**
+   * A {@link managers.Server} that this process runs itself: `await
+   * server.serveForever()` serves until shutdown. It is bound at once, so
+   * `address` is known.
+   *
+   * @throws {@link ProcessError} once started or connected.
+   */
   getServer(): Server {
     if (this.#state !== 'initial') throw new ProcessError(`Unable to get a server of a manager in state ${this.#state}`);
     const cls = this.constructor as typeof BaseManager;
@@ -273,7 +353,7 @@ export class BaseManager {
     if (this.#state === 'shutdown') throw new ProcessError('the manager has been shut down');
   }
 
-  /** Makes a `typeid` in the server; resolves with its proxy. */
+  /** @internal Makes a `typeid` in the server; resolves with its proxy. */
   async _create(typeid: string, args: unknown[] = []): Promise<BaseProxy> {
     this.#checkUsable();
     const entry = (this.constructor as typeof BaseManager)._registry.get(typeid);
@@ -284,30 +364,35 @@ export class BaseManager {
     )) as BaseProxy;
   }
 
-  /** A server method by name (SharedMemoryManager's segment tracking). */
+  /** @internal A server method by name (SharedMemoryManager's segment tracking). */
   protected async _callServer(name: string, args: unknown[]): Promise<unknown> {
     this.#checkUsable();
     return this.#link().call(Op.Extension, [name, args]);
   }
 
-  /** What the server holds, one referent per line (Python's _debug_info). */
+  /** What the server holds, one referent per line with its reference count (Python's `_debug_info()`). */
   async debugInfo(): Promise<string> {
     this.#checkUsable();
     return (await this.#link().call(Op.DebugInfo, [])) as string;
   }
 
-  /** How many referents the server holds (Python's _number_of_objects). */
+  /** How many referents the server holds (Python's `_number_of_objects()`). */
   async numberOfObjects(): Promise<number> {
     this.#checkUsable();
     return (await this.#link().call(Op.NumberOfObjects, [])) as number;
   }
 
-  /** Waits for a started server to exit. */
+  /** Waits for a started server to exit, up to `timeoutMs` milliseconds (undefined or null: no limit). */
   async join(timeoutMs?: number | null): Promise<void> {
     if (this.#process !== null) await this.#process.join(timeoutMs);
   }
 
-  /** Stops a started server (its referents go with it); a connected manager lets go of its link. */
+  /**
+   * Stops a started server (its referents go with it): asks it, then
+   * terminates and at last kills it if it has not exited within
+   * `shutdownTimeout`. A connected manager only lets go of its connection.
+   * Proxies of the server fail afterwards. Nothing happens a second time.
+   */
   async shutdown(): Promise<void> {
     if (this.#state === 'shutdown' || this.#state === 'initial') return;
     const wasStarted = this.#state === 'started';
@@ -337,11 +422,12 @@ export class BaseManager {
     Link.existing(this.#address as Address, this.#authkey)?.close();
   }
 
+  /** `await using manager = …`: shutdown() at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
 
-  /** Python's exit-time finalizer: a started server is asked to stop, then terminated. */
+  /** @internal Python's exit-time finalizer: a started server is asked to stop, then terminated. */
   _shutdownSync(): void {
     if (this.#state !== 'started') return;
     this.#state = 'shutdown';
@@ -355,13 +441,14 @@ export class BaseManager {
     }
   }
 
-  /** A manager that crossed to another process: it uses the same server, and does not own it. */
+  /** @internal A manager that crossed to another process: it uses the same server, and does not own it. */
   static _connected<M extends BaseManager>(cls: new (options: ManagerOptions) => M, address: Address, authkey: Buffer): M {
     const manager = new cls({ address, authkey });
     manager.#state = 'connected';
     return manager;
   }
 
+  /** `<SyncManager state=started address="/tmp/…">`. */
   toString(): string {
     return `<${this.constructor.name} state=${this.#state} address=${JSON.stringify(this.#address)}>`;
   }
@@ -398,38 +485,66 @@ registerReducer<BaseManager, ManagerState>('multiprocessing.managers.BaseManager
   revive: (state) => BaseManager._connected(state.cls, state.address, Buffer.from(state.authkey)),
 });
 
-/** Python's SyncManager: the manager of Manager(), with the usual shared types. */
+/**
+ * The manager of {@link Manager} (Python's `SyncManager`), with the usual
+ * shared types, each method resolving with a proxy whose methods are the
+ * referent's, async. Start it with `start()`, or let {@link Manager} do it.
+ *
+ * @category Managers
+ * @example
+ * ```ts
+ * const manager = await new mp.SyncManager().start(); // what mp.Manager() does
+ * const ns = await manager.Namespace({ step: 0 });
+ * await ns.set('step', 1);
+ * console.log(await ns.get('step')); // 1
+ * await manager.shutdown();
+ * ```
+ */
 export class SyncManager extends BaseManager {
+  /** A list in the server, a copy of `init` (Python's `manager.list()`). */
   list<T = unknown>(init?: Iterable<T>): Promise<ListProxy<T>> {
     return this._create('list', init === undefined ? [] : [Array.isArray(init) ? init : [...init]]) as Promise<ListProxy<T>>;
   }
+  /** A dict in the server (keys of any type, as a Map), from an object, a Map or `[key, value]` pairs. */
   dict<K = unknown, V = unknown>(init?: Record<string, V> | Map<K, V> | Iterable<readonly [K, V]>): Promise<DictProxy<K, V>> {
     return this._create('dict', init === undefined ? [] : [init]) as Promise<DictProxy<K, V>>;
   }
+  /** An object of named attributes in the server, starting with those of `init`. */
   Namespace(init?: Record<string, unknown>): Promise<NamespaceProxy> {
     return this._create('Namespace', init === undefined ? [] : [init]) as Promise<NamespaceProxy>;
   }
+  /** A value in the server (`typecode` is kept for Python's sake; any value may be set). */
   Value<T = unknown>(typecode: string, value: T): Promise<ValueProxy<T>> {
     return this._create('Value', [typecode, value]) as Promise<ValueProxy<T>>;
   }
+  /**
+   * An array of C numbers of `typecode` in the server: `sequence` or a length
+   * (zeroed). Sets are checked against the typecode.
+   */
   Array<T extends number | bigint = number>(typecode: string, sequence: Iterable<number | bigint> | number): Promise<ArrayProxy<T>> {
     return this._create('Array', [typecode, typeof sequence === 'number' ? sequence : [...sequence]]) as Promise<ArrayProxy<T>>;
   }
+  /** A queue in the server (at most `maxsize` items; 0: no limit). */
   Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {
     return this._create('Queue', [maxsize]) as Promise<QueueProxy<T>>;
   }
+  /** A joinable queue in the server (at most `maxsize` items; 0: no limit). */
   JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueueProxy<T>> {
     return this._create('JoinableQueue', [maxsize]) as Promise<JoinableQueueProxy<T>>;
   }
+  /** A lock in the server: any process with a proxy of it may release it. */
   Lock(): Promise<LockProxy> {
     return this._create('Lock') as Promise<LockProxy>;
   }
+  /** A recursive lock in the server, owned by the connection of the process that acquired it. */
   RLock(): Promise<AcquirerProxy> {
     return this._create('RLock') as Promise<AcquirerProxy>;
   }
+  /** A semaphore in the server holding `value` units. */
   Semaphore(value = 1): Promise<SemaphoreProxy> {
     return this._create('Semaphore', [value]) as Promise<SemaphoreProxy>;
   }
+  /** A semaphore in the server that may not be released above `value`. */
   BoundedSemaphore(value = 1): Promise<SemaphoreProxy> {
     return this._create('BoundedSemaphore', [value]) as Promise<SemaphoreProxy>;
   }
@@ -437,13 +552,15 @@ export class SyncManager extends BaseManager {
   Condition(lock?: LockProxy | AcquirerProxy | null): Promise<ConditionProxy> {
     return this._create('Condition', lock === undefined || lock === null ? [] : [lock]) as Promise<ConditionProxy>;
   }
+  /** An event in the server. */
   Event(): Promise<EventProxy> {
     return this._create('Event') as Promise<EventProxy>;
   }
+  /** A barrier in the server for `parties` callers (an `action` runs in the server). */
   Barrier(parties: number, options?: BarrierOptions): Promise<BarrierProxy> {
     return this._create('Barrier', options === undefined ? [parties] : [parties, options]) as Promise<BarrierProxy>;
   }
-  /** A Pool in the server process (its workers are the server's children). */
+  /** A {@link Pool} in the server process (its workers are the server's children). */
   Pool(options?: number | PoolOptions): Promise<PoolProxy> {
     return this._create('Pool', options === undefined ? [] : [options]) as Promise<PoolProxy>;
   }
@@ -451,7 +568,23 @@ export class SyncManager extends BaseManager {
 
 for (const typeid of SYNC_MANAGER_TYPEIDS) SyncManager._registerBuiltin(typeid, proxyTypeOf(typeid) ?? BaseProxy);
 
-/** Starts a SyncManager (in a server process of `ctx`'s start method) and resolves with it. */
+/**
+ * Starts a {@link SyncManager}, its server in a new process (of
+ * `options.ctx`'s start method), and resolves with it (Python's
+ * `multiprocessing.Manager()`). Shut it down with `shutdown()` or
+ * `await using`; the server also stops when this process ends.
+ *
+ * @category Managers
+ * @example
+ * ```ts
+ * await using manager = await mp.Manager();
+ * const results = await manager.list<number>();
+ * const workers = [1, 2, 3].map((n) => new mp.Process({ target: record, args: [results, n] })); // record: exported
+ * workers.forEach((w) => w.start());
+ * await Promise.all(workers.map((w) => w.join()));
+ * console.log((await results.toArray()).sort()); // [ 1, 2, 3 ]
+ * ```
+ */
 export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {
   return new SyncManager(options).start();
 }

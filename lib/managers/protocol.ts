@@ -30,10 +30,13 @@ export const enum Reply {
 export type Request = [number, Op, ...unknown[]];
 export type Response = [number, Reply, unknown];
 
-/** What names a referent: its server and its number there (Python's Token). */
+/** What names a referent (Python's `Token`): its type, its server and its number there. */
 export interface Token {
+  /** The typeid the referent was made as. */
   readonly typeid: string;
+  /** The server's address. */
   readonly address: Address;
+  /** The referent's number in its server. */
   readonly id: number;
 }
 

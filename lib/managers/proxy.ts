@@ -34,8 +34,14 @@ const collected = new FinalizationRegistry<Collected>(({ address, authkey, id, l
   link.post([0, Op.Decref, id]);
 });
 
+/**
+ * A proxy class: {@link BaseProxy} or a subclass, with its optional static
+ * `exposed` and `methodToTypeid`.
+ */
 export type ProxyClass = (abstract new (...args: never[]) => BaseProxy) & {
+  /** The methods its proxies call ({@link BaseProxy.exposed}). */
   exposed?: readonly string[];
+  /** Methods whose results are new referents ({@link BaseProxy.methodToTypeid}). */
   methodToTypeid?: Readonly<Record<string, string>>;
 };
 
@@ -50,8 +56,29 @@ export function proxyTypeOf(typeid: string): ProxyClass | undefined {
   return proxyTypes.get(typeid);
 }
 
+/**
+ * A handle on a referent in a manager's server (Python's `BaseProxy`): the
+ * base of every proxy. Subclass it for your own proxy types, calling
+ * `_callMethod()`. A proxy holds one reference in the server, given back
+ * when it is collected, and crosses to other processes (arguments, queues,
+ * pipes, results) with its authkey, working there too; a call whose server
+ * is gone rejects with {@link managers.ServerGoneError}. Proxies are made by
+ * managers; `new` is refused.
+ *
+ * @category Managers
+ * @example
+ * ```ts
+ * export class CounterProxy extends mp.BaseProxy {
+ *   static override exposed = ['increment'];
+ *   increment(): Promise<number> {
+ *     return this._callMethod('increment') as Promise<number>;
+ *   }
+ * }
+ * MyManager.register('Counter', Counter, { proxytype: CounterProxy });
+ * ```
+ */
 export class BaseProxy {
-  /** The methods a subclass calls (Python's _exposed_); null: whatever the server reports. */
+  /** The methods a subclass calls (Python's `_exposed_`); unset: whatever the server reports. */
   static exposed?: readonly string[];
   /** Methods whose results are new referents, proxied as the named typeid (Python's _method_to_typeid_). */
   static methodToTypeid?: Readonly<Record<string, string>>;
@@ -61,7 +88,11 @@ export class BaseProxy {
   readonly #exposed: readonly string[];
   #server: Server | undefined;
 
-  /** Proxies are made by managers and by revival; `new` is refused. */
+  /**
+   * Proxies are made by managers and by revival; `new` is refused.
+   *
+   * @throws TypeError always, from user code.
+   */
   constructor(key: unknown, token: Token, authkey: Buffer, exposed: readonly string[]) {
     if (key !== kConstruct) throw new TypeError('proxies are made by a manager (await manager.list(), ...), not with new');
     this.#token = token;
@@ -79,7 +110,13 @@ export class BaseProxy {
     return this.#exposed;
   }
 
-  /** Calls the referent's `method` in the server (Python's _callmethod). */
+  /**
+   * Calls the referent's `method` with `args` in the server (Python's
+   * `_callmethod()`); resolves with its result (a proxy, for a method listed
+   * in `methodToTypeid`). An error the method throws is rethrown with its
+   * `name` and `message`, `cause` a {@link RemoteError} with the server's
+   * stack; a method not exposed is a {@link RemoteError}.
+   */
   _callMethod(method: string, args: readonly unknown[] = []): Promise<unknown> {
     const server = this.#server;
     if (server !== undefined) {
@@ -93,21 +130,24 @@ export class BaseProxy {
     );
   }
 
-  /** A copy of the referent (Python's _getvalue). */
+  /** A copy of the referent (Python's `_getvalue()`). */
   _getValue(): Promise<unknown> {
     const server = this.#server;
     if (server !== undefined) return new Promise((resolve) => resolve(server.referentValue(this.#token.id)));
     return Link.for(this.#token.address, this.#authkey).call(Op.GetValue, [this.#token.id]);
   }
 
+  /** `<ListProxy object, typeid 'list' at "/tmp/…" id 12>`. */
   toString(): string {
     return `<${this.constructor.name} object, typeid '${this.#token.typeid}' at ${JSON.stringify(this.#token.address)} id ${this.#token.id}>`;
   }
 
+  /** @internal What util.inspect shows: toString(). */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
 
+  /** @internal The one way a proxy is made. */
   static [kConstruct](
     cls: ProxyClass,
     token: Token,
@@ -133,14 +173,17 @@ export class BaseProxy {
     return proxy;
   }
 
-  /** A local proxy inside a referent the server let go of: its reference goes now, not at some later collection. */
+  /**
+   * @internal A local proxy inside a referent the server let go of: its reference
+   * goes now, not at some later collection.
+   */
   static _releaseLocal(proxy: BaseProxy): void {
     const server = proxy.#server;
     if (server === undefined || !collected.unregister(proxy)) return;
     server.dropLocal(proxy.#token.id);
   }
 
-  /** For the reducer: the server keeps this proxy's reference for whoever revives it. */
+  /** @internal For the reducer: the server keeps this proxy's reference for whoever revives it. */
   static _transit(proxy: BaseProxy): { key: string; authkey: Buffer } {
     const key = newTransitKey();
     if (proxy.#server !== undefined) proxy.#server.noteLocalTransit(proxy.#token.id, key);
@@ -151,7 +194,18 @@ export class BaseProxy {
 
 const autoProxies = new Map<string, ProxyClass>();
 
-/** A proxy class with a method per exposed name (Python's AutoProxy / MakeProxyType). */
+/**
+ * A proxy class with an async method per name in `exposed`, each calling
+ * the referent's method of that name (Python's `AutoProxy` /
+ * `MakeProxyType`); exported as `managers.MakeProxyType`. Classes are
+ * cached by their list of names.
+ *
+ * @example
+ * ```ts
+ * const CounterProxy = mp.managers.MakeProxyType(['increment', 'reset']);
+ * MyManager.register('Counter', Counter, { proxytype: CounterProxy });
+ * ```
+ */
 export function autoProxyType(exposed: readonly string[]): ProxyClass {
   const key = exposed.join('\0');
   let cls = autoProxies.get(key);

@@ -53,6 +53,18 @@ export interface ServerOptions {
   onStop?: () => void | Promise<void>;
 }
 
+/**
+ * A manager's server (Python's `managers.Server`), from
+ * {@link BaseManager.getServer}: the referents, their reference counts, and
+ * one async loop per client connection. Requests start in arrival order;
+ * one that waits (a lock, a queue's get) holds up no other.
+ *
+ * @example
+ * ```ts
+ * const server = new MyManager({ address: ['127.0.0.1', 50000], authkey: 'secret' }).getServer();
+ * await server.serveForever(); // until server.shutdown() or a client's shutdown request
+ * ```
+ */
 export class Server {
   readonly #registry = new Map<string, ServerTypeSpec>();
   readonly #listener: Listener;
@@ -72,7 +84,7 @@ export class Server {
   readonly #stopped: Promise<void>;
   #markStopped!: () => void;
 
-  /** Binds at once: `address` is known before serving starts. */
+  /** @internal Made by BaseManager.getServer() and the server process. Binds at once. */
   constructor(options: ServerOptions) {
     for (const spec of options.registry) this.#registry.set(spec.typeid, spec);
     this.#extensions = options.extensions ?? {};
@@ -82,6 +94,7 @@ export class Server {
     servers.set(addressKey(this.#listener.address), this);
   }
 
+  /** Where the server listens. */
   get address(): Address {
     return this.#listener.address;
   }
@@ -112,7 +125,7 @@ export class Server {
     }
   }
 
-  /** Serves a connection made before the server started (the starting process's Pipe). */
+  /** @internal Serves a connection made before the server started (the starting process's Pipe). */
   serveConnection(conn: Connection): void {
     void this.#serve(conn, this.#nextOwner++);
   }
@@ -314,12 +327,15 @@ export class Server {
     this.#transit.set(key, id);
   }
 
-  /** For proxies serialized in this process (results, nested proxies): the same as a Transit request. */
+  /**
+   * @internal For proxies serialized in this process (results, nested proxies):
+   * the same as a Transit request.
+   */
   noteLocalTransit(id: number, key: string): void {
     this.#noteTransit(id, key);
   }
 
-  /** The reference under `key` goes to `owner` (LOCAL for a proxy revived in the server itself). */
+  /** @internal The reference under `key` goes to `owner` (LOCAL for a proxy revived in the server itself). */
   acceptTransit(owner: number, id: number, key: string): void {
     const waiting = this.#transit.get(key);
     if (waiting !== undefined) {
@@ -335,7 +351,7 @@ export class Server {
     this.#addRef(owner, id, 1);
   }
 
-  /** The server's local proxies let go of their reference when collected. */
+  /** @internal The server's local proxies let go of their reference when collected. */
   dropLocal(id: number): void {
     this.#dropRef(LOCAL, id);
   }
@@ -361,27 +377,29 @@ export class Server {
     }
   }
 
-  /** What _getValue() copies: a container's contents, else the referent itself. */
+  /** @internal What _getValue() copies: a container's contents, else the referent itself. */
   referentValue(id: number): unknown {
     const { obj } = this.#referent(id);
     return valueOf(obj) ?? obj;
   }
 
-  /** The referent of a local proxy's id (Condition takes its lock's referent). */
+  /** @internal The referent of a local proxy's id (Condition takes its lock's referent). */
   referentObject(id: number): object {
     return this.#referent(id).obj;
   }
 
-  /** A local proxy's call: the same as a client's, on the server's own account. */
+  /** @internal A local proxy's call: the same as a client's, on the server's own account. */
   callLocal(id: number, method: string, args: unknown[]): unknown {
     return this.#call({ id: LOCAL, signal: undefined }, id, method, args);
   }
 
+  /** What the server holds, one referent per line with its reference count. */
   debugInfo(): string {
     const lines = [...this.#referents].map(([id, r]) => `  ${id}: refcount=${r.refs}\n    ${r.typeid}`);
     return lines.join('\n');
   }
 
+  /** How many referents the server holds. */
   get numberOfObjects(): number {
     return this.#referents.size;
   }

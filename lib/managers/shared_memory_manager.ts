@@ -5,7 +5,23 @@ import { ShareableList, type ShareableValue } from '../sharedmem/shareable_list'
 import { SharedMemory } from '../sharedmem/shared_memory';
 import { BaseManager } from './manager';
 
+/**
+ * A manager that hands out shared memory (Python's `SharedMemoryManager`):
+ * segments and ShareableLists made through it are created in this process
+ * and belong to its server, which unlinks every one of them when it stops
+ * (shutdown, exit, or the death of the process that started it).
+ *
+ * @category Managers
+ * @example
+ * ```ts
+ * await using smm = await new mp.SharedMemoryManager().start();
+ * const shm = await smm.SharedMemory(4096);
+ * const list = await smm.ShareableList([0, 0, 0]);
+ * console.log(await smm.listSegments()); // both names
+ * ```
+ */
 export class SharedMemoryManager extends BaseManager {
+  /** @internal */
   static override _serverKind = 'shared_memory' as const;
 
   /** A new segment of `size` bytes, made here, unlinked by the server when it stops. */

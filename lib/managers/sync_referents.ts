@@ -254,8 +254,11 @@ export class EventReferent {
   }
 }
 
+/** @inline What `SyncManager.Barrier()` takes. */
 export interface BarrierOptions {
+  /** Run in the server by the last party to arrive (it crosses by reference: export it). */
   action?: (() => unknown) | null;
+  /** Default timeout of wait(), in milliseconds. */
   timeout?: number | null;
 }
 

@@ -2,9 +2,14 @@
 // and abort signal: the waiting part of the server-side primitives.
 import { checkTimeout } from '../util';
 
-/** What acquire(), put() and get() take: Python's block and timeout (ms). */
+/**
+ * @inline What a manager's lock, semaphore and queue proxies take in
+ * `acquire()`, `put()` and `get()`: Python's `block` and `timeout`.
+ */
 export interface BlockingOptions {
+  /** false: do not wait (acquire resolves false; put and get reject with Full and Empty). */
   block?: boolean;
+  /** Milliseconds to wait at most; undefined or null waits for ever. Not with `block: false`. */
   timeout?: number | null;
 }
 

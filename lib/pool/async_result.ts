@@ -3,7 +3,19 @@ import { ProcessError, TimeoutError } from '../errors';
 import { checkTimeout } from '../util';
 import type { CallbackOptions } from './options';
 
-/** The result of an async submission (Python's AsyncResult / ApplyResult). */
+/**
+ * The result of a {@link Pool} submission made with `applyAsync()`,
+ * `mapAsync()` or `starmapAsync()` (Python's `AsyncResult`): `get()` resolves
+ * with the value or rejects with the task's error.
+ *
+ * @category Pool
+ * @example
+ * ```ts
+ * const result = pool.applyAsync(square, [7]); // square: an exported function
+ * console.log(result.ready()); // false, most likely
+ * console.log(await result.get(5000)); // 49; TimeoutError if not ready within 5 s
+ * ```
+ */
 export class AsyncResult<R> {
   #state: 'pending' | 'fulfilled' | 'rejected' = 'pending';
   #value: R | undefined;
@@ -12,23 +24,31 @@ export class AsyncResult<R> {
   readonly #callback: ((result: R) => void) | undefined;
   readonly #errorCallback: ((error: Error) => void) | undefined;
 
-  /** @internal */
+  /** @internal Made by the Pool. */
   constructor(callbacks: CallbackOptions<R> = {}) {
     this.#callback = callbacks.callback;
     this.#errorCallback = callbacks.errorCallback;
   }
 
+  /** Whether the task has finished, successfully or not. */
   ready(): boolean {
     return this.#state !== 'pending';
   }
 
-  /** Whether the task succeeded; throws ProcessError before it is ready. */
+  /**
+   * Whether the task succeeded.
+   *
+   * @throws {@link ProcessError} before it is ready.
+   */
   successful(): boolean {
     if (this.#state === 'pending') throw new ProcessError('the result is not ready');
     return this.#state === 'fulfilled';
   }
 
-  /** Waits until ready or the timeout (milliseconds) passes; never throws the task's error. */
+  /**
+   * Resolves once the result is ready or `timeoutMs` milliseconds pass
+   * (undefined or null: no limit); never rejects with the task's error.
+   */
   async wait(timeoutMs?: number | null): Promise<void> {
     const timeout = checkTimeout(timeoutMs, 'timeoutMs');
     if (this.ready()) return;
@@ -45,7 +65,14 @@ export class AsyncResult<R> {
     });
   }
 
-  /** The result; rethrows the task's error; TimeoutError when not ready within timeoutMs. */
+  /**
+   * The result, waiting up to `timeoutMs` milliseconds (undefined or null: no
+   * limit).
+   *
+   * @throws the task's error, rethrown with its `name` and `message` and a
+   * {@link RemoteError} as `cause` whose `stack` is the worker's;
+   * {@link TimeoutError} when not ready in time.
+   */
   async get(timeoutMs?: number | null): Promise<R> {
     await this.wait(timeoutMs);
     if (this.#state === 'pending') throw new TimeoutError(`the result was not ready within ${String(timeoutMs)} ms`);

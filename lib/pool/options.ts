@@ -3,28 +3,73 @@
 import type { Context } from '../context';
 import { checkSignal, checkTimeout } from '../util';
 
+/**
+ * What `new Pool(options)` takes (a number alone is `processes`).
+ *
+ * @category Pool
+ */
 export interface PoolOptions {
+  /** How many worker processes (default: {@link cpuCount}). */
   processes?: number;
+  /**
+   * Run once in each worker as it starts, with `initargs`. With `'spawn'` and
+   * `'forkserver'` it must be exported from its module.
+   */
   initializer?: Function | null;
+  /** The arguments of `initializer` (default `[]`). */
   initargs?: unknown[];
+  /** A worker exits after this many tasks and is replaced (default: never). */
   maxtasksperchild?: number | null;
-  /** Bytes of resident memory; a worker above it after a task is replaced. */
+  /** Bytes of resident memory: a worker above it after a task is replaced (default: no limit). */
   maxMemoryPerChild?: number | null;
+  /** The context whose start method starts the workers (default: the current one's, {@link getContext}). */
   context?: Context;
 }
 
+/**
+ * Guards of one submission: a timeout and an AbortSignal.
+ *
+ * @category Pool
+ */
 export interface TaskOptions {
-  /** Milliseconds from the moment a worker starts the task. */
+  /**
+   * Milliseconds from the moment a worker starts the task (not from
+   * submission); a task still running then rejects with {@link TimeoutError},
+   * and its worker is killed and replaced. For a map, each chunk has it.
+   */
   timeout?: number | null;
+  /**
+   * Aborting cancels the task: one not started never runs; a running one's
+   * worker is killed and replaced. It rejects with the signal's reason.
+   */
   signal?: AbortSignal;
 }
 
+/**
+ * Callbacks of the `…Async` submissions, run in this process when the
+ * result settles (as Python's result-handler thread runs them); an error a
+ * callback throws is reported as uncaught, and the pool goes on.
+ *
+ * @category Pool
+ */
 export interface CallbackOptions<R> {
+  /** Called with the result when the task succeeds. */
   callback?: (result: R) => void;
+  /** Called with the task's error when it fails. */
   errorCallback?: (error: Error) => void;
 }
 
+/**
+ * Options of the maps: a chunk size and a task's guards (which apply to each
+ * chunk).
+ *
+ * @category Pool
+ */
 export interface MapOptions extends TaskOptions {
+  /**
+   * Items sent to a worker at once. Default: for map() and starmap(),
+   * Python's `ceil(length / (4 * processes))`; for imap(), 1.
+   */
   chunksize?: number;
 }
 

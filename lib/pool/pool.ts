@@ -32,6 +32,32 @@ const MAX_PIPELINE_DEPTH = 64;
 /** About this much work (by the measured task time) waits in each worker. */
 const PIPELINE_MS = 2;
 
+/**
+ * A pool of worker processes (Python's `multiprocessing.Pool`): submit
+ * functions with `apply()`, `map()`, `starmap()`, `imap()` and their `…Async`
+ * forms; with `'spawn'` and `'forkserver'` (the default) a function must be
+ * exported from its module. Workers start at once (the initializer runs once
+ * in each), are daemonic and named `ForkServerPoolWorker-N` (or `Fork…`,
+ * `Spawn…`), and are replaced when one dies: the task it ran rejects with
+ * {@link WorkerLostError} and every other task completes. A task may be
+ * async. An error a task throws is rethrown with its `name` and `message`,
+ * `cause` a {@link RemoteError} with the worker's stack. An open pool does
+ * not keep the program alive; `await using` terminates it at the end of the
+ * scope.
+ *
+ * @category Pool
+ * @example
+ * ```ts
+ * // tasks.ts
+ * export function square(x: number): number {
+ *   return x * x;
+ * }
+ * // main.ts
+ * await using pool = new mp.Pool(4);
+ * console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
+ * console.log(await pool.apply(square, [12], { timeout: 1000 })); // 144
+ * ```
+ */
 export class Pool {
   readonly #context: Context;
   readonly #size: number;
@@ -49,6 +75,11 @@ export class Pool {
   #idleWaiters: Array<() => void> = [];
   #exitWaiters: Array<() => void> = [];
 
+  /**
+   * Starts the workers: `options` is their number or a {@link PoolOptions}.
+   *
+   * @throws RangeError or TypeError for a bad option.
+   */
   constructor(options: number | PoolOptions = {}) {
     const opts: PoolOptions = typeof options === 'number' ? { processes: options } : options ?? {};
     if (typeof opts !== 'object') throw new TypeError('The "options" argument must be a number of processes or an object');
@@ -73,10 +104,24 @@ export class Pool {
 
   // ---------------------------------------------------------- submitting
 
+  /**
+   * Runs `fn(...args)` in a worker; resolves with its result (awaited, for an
+   * async fn) or rejects with its error.
+   *
+   * @throws {@link ProcessError} once the pool is closed or terminated;
+   * {@link TimeoutError}, {@link WorkerLostError} or the signal's reason as
+   * {@link TaskOptions} say (as rejections).
+   */
   apply<R>(fn: (...args: never[]) => R | Promise<R>, args: unknown[] = [], options?: TaskOptions): Promise<Awaited<R>> {
     return this.applyAsync(fn, args, options).get();
   }
 
+  /**
+   * apply() with an {@link AsyncResult} and optional callbacks, as Python's
+   * `apply_async()`.
+   *
+   * @throws {@link ProcessError} once the pool is closed or terminated.
+   */
   applyAsync<R>(
     fn: (...args: never[]) => R | Promise<R>,
     args: unknown[] = [],
@@ -94,10 +139,18 @@ export class Pool {
     return result;
   }
 
+  /**
+   * `fn(item)` for every item, in chunks spread over the workers; resolves
+   * with the results in input order. The input (an iterable or an async
+   * iterable) is read whole first; its own error is the rejection.
+   * `chunksize` is a number or {@link MapOptions}. Rejects with the first
+   * error a task throws.
+   */
   map<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T> | AsyncIterable<T>, chunksize?: number | MapOptions): Promise<Array<Awaited<R>>> {
     return this.#mapAsync<Awaited<R>>(fn, iterable, TaskMode.Map, chunksize, {}).get();
   }
 
+  /** map() with an {@link AsyncResult} and optional callbacks, as Python's `map_async()`. */
   mapAsync<T, R>(
     fn: (item: T) => R | Promise<R>,
     iterable: Iterable<T> | AsyncIterable<T>,
@@ -107,10 +160,15 @@ export class Pool {
     return this.#mapAsync(fn, iterable, TaskMode.Map, chunksize, options);
   }
 
+  /**
+   * map() for functions of several arguments: `fn(...args)` for every array
+   * of arguments; results in input order.
+   */
   starmap<R>(fn: (...args: never[]) => R | Promise<R>, iterable: Iterable<unknown[]> | AsyncIterable<unknown[]>, chunksize?: number | MapOptions): Promise<Array<Awaited<R>>> {
     return this.#mapAsync<Awaited<R>>(fn, iterable, TaskMode.Starmap, chunksize, {}).get();
   }
 
+  /** starmap() with an {@link AsyncResult} and optional callbacks. */
   starmapAsync<R>(
     fn: (...args: never[]) => R | Promise<R>,
     iterable: Iterable<unknown[]> | AsyncIterable<unknown[]>,
@@ -120,12 +178,17 @@ export class Pool {
     return this.#mapAsync(fn, iterable, TaskMode.Starmap, chunksize, options);
   }
 
-  /** Results in input order, pulled lazily from `iterable` (which may be endless). */
+  /**
+   * The results of `fn(item)` in input order, as an async iterator, the input
+   * pulled lazily (it may be endless) with a bounded number of chunks in
+   * flight. An input that throws: the results of every chunk before, then
+   * that error. Stopping the iteration early stops pulling the input.
+   */
   imap<T, R>(fn: (item: T) => R | Promise<R>, iterable: Iterable<T> | AsyncIterable<T>, chunksize: number | MapOptions = 1): AsyncIterableIterator<Awaited<R>> {
     return this.#imap(fn, iterable, chunksize, true);
   }
 
-  /** Results as they finish, pulled lazily from `iterable` (which may be endless). */
+  /** imap(), the results as they finish rather than in input order. */
   imapUnordered<T, R>(
     fn: (item: T) => R | Promise<R>,
     iterable: Iterable<T> | AsyncIterable<T>,
@@ -136,7 +199,7 @@ export class Pool {
 
   // ---------------------------------------------------------- lifecycle
 
-  /** No more tasks; the workers exit once the queued ones are done. */
+  /** No more tasks: the workers exit once the queued ones are done. */
   close(): void {
     if (this.#state === 'run') {
       this.#state = 'close';
@@ -144,7 +207,10 @@ export class Pool {
     }
   }
 
-  /** Kills the workers now; pending results reject with ProcessError. */
+  /**
+   * Kills the workers now and resolves once they have exited; pending results
+   * reject with {@link ProcessError}.
+   */
   async terminate(): Promise<void> {
     if (this.#state !== 'terminate') {
       this.#state = 'terminate';
@@ -158,16 +224,22 @@ export class Pool {
     await this.#allExited();
   }
 
-  /** Waits for the workers to exit; only after close() or terminate(). */
+  /**
+   * Waits for the workers to exit.
+   *
+   * @throws {@link ProcessError} (as a rejection) before close() or terminate().
+   */
   async join(): Promise<void> {
     if (this.#state === 'run') throw new ProcessError('join() needs close() or terminate() first');
     await this.#allExited();
   }
 
+  /** `await using pool = …`: terminate() at the end of the scope, as Python's `with`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.terminate();
   }
 
+  /** Python's repr: `<multiprocessing.pool.Pool state=RUN pool_size=4>`. */
   toString(): string {
     return `<multiprocessing.pool.Pool state=${this.#state.toUpperCase()} pool_size=${this.#size}>`;
   }

@@ -49,6 +49,21 @@ let server: RunningServer | null = null;
 /** Servers let go of but maybe not yet exited: reaped when they have. */
 const retired: Array<{ pid: number; sentinel: number }> = [];
 
+/**
+ * Modules the forkserver imports once, before forking any child, so that
+ * its children start with them loaded: module specifiers or paths
+ * (resolved from the main module, or else the working directory). Taken
+ * by the next server started; a module that fails to load is reported as
+ * a warning and skipped.
+ *
+ * @throws TypeError for anything but an array of strings.
+ * @category Processes
+ * @example
+ * ```ts
+ * mp.setForkserverPreload(['./heavy-model.js', 'lodash']);
+ * new mp.Process({ target: work }).start(); // work: an exported function
+ * ```
+ */
 export function setForkserverPreload(modules: string[]): void {
   if (!Array.isArray(modules) || modules.some((m) => typeof m !== 'string')) {
     throw new TypeError('The "modules" argument must be an array of strings');
@@ -71,8 +86,15 @@ export function setForkserverPreload(modules: string[]): void {
 /**
  * How many children the forkserver keeps forked ahead, idle, so that a
  * start() is one message to one of them instead of a fork (0: none, every
- * child is forked at its request). Taken by the next server started, as
- * setForkserverPreload().
+ * child is forked at its request). Default: the number of CPUs, at most 8.
+ * Taken by the next server started, as {@link setForkserverPreload}.
+ *
+ * @throws RangeError for anything but an integer from 0 to 64.
+ * @category Processes
+ * @example
+ * ```ts
+ * mp.setForkserverWarmChildren(0); // fork each child at its start() instead
+ * ```
  */
 export function setForkserverWarmChildren(count: number): void {
   if (!Number.isInteger(count) || count < 0 || count > MAX_WARM_CHILDREN) {

@@ -17,21 +17,37 @@ import {
   type FunctionReference,
 } from './reference';
 
+/** What a reducer's `reduce()` is given. */
 export interface ReduceContext {
   /** Why the value is being serialized: a start method, or 'message' for pipes and queues. */
   readonly purpose: string;
-  /** Sends a descriptor along with the data; returns its index for revive(). */
+  /**
+   * Sends the descriptor `fd` along with the data (SCM_RIGHTS; it stays this
+   * process's too); returns its index, for the receiver's
+   * {@link ReviveContext.fd}.
+   */
   addFd(fd: number): number;
 }
 
+/** What a reducer's `revive()` is given. */
 export interface ReviveContext {
-  /** The descriptor sent as index `index`, open in this process. */
+  /**
+   * The descriptor sent as `index`, open in this process and owned by the
+   * object revived (each index may be taken once; those no reducer takes are
+   * closed).
+   */
   fd(index: number): number;
 }
 
-/** How one class crosses: reduce() returns state that is itself serializable. */
+/**
+ * How one class crosses a process boundary: `reduce()` turns an instance
+ * into state that is itself serializable (descriptors through the context),
+ * and `revive()` makes the instance from it on the other side.
+ */
 export interface Reducer<T extends object, S = unknown> {
+  /** The state of `value` to send. */
   reduce(value: T, context: ReduceContext): S;
+  /** The object `state` describes, in the receiving process. */
   revive(state: S, context: ReviveContext): T;
 }
 
@@ -70,8 +86,24 @@ const reducersByPrototype = new Map<object, RegisteredReducer>();
 
 /**
  * Registers how instances of `cls` (and of its subclasses) cross a process
- * boundary. `id` names the reducer on the receiving side, which must have
- * registered the same id (register at module load, as this package does).
+ * boundary: as arguments, results, queue items and messages. `id` names the
+ * reducer on the receiving side, which must have registered the same id:
+ * register at module load (in a module the children load too), as this
+ * package does for its own objects.
+ *
+ * @throws TypeError for an empty id, a `cls` that is not a class, or a
+ * reducer without reduce() and revive().
+ * @example
+ * ```ts
+ * // tempfile.ts, imported by every process that sends or receives one
+ * export class TempFile {
+ *   constructor(readonly fd: number, readonly path: string) {}
+ * }
+ * mp.reduction.register('myapp.TempFile', TempFile, {
+ *   reduce: (file, context) => ({ fd: context.addFd(file.fd), path: file.path }),
+ *   revive: (state, context) => new TempFile(context.fd(state.fd), state.path),
+ * });
+ * ```
  */
 export function register<T extends object, S>(
   id: string,
@@ -415,14 +447,26 @@ const builtinErrors: Record<string, unknown> = {
   AggregateError,
 };
 
+/** A serialized value: what {@link dumps} returns and {@link loads} takes. */
 export interface Dumped {
+  /** The bytes. */
   data: Buffer;
+  /** The descriptors that go with them (SCM_RIGHTS), in the sender. */
   fds: number[];
 }
 
 /**
- * Serializes `value` for another process. `where` labels it in errors
- * (e.g. 'args'); `purpose` is the start method or 'message'.
+ * Serializes `value` for another process, as the package does (docs/API.md
+ * section 9). `purpose` says why, in errors (a start method, or `'message'`);
+ * `where` labels the value in them (`'args'`).
+ *
+ * @throws {@link SerializationError} for a value that cannot cross, naming
+ * the path to it.
+ * @example
+ * ```ts
+ * const { data, fds } = mp.reduction.dumps({ when: new Date(), lock }, 'message');
+ * const copy = mp.reduction.loads(data, fds) as { when: Date; lock: mp.Lock };
+ * ```
  */
 export function dumps(value: unknown, purpose: string, where = ''): Dumped {
   const { parts, length, fds } = dumpsParts(value, purpose, where);
@@ -656,6 +700,7 @@ function decodeTagged(data: Uint8Array): Decoded {
   return { value: v8.deserialize(buffer.subarray(1)), marked: tag !== PLAIN, references: tag === MARKED_REFS };
 }
 
+/** @inline What {@link loads} and {@link loadsAsync} take. */
 export interface LoadOptions {
   /**
    * False for data from a peer that did not authenticate with an authkey:
@@ -671,10 +716,10 @@ export interface LoadOptions {
 }
 
 /**
- * Deserializes synchronously. References to ES modules resolve without
- * import(): loaded ones, and in a fork child the functions it already has;
- * a module with top-level await that this process never loaded needs the
- * async form (SerializationError).
+ * Deserializes what {@link dumps} made, synchronously. References to ES
+ * modules resolve without import(): loaded ones, and in a fork child the
+ * functions it already has; a module with top-level await that this process
+ * never loaded needs {@link loadsAsync} ({@link SerializationError} here).
  */
 export function loads(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): unknown {
   const claimed = new Set<number>();
@@ -687,7 +732,10 @@ export function loads(data: Uint8Array, fds: readonly number[] = [], options: Lo
   }
 }
 
-/** Deserializes, importing with import() the modules that references name and nothing else can load. */
+/**
+ * Deserializes what {@link dumps} made, importing with import() the modules
+ * that references name and nothing else can load.
+ */
 export async function loadsAsync(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): Promise<unknown> {
   return loadsWhenReady(data, fds, options);
 }

@@ -5,6 +5,10 @@
 import { native } from '../native';
 import { registerAtFork } from '../process/at_fork';
 
+/**
+ * What a wait ends with, as `Atomics.wait`: `'ok'` when woken by notify(),
+ * `'not-equal'` at once when the word did not hold the value, `'timed-out'`.
+ */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
 const RESULTS: readonly WaitResult[] = ['ok', 'not-equal', 'timed-out'];
@@ -49,8 +53,19 @@ function checkWaitTimeout(timeoutMs: unknown): number | null {
 
 /**
  * Blocks the thread until another thread or process calls notify() on the
- * same word, or timeoutMs passes: 'ok', or 'timed-out'; 'not-equal' at once
- * when the word does not hold `value`.
+ * same word, or `timeoutMs` milliseconds pass (undefined, null, NaN or
+ * Infinity: no limit): `'ok'`, or `'timed-out'`; `'not-equal'` at once when
+ * the word does not hold `value`. `view` is an Int32Array or BigInt64Array
+ * over a SharedArrayBuffer (a SharedMemory's `sharedBuffer`), `index` an
+ * element index; a BigInt64Array takes a bigint `value`. Linux only.
+ *
+ * @throws TypeError for another view or value type; RangeError for an index
+ * out of range; an Error with code ENOSYS on macOS.
+ * @example
+ * ```ts
+ * const word = new Int32Array(shm.sharedBuffer, 0, 1);
+ * mp.atomics.waitSync(word, 0, 0, 1000); // until notified, or a second passes
+ * ```
  */
 export function waitSync(view: Int32Array | BigInt64Array, index: number, value: number | bigint, timeoutMs?: number | null): WaitResult {
   const word = wordOf(view, index);
@@ -72,9 +87,21 @@ function onDelivery(id: number, result: number, error: Error | null): void {
 }
 
 /**
- * wait() without blocking: resolves as waitSync() returns. The event loop
- * is kept alive while a wait is pending. Each pending wait holds a thread
- * of this process in the kernel (at most 4096).
+ * waitSync() without blocking: resolves as waitSync() returns. The event
+ * loop is kept alive while a wait is pending. Each pending wait holds a
+ * thread of this process in the kernel (4096 at most: one more rejects with
+ * RangeError). The word is compared when that thread enters the kernel:
+ * change it before notify() and no wake-up is lost.
+ *
+ * @example
+ * ```ts
+ * const flag = new Int32Array(shm.sharedBuffer, 0, 1);
+ * // the waiter
+ * if ((await mp.atomics.wait(flag, 0, 0, 5000)) === 'timed-out') console.log('nobody came');
+ * // the waker, in another process mapping the same segment
+ * Atomics.store(flag, 0, 1);
+ * mp.atomics.notify(flag, 0);
+ * ```
  */
 export function wait(view: Int32Array | BigInt64Array, index: number, value: number | bigint, timeoutMs?: number | null): Promise<WaitResult> {
   try {
@@ -103,7 +130,16 @@ export function wait(view: Int32Array | BigInt64Array, index: number, value: num
   }
 }
 
-/** Wakes up to `count` (default: every) waiter on the word, in every process; returns how many woke. */
+/**
+ * Wakes up to `count` (default: every) waiter on the word, in every process
+ * that maps it; returns how many woke.
+ *
+ * @example
+ * ```ts
+ * Atomics.add(counter, 0, 1);
+ * mp.atomics.notify(counter, 0, 1); // wake one waiter
+ * ```
+ */
 export function notify(view: Int32Array | BigInt64Array, index: number, count?: number): number {
   const word = wordOf(view, index);
   let n = Infinity;

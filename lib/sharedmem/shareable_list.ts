@@ -13,6 +13,13 @@ import { endianness } from 'node:os';
 import { register as registerReducer } from '../serialize/reduction';
 import { SharedMemory } from './shared_memory';
 
+/**
+ * What a {@link ShareableList} item may be: an integer number or a bigint
+ * (stored as a signed 64-bit integer), another number (a double), a
+ * boolean, a string (UTF-8), a Buffer, or null.
+ *
+ * @category Shared memory
+ */
 export type ShareableValue = number | bigint | boolean | string | Buffer | null;
 
 const ALIGNMENT = 8;
@@ -72,6 +79,11 @@ function sameItem(a: ShareableValue, b: unknown): boolean {
   return a === b;
 }
 
+/**
+ * What `new ShareableList(sequence, options)` takes.
+ *
+ * @category Shared memory
+ */
 export interface ShareableListOptions {
   /** Create under this name (with a sequence), or attach to it (without). */
   name?: string;
@@ -79,12 +91,42 @@ export interface ShareableListOptions {
   track?: boolean;
 }
 
+/**
+ * A fixed-length list in shared memory (Python's
+ * `multiprocessing.shared_memory.ShareableList`, in its binary layout: a
+ * Python process can attach to a list made here, and the other way round).
+ * Items are {@link ShareableValue}s. A string or Buffer item keeps the room
+ * it was made with (its length rounded up to the next multiple of 8, at
+ * least one byte more); a longer replacement throws RangeError. Create one
+ * from a sequence, attach to one by name; the list crosses to children as
+ * the same segment.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const list = new mp.ShareableList([1, 'two', 3.5, null]);
+ * const other = new mp.ShareableList(null, { name: list.shm.name }); // in any process
+ * other.set(0, 42);
+ * console.log(list.get(0), list.length); // 42 4
+ * list.shm.close();
+ * list.shm.unlink();
+ * ```
+ */
 export class ShareableList {
   readonly #shm: SharedMemory;
   readonly #length: number;
   /** Item offsets into the data area, and the end of the last item. */
   readonly #offsets: number[];
 
+  /**
+   * With a `sequence` (or neither a sequence nor a name): a new list holding
+   * it, in a new segment (named `options.name`, or made up). Without a
+   * sequence but with `options.name`: the list already in that segment.
+   *
+   * @throws TypeError for an item that is not a {@link ShareableValue};
+   * RangeError for a bigint beyond 64 bits, or a segment that does not hold a
+   * ShareableList; the errors of {@link SharedMemory} (EEXIST, ENOENT).
+   */
   constructor(sequence?: Iterable<ShareableValue> | null, options: ShareableListOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
     const name = options.name ?? undefined;
@@ -132,10 +174,12 @@ export class ShareableList {
     items.forEach((item, i) => this.#store(view, i, item));
   }
 
+  /** The segment that holds the list: close() and unlink() it when done. */
   get shm(): SharedMemory {
     return this.#shm;
   }
 
+  /** How many items the list has (fixed). */
   get length(): number {
     return this.#length;
   }
@@ -147,6 +191,12 @@ export class ShareableList {
     return format;
   }
 
+  /**
+   * The item at `index` (negative counts from the end). A 64-bit integer item
+   * reads back as a number when it is a safe integer, else as a bigint.
+   *
+   * @throws RangeError for an index out of range.
+   */
   get(index: number): ShareableValue {
     const i = this.#position(index);
     const view = this.#shm.buf;
@@ -167,6 +217,13 @@ export class ShareableList {
     return code === Code.Str ? view.toString('utf8', at, end) : Buffer.from(view.subarray(at, end));
   }
 
+  /**
+   * Replaces the item at `index` (negative counts from the end).
+   *
+   * @throws RangeError for an index out of range, or a string or Buffer longer
+   * than the item's room; TypeError for a value that is not a
+   * {@link ShareableValue}.
+   */
   set(index: number, value: ShareableValue): void {
     const i = this.#position(index);
     const item = encode(value, 'The "value" argument');
@@ -182,13 +239,14 @@ export class ShareableList {
     this.#store(view, i, item);
   }
 
+  /** How many items equal `value` (`1` and `1n` are the same, as in Python). */
   count(value: ShareableValue): number {
     let n = 0;
     for (const item of this) if (sameItem(item, value)) n++;
     return n;
   }
 
-  /** The first index holding `value`; throws RangeError (Python's ValueError) when none does. */
+  /** The first index holding `value`. @throws RangeError (Python's ValueError) when none does. */
   index(value: ShareableValue): number {
     let i = 0;
     for (const item of this) {
@@ -198,14 +256,17 @@ export class ShareableList {
     throw new RangeError('ShareableList.index(x): x not in list');
   }
 
+  /** A copy of the items, in order. */
   toArray(): ShareableValue[] {
     return Array.from(this);
   }
 
+  /** The items in order (`[...list]`, `for … of`). */
   *[Symbol.iterator](): IterableIterator<ShareableValue> {
     for (let i = 0; i < this.#length; i++) yield this.get(i);
   }
 
+  /** As text: `ShareableList([1,"two"], name='psm_…')`. */
   toString(): string {
     return `ShareableList(${JSON.stringify(this.toArray(), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}, name='${this.#shm.name}')`;
   }

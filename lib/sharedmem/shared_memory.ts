@@ -8,13 +8,27 @@ import { register as registerReducer } from '../serialize/reduction';
 import * as resourceTracker from './resource_tracker';
 import { nodeCrypto } from '../util';
 
+/**
+ * What `new SharedMemory(options)` takes.
+ *
+ * @category Shared memory
+ */
 export interface SharedMemoryOptions {
   /** The segment's name, without or with one leading slash; random (`psm_` + hex) when creating without one. */
   name?: string;
+  /**
+   * true: create a new segment of `size` bytes (an Error with `code: 'EEXIST'`
+   * if the name exists); false, the default: attach to the segment `name`
+   * (`code: 'ENOENT'` if there is none).
+   */
   create?: boolean;
   /** Bytes; needed (> 0) when creating, ignored when attaching. */
   size?: number;
-  /** false: the resource tracker never removes it (attach to another program's segment). */
+  /**
+   * false: the resource tracker never removes the segment (attach to another
+   * program's segment). Default true: it is removed once every process of
+   * this package that used it has died, even by SIGKILL.
+   */
   track?: boolean;
 }
 
@@ -61,12 +75,40 @@ interface Mapping {
   buf: Buffer;
 }
 
+/**
+ * A named POSIX shared-memory segment (Python's
+ * `multiprocessing.shared_memory.SharedMemory`, same names, sizes and
+ * layout): create one with `{ create: true, size }`, attach to it by `name`
+ * from any process, Python programs included. `buf` is a Buffer over the
+ * mapping itself, and `sharedBuffer` the same memory as a SharedArrayBuffer
+ * for `Atomics` and {@link atomics}. A SharedMemory passed to a child
+ * arrives attached to the same segment. `unlink()` removes the segment; the
+ * resource tracker also removes it once every process that used it has died.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * using shm = new mp.SharedMemory({ create: true, size: 1024 });
+ * shm.buf.write('hello');
+ * // in any process: new mp.SharedMemory({ name: shm.name }) sees the same bytes
+ * console.log(shm.name); // psm_1a2b3c4d
+ * shm.unlink(); // the name goes; `using` closes this mapping at the end of the block
+ * ```
+ */
 export class SharedMemory {
   readonly #name: string;
   readonly #size: number;
   readonly #track: boolean;
   #mapping: Mapping | null;
 
+  /**
+   * Creates or attaches to a segment and maps it.
+   *
+   * @throws an Error with `code` `'EEXIST'` (creating a name that exists) or
+   * `'ENOENT'` (attaching to a missing one), naming the segment; TypeError or
+   * RangeError for a bad name (1 to 255 bytes, 30 on macOS; no `/` but a
+   * leading one), a size of 0 when creating, or options of the wrong type.
+   */
   constructor(options: SharedMemoryOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
     const create = options.create === true;
@@ -126,16 +168,20 @@ export class SharedMemory {
     this.#size = opened.size;
   }
 
-  /** The name without its leading slash, as Python reports it. */
+  /** The name without its leading slash, as Python reports it (`psm_…` when made up). */
   get name(): string {
     return this.#name;
   }
 
+  /** The segment's size in bytes (when attaching, as the OS reports it). */
   get size(): number {
     return this.#size;
   }
 
-  /** The mapping itself; throws once close() has run. */
+  /**
+   * The mapping itself as a Buffer: writes are seen by every process that
+   * maps the segment. Throws once close() has run.
+   */
   get buf(): Buffer {
     if (this.#mapping === null) throw new Error(`SharedMemory '${this.#name}' is closed`);
     return this.#mapping.buf;
@@ -170,7 +216,13 @@ export class SharedMemory {
     native.releaseShared(mapping.arrayBuffer);
   }
 
-  /** Removes the name (once, by one process); mappings stay valid until closed. */
+  /**
+   * Removes the segment's name (once, by one process): no process can attach
+   * any more, and the memory goes when the last mapping is closed. Mappings
+   * stay valid until closed.
+   *
+   * @throws an Error with `code: 'ENOENT'` when the name is already gone.
+   */
   unlink(): void {
     try {
       native.shmUnlink(`/${this.#name}`);
@@ -180,18 +232,22 @@ export class SharedMemory {
     if (this.#track) resourceTracker.unregister(`/${this.#name}`, 'shared_memory');
   }
 
+  /** `using shm = …`: close() at the end of the scope (the segment itself stays). */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** @internal Whether the resource tracker watches it. */
   [kTrack](): boolean {
     return this.#track;
   }
 
+  /** Python's repr: `SharedMemory('psm_1a2b3c4d', size=1024)`. */
   toString(): string {
     return `SharedMemory('${this.#name}', size=${this.#size})`;
   }
 
+  /** @internal What util.inspect shows: toString(). */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }

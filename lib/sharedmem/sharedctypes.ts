@@ -6,8 +6,27 @@ import { allocate, freeWhenCollected, reduceBlock, reviveBlock, type Block, type
 import { register as registerReducer, registerForInstances, registerInstance, type ReduceContext, type ReviveContext } from '../serialize/reduction';
 import { Lock, RLock } from '../synchronize';
 
+/**
+ * A C type, by Python's `array`/`ctypes` codes: `'b'`/`'B'` signed/unsigned
+ * char, `'h'`/`'H'` short, `'i'`/`'I'` int, `'l'`/`'L'` long (8 bytes on
+ * 64-bit Linux and macOS), `'q'`/`'Q'` long long, `'f'` float, `'d'` double,
+ * `'c'` char. `'l'`, `'L'`, `'q'` and `'Q'` values are bigints, `'c'` values
+ * one-byte strings, the others numbers.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const code: mp.TypeCode = 'd';
+ * const temperature = mp.Value(code, 20.5);
+ * ```
+ */
 export type TypeCode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I' | 'l' | 'L' | 'q' | 'Q' | 'f' | 'd' | 'c';
 
+/**
+ * The typed arrays that hold shared C values (see {@link TypedArrayByCode}).
+ *
+ * @category Shared memory
+ */
 export type SharedTypedArray =
   | Int8Array
   | Uint8Array
@@ -20,26 +39,53 @@ export type SharedTypedArray =
   | Float32Array
   | Float64Array;
 
-/** A number for most typecodes, a bigint for 'l', 'L', 'q', 'Q', a one-character string for 'c'. */
+/**
+ * A number for most typecodes, a bigint for `'l'`, `'L'`, `'q'`, `'Q'`, a
+ * one-character string for `'c'`.
+ *
+ * @category Shared memory
+ */
 export type SharedScalar = number | bigint | string;
 
-/** The JavaScript type of one element of typecode C. */
+/**
+ * The JavaScript type of one element of typecode `C` (a
+ * {@link SharedScalar} when C is not known).
+ *
+ * @category Shared memory
+ */
 export type ScalarOf<C extends TypeCode> = TypeCode extends C ? SharedScalar : C extends 'c' ? string : C extends 'l' | 'L' | 'q' | 'Q' ? bigint : number;
 
-/** The typed array that holds elements of each typecode. */
+/**
+ * The typed array that holds elements of each typecode.
+ *
+ * @category Shared memory
+ */
 export interface TypedArrayByCode {
+  /** `'b'`: signed char. */
   b: Int8Array;
+  /** `'B'`: unsigned char. */
   B: Uint8Array;
+  /** `'h'`: short. */
   h: Int16Array;
+  /** `'H'`: unsigned short. */
   H: Uint16Array;
+  /** `'i'`: int. */
   i: Int32Array;
+  /** `'I'`: unsigned int. */
   I: Uint32Array;
+  /** `'l'`: long. */
   l: BigInt64Array;
+  /** `'L'`: unsigned long. */
   L: BigUint64Array;
+  /** `'q'`: long long. */
   q: BigInt64Array;
+  /** `'Q'`: unsigned long long. */
   Q: BigUint64Array;
+  /** `'f'`: float. */
   f: Float32Array;
+  /** `'d'`: double. */
   d: Float64Array;
+  /** `'c'`: char (one-byte strings through Value and Array). */
   c: Uint8Array;
 }
 
@@ -140,7 +186,22 @@ function fill(typecode: TypeCode, array: SharedTypedArray, init: ArrayLike<unkno
   for (let i = 0; i < init.length; i++) (array as unknown as Array<number | bigint>)[i] = toElement(typecode, init[i], `sizeOrInit[${i}]`);
 }
 
-/** RawArray: the typed array itself, over shared memory, no lock. */
+/**
+ * A typed array over shared memory, with no lock (Python's
+ * `multiprocessing.RawArray`): an `Int32Array` for `'i'`, a `Float64Array`
+ * for `'d'`, … (see {@link TypedArrayByCode}). `sizeOrInit` is a length
+ * (zeroed) or the initial values (a string for `'c'`). It crosses to other
+ * processes as the same memory.
+ *
+ * @throws TypeError or RangeError for an unknown typecode, a bad size or an
+ * initial value of the wrong type.
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const samples = mp.RawArray('d', 1000); // a Float64Array of 1000 zeros
+ * new mp.Process({ target: fill, args: [samples] }).start(); // fill (exported) writes into it
+ * ```
+ */
 export function RawArray<C extends TypeCode>(typecode: C, sizeOrInit: number | ArrayLike<ScalarOf<C>> | string): TypedArrayByCode[C] {
   const code = checkTypecode(typecode);
   const { length, init } = checkSizeOrInit(code, sizeOrInit);
@@ -149,25 +210,44 @@ export function RawArray<C extends TypeCode>(typecode: C, sizeOrInit: number | A
   return array as TypedArrayByCode[C];
 }
 
-/** A value in shared memory without a lock (what RawValue() and Value(…, { lock: false }) give). */
+/**
+ * A C value in shared memory with no lock: what {@link RawValue} and
+ * `Value(…, { lock: false })` return. `value` reads and writes it; it
+ * crosses to other processes as the same memory.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const flag = mp.RawValue('b'); // a SharedValue<'b'>, 0
+ * flag.value = 1;
+ * console.log(flag.getObj()); // Int8Array(1) [ 1 ]
+ * ```
+ */
 export class SharedValue<C extends TypeCode = TypeCode> {
   readonly #typecode: C;
   readonly #obj: SharedTypedArray;
 
+  /**
+   * A new value of `typecode`, `init` or zero ({@link RawValue} is the usual
+   * way). `obj` is the package's: an existing one-element array to wrap.
+   */
   constructor(typecode: C, init?: ScalarOf<C>, obj?: SharedTypedArray) {
     this.#typecode = checkTypecode(typecode) as C;
     this.#obj = obj ?? allocateArray(this.#typecode, 1);
     if (obj === undefined && init !== undefined) this.value = init;
   }
 
+  /** The value, read from shared memory. */
   get value(): ScalarOf<C> {
     return fromElement(this.#typecode, this.#obj[0]) as ScalarOf<C>;
   }
 
+  /** Writes the value. @throws TypeError for a value of the wrong type for the typecode. */
   set value(value: ScalarOf<C>) {
     (this.#obj as unknown as Array<number | bigint>)[0] = toElement(this.#typecode, value, 'The "value"');
   }
 
+  /** The C type of the value. */
   get typecode(): C {
     return this.#typecode;
   }
@@ -177,16 +257,32 @@ export class SharedValue<C extends TypeCode = TypeCode> {
     return this.#obj as TypedArrayByCode[C];
   }
 
+  /** As Python shows it: `c_i(5)`. */
   toString(): string {
     return `c_${this.#typecode}(${String(this.value)})`;
   }
 }
 
-/** RawValue: a value in shared memory with no lock. */
+/**
+ * A single C value in shared memory, with no lock (Python's
+ * `multiprocessing.RawValue`): a {@link SharedValue}, `init` or zero.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const done = mp.RawValue('i', 0);
+ * done.value = 1; // seen by every process that has it
+ * ```
+ */
 export function RawValue<C extends TypeCode>(typecode: C, init?: ScalarOf<C>): SharedValue<C> {
   return new SharedValue(checkTypecode(typecode) as C, init);
 }
 
+/**
+ * The lock of a synchronized value or array.
+ *
+ * @category Shared memory
+ */
 export type SharedLock = Lock | RLock;
 
 function checkLock(lock: unknown): SharedLock | null {
@@ -196,21 +292,45 @@ function checkLock(lock: unknown): SharedLock | null {
   throw new TypeError('The "options.lock" property must be a boolean, a Lock or an RLock');
 }
 
+/**
+ * What {@link Value} and {@link Array} take.
+ *
+ * @category Shared memory
+ */
 export interface SharedOptions {
   /** true (default): a new RLock; false: no lock (a RawValue / RawArray); or the Lock/RLock to use. */
   lock?: boolean | SharedLock;
 }
 
-/** A Value with a lock: every read and write of `value` takes it (it is re-entrant for an RLock). */
+/**
+ * What {@link Value} returns: a C value in shared memory whose every read
+ * and write of `value` takes its lock (re-entrant for an RLock). A
+ * read-modify-write such as `+=` is two steps: hold the lock around it with
+ * `withLock()`.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const counter = mp.Value('i', 0);
+ * await counter.withLock(() => {
+ *   counter.value += 1;
+ * });
+ * ```
+ */
 export class SynchronizedValue<C extends TypeCode = TypeCode> extends SharedValue<C> {
   readonly #lock: SharedLock;
 
+  /**
+   * A new value guarded by `lock` ({@link Value} is the usual way). `obj` is
+   * the package's: an existing one-element array to wrap.
+   */
   constructor(typecode: C, init: ScalarOf<C> | undefined, lock: SharedLock, obj?: SharedTypedArray) {
     super(typecode, undefined, obj);
     this.#lock = lock;
     if (init !== undefined) super.value = init;
   }
 
+  /** The value, read under the lock. */
   override get value(): ScalarOf<C> {
     this.#lock.acquireSync();
     try {
@@ -220,6 +340,7 @@ export class SynchronizedValue<C extends TypeCode = TypeCode> extends SharedValu
     }
   }
 
+  /** Writes the value under the lock. */
   override set value(value: ScalarOf<C>) {
     this.#lock.acquireSync();
     try {
@@ -229,22 +350,45 @@ export class SynchronizedValue<C extends TypeCode = TypeCode> extends SharedValu
     }
   }
 
+  /** The lock every access takes. */
   getLock(): SharedLock {
     return this.#lock;
   }
 
+  /** Runs `fn` holding the lock (see {@link Lock.withLock}). */
   withLock<R>(fn: () => R | Promise<R>): Promise<R> {
     return this.#lock.withLock(fn);
   }
 
+  /** As Python shows it: `<Synchronized wrapper for c_i(5)>`. */
   override toString(): string {
     return `<Synchronized wrapper for ${super.toString()}>`;
   }
 }
 
-/** Value: a synchronized value (an RLock by default, or the lock given); with lock: false, a SharedValue. */
+/**
+ * A C value in shared memory (Python's `multiprocessing.Value`), `init` or
+ * zero: a {@link SynchronizedValue} whose reads and writes take a lock (a
+ * new {@link RLock} by default, or the Lock or RLock given); with
+ * `{ lock: false }`, a {@link SharedValue}. See {@link TypeCode} for the
+ * JavaScript type of each code.
+ *
+ * @throws TypeError or RangeError for an unknown typecode or an `init` of
+ * the wrong type.
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const total = mp.Value('d', 0);
+ * const workers = [1, 2, 3].map((n) => new mp.Process({ target: add, args: [total, n] })); // add: exported
+ * workers.forEach((w) => w.start());
+ * await Promise.all(workers.map((w) => w.join()));
+ * console.log(total.value); // 6
+ * ```
+ */
 export function Value<C extends TypeCode>(typecode: C, init?: ScalarOf<C>, options?: { lock?: true | SharedLock }): SynchronizedValue<C>;
+/** With `{ lock: false }`: a {@link SharedValue}, no lock. */
 export function Value<C extends TypeCode>(typecode: C, init: ScalarOf<C> | undefined, options: { lock: false }): SharedValue<C>;
+/** With a `lock` option not known statically: either. */
 export function Value<C extends TypeCode>(typecode: C, init?: ScalarOf<C>, options?: SharedOptions): SynchronizedValue<C> | SharedValue<C>;
 export function Value<C extends TypeCode>(typecode: C, init?: ScalarOf<C>, options: SharedOptions = {}): SynchronizedValue<C> | SharedValue<C> {
   const code = checkTypecode(typecode) as C;
@@ -265,13 +409,32 @@ function indexOf(property: string | symbol, length: number): number | null {
   return i;
 }
 
-/** An Array with a lock: `arr[i]` reads and writes take it; `raw` does not. */
+/**
+ * What {@link Array} returns: an array in shared memory whose reads and
+ * writes of `arr[i]` (negative `i` counts from the end) take its lock; `raw`
+ * is the typed array without it. Hold the lock with `withLock()` to make
+ * several accesses one step. It crosses to other processes as the same
+ * memory and lock.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const arr = mp.Array('d', [1.5, 2.5]);
+ * arr[1] = 3;
+ * console.log(arr.length, arr[1], [...arr]); // 2 3 [ 1.5, 3 ]
+ * ```
+ */
 export class SynchronizedArray<C extends TypeCode = TypeCode> {
   readonly #typecode: C;
   readonly #obj: SharedTypedArray;
   readonly #lock: SharedLock;
+  /** Element `index`, read or written under the lock (RangeError out of range). */
   [index: number]: ScalarOf<C>;
 
+  /**
+   * Wraps `obj`, a typed array over shared memory, with `lock`
+   * ({@link Array} is the usual way).
+   */
   constructor(typecode: C, obj: SharedTypedArray, lock: SharedLock) {
     this.#typecode = typecode;
     this.#obj = obj;
@@ -305,10 +468,12 @@ export class SynchronizedArray<C extends TypeCode = TypeCode> {
     });
   }
 
+  /** How many elements the array has. */
   get length(): number {
     return this.#obj.length;
   }
 
+  /** The C type of the elements. */
   get typecode(): C {
     return this.#typecode;
   }
@@ -318,7 +483,12 @@ export class SynchronizedArray<C extends TypeCode = TypeCode> {
     return this.#obj as TypedArrayByCode[C];
   }
 
-  /** For typecode 'c': the bytes up to the first NUL, as a string (Python's .value of a char array). */
+  /**
+   * For typecode `'c'`: the bytes up to the first NUL, as a string (Python's
+   * `.value` of a char array).
+   *
+   * @throws TypeError for another typecode.
+   */
   get value(): string {
     if (this.#typecode !== 'c') throw new TypeError(`value is for typecode 'c' arrays; this one is '${this.#typecode}'`);
     return this.#locked(() => {
@@ -328,6 +498,11 @@ export class SynchronizedArray<C extends TypeCode = TypeCode> {
     });
   }
 
+  /**
+   * For typecode `'c'`: writes `text` (latin1) and a NUL after it if there is room.
+   *
+   * @throws TypeError for another typecode; RangeError when it does not fit.
+   */
   set value(text: string) {
     if (this.#typecode !== 'c') throw new TypeError(`value is for typecode 'c' arrays; this one is '${this.#typecode}'`);
     if (typeof text !== 'string') throw new TypeError('The "value" must be a string');
@@ -339,11 +514,23 @@ export class SynchronizedArray<C extends TypeCode = TypeCode> {
     });
   }
 
+  /**
+   * Element `index` (negative counts from the end), read under the lock: what
+   * `arr[index]` does.
+   *
+   * @throws RangeError for an index out of range.
+   */
   getItem(index: number): ScalarOf<C> {
     const i = this.#checkIndex(index);
     return this.#locked(() => fromElement(this.#typecode, this.#obj[i]) as ScalarOf<C>);
   }
 
+  /**
+   * Writes element `index` under the lock: what `arr[index] = value` does.
+   *
+   * @throws RangeError for an index out of range; TypeError for a value of the
+   * wrong type.
+   */
   setItem(index: number, value: ScalarOf<C>): void {
     const i = this.#checkIndex(index);
     const element = toElement(this.#typecode, value, 'The "value"');
@@ -352,14 +539,17 @@ export class SynchronizedArray<C extends TypeCode = TypeCode> {
     });
   }
 
+  /** The lock every element access takes. */
   getLock(): SharedLock {
     return this.#lock;
   }
 
+  /** The typed array over the shared memory (the same as `raw`). */
   getObj(): TypedArrayByCode[C] {
     return this.#obj as TypedArrayByCode[C];
   }
 
+  /** Runs `fn` holding the lock (see {@link Lock.withLock}). */
   withLock<R>(fn: () => R | Promise<R>): Promise<R> {
     return this.#lock.withLock(fn);
   }
@@ -369,10 +559,12 @@ export class SynchronizedArray<C extends TypeCode = TypeCode> {
     return this.#locked(() => Array.from(this.#obj as ArrayLike<number | bigint>, (e) => fromElement(this.#typecode, e) as ScalarOf<C>));
   }
 
+  /** The elements in order, each read under the lock. */
   *[Symbol.iterator](): IterableIterator<ScalarOf<C>> {
     for (let i = 0; i < this.#obj.length; i++) yield this.getItem(i);
   }
 
+  /** As Python shows it: `<SynchronizedArray wrapper for c_i_Array_4>`. */
   toString(): string {
     return `<SynchronizedArray wrapper for c_${this.#typecode}_Array_${this.#obj.length}>`;
   }
@@ -394,9 +586,30 @@ export class SynchronizedArray<C extends TypeCode = TypeCode> {
   }
 }
 
-/** Array: a synchronized array (an RLock by default, or the lock given); with lock: false, the typed array itself. */
+/**
+ * An array of C values in shared memory (Python's `multiprocessing.Array`;
+ * exported as `Array`): a {@link SynchronizedArray} whose element reads and
+ * writes take a lock (a new {@link RLock} by default, or the Lock or RLock
+ * given); with `{ lock: false }`, the typed array itself, as
+ * {@link RawArray}. `sizeOrInit` is a length (zeroed) or the initial values
+ * (a string for `'c'`).
+ *
+ * @throws TypeError or RangeError for an unknown typecode, a bad size or an
+ * initial value of the wrong type.
+ * @category Shared memory
+ * @example
+ * ```ts
+ * const counts = mp.Array('i', 4); // 4 int32, zeroed
+ * await counts.withLock(() => {
+ *   counts[0] = (counts[0] as number) + 1;
+ * });
+ * console.log(counts.toArray()); // [ 1, 0, 0, 0 ]
+ * ```
+ */
 export function Array_<C extends TypeCode>(typecode: C, sizeOrInit: number | ArrayLike<ScalarOf<C>> | string, options?: { lock?: true | SharedLock }): SynchronizedArray<C>;
+/** With `{ lock: false }`: the typed array itself, no lock. */
 export function Array_<C extends TypeCode>(typecode: C, sizeOrInit: number | ArrayLike<ScalarOf<C>> | string, options: { lock: false }): TypedArrayByCode[C];
+/** With a `lock` option not known statically: either. */
 export function Array_<C extends TypeCode>(
   typecode: C,
   sizeOrInit: number | ArrayLike<ScalarOf<C>> | string,

@@ -16,8 +16,17 @@ const RESETTING = -1;
 const BROKEN = -2;
 const STATE_BIAS = 2;
 
+/**
+ * Options of `new Barrier(parties, options)`.
+ *
+ * @category Synchronization
+ */
 export interface BarrierOptions {
-  /** Called by one of the parties when all have arrived, before any is released. */
+  /**
+   * Called by one of the parties once all have arrived, before any goes on;
+   * if it throws, the barrier breaks. With `'spawn'` and `'forkserver'` it
+   * must cross by reference (exported from its module).
+   */
   action?: (() => void) | null;
   /** Default timeout of wait(), in milliseconds (used when wait() gets none, as Python's). */
   timeout?: number | null;
@@ -38,6 +47,22 @@ function setCounter(counter: Semaphore, value: number): void {
   if (value > 0) counter.release(value);
 }
 
+/**
+ * A barrier for a fixed number of parties across processes (Python's
+ * `multiprocessing.Barrier`): each `wait()` waits until `parties` of them
+ * have arrived, then all go on together and the barrier serves the next
+ * round. An `action` runs in one party once all have arrived. A timeout,
+ * `abort()` or an action that throws breaks it: every wait then rejects
+ * with {@link BrokenBarrierError} until `reset()`.
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * const barrier = new mp.Barrier(3);
+ * // in each of three processes, the barrier passed as an argument:
+ * const arrival = await barrier.wait(); // 0, 1 or 2: the order of arrival
+ * ```
+ */
 export class Barrier {
   readonly #parties: number;
   readonly #action: (() => void) | null;
@@ -46,6 +71,12 @@ export class Barrier {
   readonly #state: Semaphore;
   readonly #count: Semaphore;
 
+  /**
+   * A barrier for `parties` processes (or tasks).
+   *
+   * @throws RangeError for `parties` below 1; TypeError for options of the
+   * wrong type.
+   */
   constructor(parties: number, options?: BarrierOptions);
   /** @internal The reducer's: around existing parts. */
   constructor(revival: Revival<BarrierParts>);
@@ -73,6 +104,7 @@ export class Barrier {
     this.#count = new Semaphore(0);
   }
 
+  /** How many parties the barrier waits for. */
   get parties(): number {
     return this.#parties;
   }
@@ -82,14 +114,20 @@ export class Barrier {
     return this.#getState() === FILLING ? this.#count.getValue() : 0;
   }
 
+  /** Whether the barrier is broken (waits reject with {@link BrokenBarrierError} until reset()). */
   get broken(): boolean {
     return this.#getState() === BROKEN;
   }
 
   /**
-   * Waits until all parties have called wait(); resolves with this party's
-   * arrival index (0 … parties-1). Rejects with BrokenBarrierError when the
-   * barrier is or becomes broken, times out (which breaks it), or is reset.
+   * Waits until all parties have called wait(), without blocking the event
+   * loop; resolves with this party's arrival index (0 … parties-1). `timeout`
+   * milliseconds (default: the barrier's `timeout` option; undefined or null:
+   * no limit) bound the wait.
+   *
+   * @throws {@link BrokenBarrierError} (as a rejection) when the barrier is or
+   * becomes broken (a timeout or an abort of `options.signal` breaks it), or is
+   * reset while this party waits.
    */
   async wait(
     timeout?: number | null | (WaitOptions & { timeout?: number | null }),
@@ -133,7 +171,11 @@ export class Barrier {
     );
   }
 
-  /** wait(), blocking this thread. */
+  /**
+   * wait(), blocking the calling thread: this party's arrival index.
+   *
+   * @throws {@link BrokenBarrierError} as wait() rejects.
+   */
   waitSync(timeout?: number | null): number {
     const ms = waitArguments(timeout, undefined).timeout ?? this.#timeout;
     using _held = this.#cond.holdSync();

@@ -36,6 +36,13 @@ interface Parked {
   holds: number;
 }
 
+/**
+ * Options of the async waits of {@link Condition}, {@link Event} and
+ * {@link Barrier}, which also take `timeout` in the same object:
+ * `wait({ timeout: 1000, signal })` is `wait(1000, { signal })`.
+ *
+ * @category Synchronization
+ */
 export interface WaitOptions {
   /** Aborting rejects with the signal's reason; the lock is held again first, as after any wait. */
   signal?: AbortSignal;
@@ -67,6 +74,29 @@ export function waitArguments(
   return { timeout: checked, signal };
 }
 
+/**
+ * A condition variable across processes (Python's
+ * `multiprocessing.Condition`), on a {@link Lock} or {@link RLock} (a new
+ * RLock by default). Hold the lock, then `wait()` releases it until another
+ * process `notify()`s (or the timeout passes) and takes it back;
+ * `waitFor()` waits for a predicate. The lock methods (`acquire()`,
+ * `withLock()`, `hold()`, …) are the lock's. Any number of async waits of
+ * one process may be pending at once.
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * const cond = new mp.Condition();
+ * const ready = mp.Value('i', 0);
+ * // consumer
+ * await cond.withLock(() => cond.waitFor(() => ready.value === 1));
+ * // producer, in another process given cond and ready
+ * await cond.withLock(() => {
+ *   ready.value = 1;
+ *   cond.notifyAll();
+ * });
+ * ```
+ */
 export class Condition {
   readonly #lock: Lock | RLock;
   readonly #sleeping: Semaphore;
@@ -76,6 +106,11 @@ export class Condition {
   #parked = new Set<Parked>();
   #parkedPid = 0;
 
+  /**
+   * A condition on `lock`, or on a new {@link RLock}.
+   *
+   * @throws TypeError for anything but a Lock or an RLock.
+   */
   constructor(lock?: Lock | RLock | null);
   /** @internal The reducer's: around existing parts. */
   constructor(revival: Revival<ConditionParts>);
@@ -97,14 +132,17 @@ export class Condition {
     this.#wait = new Semaphore(0);
   }
 
+  /** Acquires the condition's lock: {@link Lock.acquire}. */
   acquire(options?: AsyncAcquireOptions): Promise<boolean> {
     return this.#lock.acquire(options);
   }
 
+  /** Acquires the condition's lock, blocking the thread: {@link Lock.acquireSync}. */
   acquireSync(options?: AcquireOptions): boolean {
     return this.#lock.acquireSync(options);
   }
 
+  /** Releases the condition's lock. */
   release(): void {
     if (!this.#lock[kIsMine]()) {
       // A hold another wait() of this thread parked: it is dropped there.
@@ -117,25 +155,33 @@ export class Condition {
     this.#lock.release();
   }
 
+  /** Runs `fn` holding the condition's lock; released however fn ends. */
   async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('The "fn" argument must be a function');
     await using _held = await this.hold();
     return await fn();
   }
 
+  /** `using held = cond.holdSync()`: the lock, held to the end of the scope. */
   holdSync(): Disposable {
     this.acquireSync();
     return releaseOnce(() => this.release());
   }
 
+  /** `await using held = await cond.hold()`: the async twin of holdSync(). */
   async hold(options?: { signal?: AbortSignal }): Promise<AsyncDisposable & Disposable> {
     await this.acquire({ signal: options?.signal });
     return releaseOnce(() => this.release());
   }
 
   /**
-   * Releases the lock, waits for notify() or the timeout, then takes the
-   * lock again (as many times as it was held). True unless it timed out.
+   * Releases the lock (every hold this thread has), waits for notify() or
+   * `timeout` milliseconds (undefined or null: no limit), then takes the lock
+   * back as it was held: resolves true unless it timed out. Never blocks the
+   * event loop. An abort of `options.signal` rejects with its reason, the lock
+   * held again first.
+   *
+   * @throws {@link ProcessError} (as a rejection) when the lock is not held.
    */
   async wait(
     timeout?: number | null | (WaitOptions & { timeout?: number | null }),
@@ -171,7 +217,12 @@ export class Condition {
     }
   }
 
-  /** wait(), blocking this thread. */
+  /**
+   * wait(), blocking the calling thread: true unless `timeout` milliseconds
+   * passed first.
+   *
+   * @throws {@link ProcessError} when the lock is not held.
+   */
   waitSync(timeout?: number | null): boolean {
     const { timeout: ms } = waitArguments(timeout, undefined);
     let depth = this.#lock[kIsMine]() ? this.#lock[kCount]() : 0;
@@ -192,7 +243,11 @@ export class Condition {
     }
   }
 
-  /** Waits until predicate() is truthy or the timeout passes; returns the last result as a boolean. */
+  /**
+   * Waits (as wait(), the lock held) until `predicate()` returns something
+   * truthy or `timeout` milliseconds pass; resolves with the last result as a
+   * boolean. The predicate is checked first, and after every wake-up.
+   */
   async waitFor(
     predicate: () => boolean,
     timeout?: number | null | (WaitOptions & { timeout?: number | null }),
@@ -215,8 +270,12 @@ export class Condition {
   }
 
   /**
-   * Wakes up to `n` sleepers, and returns once each has taken its wake-up
-   * (it blocks this thread that long: sleepers take it at once).
+   * Wakes up to `n` processes (or tasks) waiting, and returns once each has
+   * taken its wake-up (it blocks this thread that long: sleepers take it at
+   * once). The lock must be held.
+   *
+   * @throws {@link ProcessError} when the lock is not held; RangeError for a
+   * negative `n`.
    */
   notify(n: number = 1): void {
     if (typeof n !== 'number' || Number.isNaN(n) || n < 0) {
@@ -232,14 +291,15 @@ export class Condition {
     this.#notifyHeld(n);
   }
 
+  /** Wakes every waiter. The lock must be held ({@link ProcessError} otherwise). */
   notifyAll(): void {
     this.notify(Number.MAX_SAFE_INTEGER);
   }
 
   /**
-   * Runs `attempt` with the lock held until it returns something but RETRY,
-   * waiting as a sleeper of this condition between attempts; the lock is
-   * never held across an await, so any number of such waits of one process
+   * @internal Runs `attempt` with the lock held until it returns something but
+   * RETRY, waiting as a sleeper of this condition between attempts; the lock
+   * is never held across an await, so any number of such waits of one process
    * stay independent. `timeoutMs` bounds the whole; `onAbort` runs with the
    * lock held before an abort rejects.
    */

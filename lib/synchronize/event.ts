@@ -10,10 +10,23 @@ interface EventParts {
   flag: Semaphore;
 }
 
+/**
+ * A flag across processes (Python's `multiprocessing.Event`): `set()` raises
+ * it and wakes every process waiting in `wait()`; `clear()` lowers it again.
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * const started = new mp.Event();
+ * new mp.Process({ target: serve, args: [started] }).start(); // serve (exported) calls started.set()
+ * if (!(await started.wait(5000))) throw new Error('the server did not start within 5 s');
+ * ```
+ */
 export class Event {
   readonly #cond: Condition;
   readonly #flag: Semaphore;
 
+  /** A new flag, not set. */
   constructor();
   /** @internal The reducer's: around existing parts. */
   constructor(revival: Revival<EventParts>);
@@ -26,6 +39,7 @@ export class Event {
     this.#flag = parts?.flag ?? new Semaphore(0);
   }
 
+  /** Whether the flag is set now. */
   isSet(): boolean {
     using _held = this.#cond.holdSync();
     return this.#peek();
@@ -39,12 +53,17 @@ export class Event {
     this.#cond.notifyAll();
   }
 
+  /** Lowers the flag: later waits wait for the next set(). */
   clear(): void {
     using _held = this.#cond.holdSync();
     this.#flag.acquireSync({ block: false });
   }
 
-  /** Resolves true once the flag is set, false if the timeout passes first. */
+  /**
+   * Resolves true once the flag is set (at once if it is), false if `timeout`
+   * milliseconds pass first (undefined or null: no limit). Never blocks the
+   * event loop; an abort of `options.signal` rejects with its reason.
+   */
   async wait(
     timeout?: number | null | (WaitOptions & { timeout?: number | null }),
     options?: WaitOptions,
@@ -54,6 +73,7 @@ export class Event {
     return this.#cond[kUntil](({ slept }) => (this.#peek() ? true : slept ? false : RETRY), ms, signal);
   }
 
+  /** wait(), blocking the calling thread. */
   waitSync(timeout?: number | null): boolean {
     const { timeout: ms } = waitArguments(timeout, undefined);
     using _held = this.#cond.holdSync();

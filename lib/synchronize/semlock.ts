@@ -17,13 +17,24 @@ export const RECURSIVE_MUTEX = 0;
 export const SEMAPHORE = 1;
 export const SEM_VALUE_MAX: number = native.semValueMax;
 
+/**
+ * Options of `acquireSync()` (and, with `signal`, of `acquire()`): Python's
+ * `block` and `timeout`, the timeout in milliseconds.
+ *
+ * @category Synchronization
+ */
 export interface AcquireOptions {
   /** false: take it only if that needs no wait (Python's block=False). */
   block?: boolean;
-  /** Milliseconds; undefined or null waits for ever. */
+  /** Milliseconds to wait at most (then `false`); undefined or null waits for ever. */
   timeout?: number | null;
 }
 
+/**
+ * Options of `acquire()`: {@link AcquireOptions} and an AbortSignal.
+ *
+ * @category Synchronization
+ */
 export interface AsyncAcquireOptions extends AcquireOptions {
   /** Aborting rejects with the signal's reason and leaves nothing acquired. */
   signal?: AbortSignal;
@@ -139,6 +150,11 @@ function checkAcquireOptions(options: AcquireOptions | undefined): number | null
 const acquiredNow = Promise.resolve(true);
 const notAcquiredNow = Promise.resolve(false);
 
+/**
+ * The base of {@link Lock}, {@link RLock}, {@link Semaphore} and
+ * {@link BoundedSemaphore} (Python's `SemLock`): a POSIX named semaphore with
+ * the bookkeeping of locks (kind, maximum value, owner and recursion count).
+ */
 export abstract class SemLock {
   readonly #handle: NativeSemLock;
   readonly #words: Int32Array | null;
@@ -168,8 +184,9 @@ export abstract class SemLock {
   }
 
   /**
-   * Acquires, blocking this thread until it can (Python's acquire()).
-   * Returns false when `block` is false or the timeout passes first.
+   * Acquires, blocking the calling thread until it can (Python's
+   * `acquire()`): true once acquired; false when `block` is false and it
+   * cannot be taken at once, or when `timeout` milliseconds pass first.
    */
   acquireSync(options?: AcquireOptions): boolean {
     const timeout = options === undefined ? null : checkAcquireOptions(options);
@@ -186,7 +203,12 @@ export abstract class SemLock {
     return acquired;
   }
 
-  /** Acquires without blocking the event loop; see acquireSync(). */
+  /**
+   * Acquires without blocking the event loop (the wait runs on a helper
+   * thread): resolves true once acquired, false when `block` is false and it
+   * cannot be taken at once or `timeout` milliseconds pass first. An abort of
+   * `signal` rejects with its reason and leaves nothing acquired.
+   */
   acquire(options?: AsyncAcquireOptions): Promise<boolean> {
     let timeout: number | null = null;
     let signal: AbortSignal | undefined;
@@ -205,9 +227,11 @@ export abstract class SemLock {
   }
 
   /**
-   * Releases once. Throws ProcessError for an RLock not held by this
-   * process and for a release that would go above the maximum value (a Lock
-   * that is not locked, a BoundedSemaphore at its initial value).
+   * Releases once.
+   *
+   * @throws {@link ProcessError} for a release that would go above the
+   * maximum value (a Lock that is not locked, a BoundedSemaphore at its
+   * initial value) and for an RLock not held by this process and thread.
    */
   release(): void {
     if (this.#kind === RECURSIVE_MUTEX) {
@@ -221,7 +245,10 @@ export abstract class SemLock {
     if (this.#count > 0 && this.#ownerPid === currentPid) this.#count--;
   }
 
-  /** Runs `fn` holding the lock; releases it however fn ends. */
+  /**
+   * Acquires (without blocking the event loop), runs `fn`, and releases
+   * however fn ends; resolves or rejects as fn does.
+   */
   async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('The "fn" argument must be a function');
     await this.acquire();
@@ -232,43 +259,54 @@ export abstract class SemLock {
     }
   }
 
-  /** `using held = lock.holdSync()`: acquired now, released at the end of the scope. */
+  /**
+   * Acquires, blocking the thread, and returns a Disposable that releases:
+   * `using held = lock.holdSync();` holds it to the end of the scope.
+   */
   holdSync(): Disposable {
     this.acquireSync();
     return releaseOnce(() => this.release());
   }
 
-  /** `await using held = await lock.hold()`: the async twin of holdSync(). */
+  /**
+   * The async twin of holdSync(): `await using held = await lock.hold();`
+   * holds it to the end of the scope. An abort of `signal` rejects with its
+   * reason and leaves nothing acquired.
+   */
   async hold(options?: { signal?: AbortSignal }): Promise<AsyncDisposable & Disposable> {
     await this.acquire({ signal: options?.signal });
     return releaseOnce(() => this.release());
   }
 
+  /** @internal Whether this process and thread hold it. */
   [kIsMine](): boolean {
     return this.#count > 0 && this.#ownerPid === currentPid;
   }
 
+  /** @internal This process's holds: an RLock's recursion depth. */
   [kCount](): number {
     return this.#ownerPid === currentPid ? this.#count : 0;
   }
 
-  /** The semaphore's current value (Linux: exact; waiters count as 0). */
+  /** @internal The semaphore's current value (Linux: exact; waiters count as 0). */
   [kValue](): number {
     return this.#words !== null ? Atomics.load(this.#words, 0) : this.#handle.getValue();
   }
 
   /**
-   * The POSIX name of the semaphore (`/mp-…`), for C code and other
-   * programs: sem_open(name, 0) opens the very semaphore this lock is.
+   * The POSIX name of the semaphore (`/mp-…`), for C code and other programs:
+   * `sem_open(name, 0)` opens the very semaphore this is.
    */
   get name(): string {
     return this.#handle.name;
   }
 
+  /** @internal The native semaphore. */
   get [kHandle](): NativeSemLock {
     return this.#handle;
   }
 
+  /** @internal What crosses a process boundary. */
   [kState](): SemLockState {
     return { name: this.#handle.name, kind: this.#kind, maxvalue: this.#maxvalue };
   }
