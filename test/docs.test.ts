@@ -4,7 +4,9 @@
 // TypeScript compiler, from the sources: `npm run docs` (typedoc, with
 // validation.notDocumented) checks the same and the members of classes.
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 import * as ts from 'typescript';
 
@@ -111,5 +113,13 @@ describe('the API documentation', () => {
     const withoutExample = checked.filter((c) => c.hasExample === false).map((c) => c.name);
     assert.deepEqual(undocumented, [], `exports without a TSDoc comment: ${undocumented.join(', ')}`);
     assert.deepEqual(withoutExample, [], `top-level values without an @example: ${withoutExample.join(', ')}`);
+  });
+
+  it('npm run docs (typedoc, every warning an error: members, constructors, links) succeeds', async function () {
+    this.timeout(120000);
+    const typedoc = path.join(root, 'node_modules', 'typedoc', 'bin', 'typedoc');
+    // --emit none: validation only; docs/api is left as it is.
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [typedoc, '--emit', 'none'], { cwd: root, timeout: 110000 });
+    assert.doesNotMatch(`${stdout}${stderr}`, /\[warning\]|\[error\]/);
   });
 });
