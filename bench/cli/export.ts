@@ -2,6 +2,7 @@
 // stddev, median, user, system, min, max, times, exit_codes, parameters;
 // times in seconds, so hyperfine's plotting scripts read it unchanged), a
 // markdown table per comparison and CSV.
+import type { SeriesRecord } from '../common';
 import type { TimeUnit } from './options';
 import { formatTime, fullCommand, groups, UNIT_SYMBOL, unitFor, type Report } from './report';
 import { relative } from './stats';
@@ -21,6 +22,11 @@ export interface HyperfineResult {
   parameters: Record<string, string>;
 }
 
+/** What a series is, as hyperfine's `parameters`: the suite, comparison, name, role and operation, then its own. */
+function parametersOf(series: SeriesRecord): Record<string, string> {
+  return { suite: series.suite, group: series.group, name: series.command, role: series.role, operation: series.operation, ...series.parameters };
+}
+
 export function toJson(report: Report): string {
   const results: HyperfineResult[] = report.results.map(({ series, stats }) => ({
     command: fullCommand(series),
@@ -33,14 +39,7 @@ export function toJson(report: Report): string {
     max: stats.max,
     times: series.times,
     exit_codes: series.times.map(() => 0),
-    parameters: {
-      suite: series.suite,
-      group: series.group,
-      name: series.command,
-      role: series.role,
-      operation: series.operation,
-      ...series.parameters,
-    },
+    parameters: parametersOf(series),
   }));
   const suites = report.suites.map(({ suite, lines, extra, seconds }) => ({ suite, seconds, lines, extra }));
   return `${JSON.stringify({ results, system: report.system, startedAt: report.startedAt, argv: report.argv, suites }, null, 2)}\n`;
@@ -83,14 +82,7 @@ export function toCsv(report: Report): string {
   }
   const header = ['command', 'mean', 'stddev', 'median', 'user', 'system', 'min', 'max', ...parameterNames.map((n) => `parameter_${n}`)];
   const rows = report.results.map(({ series, stats }) => {
-    const parameters: Record<string, string> = {
-      suite: series.suite,
-      group: series.group,
-      name: series.command,
-      role: series.role,
-      operation: series.operation,
-      ...series.parameters,
-    };
+    const parameters = parametersOf(series);
     return [fullCommand(series), stats.mean, stats.stddev, stats.median, series.user, series.system, stats.min, stats.max, ...parameterNames.map((n) => parameters[n] ?? null)]
       .map(csvField)
       .join(',');
