@@ -350,7 +350,7 @@ export async function startupSuite(plan: StartupPlan, onProgress: Progress): Pro
       const perBatch = count / batches;
       series.push({
         suite: 'startup',
-        group: `${concurrency} concurrent starts: time per process (1 / throughput)`,
+        group: `${concurrency === 1 ? 'one start at a time' : `${concurrency} starts at once`}: time per process (1 / throughput)`,
         command: commands[kind],
         role: roleOf(kind),
         operation: '1 process of a batch',

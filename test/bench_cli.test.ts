@@ -215,7 +215,7 @@ describe('multiprocessing-bench', function () {
         },
         { group: /^fork against the parent's heap: 0 MB$/, commands: ['ours: fork', 'raw fork() of this Node'], pythonCommands: ['python: fork'] },
         { group: /^fork against the parent's heap: 20 MB$/, commands: ['ours: fork', 'raw fork() of this Node'], pythonCommands: ['python: fork'] },
-        { group: /^4 concurrent starts/, commands: ['ours: fork', 'ours: forkserver', 'ours: spawn'], pythonCommands: ['python: forkserver'] },
+        { group: /^4 starts at once/, commands: ['ours: fork', 'ours: forkserver', 'ours: spawn'], pythonCommands: ['python: forkserver'] },
       ],
       ipc: [
         { group: /^Pipe round trip$/, commands: ['ours', 'child_process.fork IPC', 'worker_threads MessagePort'], pythonCommands: ['Python Pipe (fork)'] },

@@ -141,7 +141,8 @@ export function toSvg(report: Report): string {
   const machineLines = wrap(describeSystem(report.system), 160).length;
   const legendY = 38 + machineLines * 13;
   const header = [
-    `<text class="title" x="10" y="22">multiprocessing-bench: ${escapeXml(report.suites.map((s) => s.suite).join(', '))} (mean time per operation, log scale; shorter is faster)</text>`,
+    `<text class="title" x="10" y="22">multiprocessing-bench: ${escapeXml(report.suites.map((s) => s.suite).join(', '))}</text>`,
+    `<text class="machine" x="${WIDTH - 10}" y="22" text-anchor="end">mean time per operation, log scale: shorter is faster</text>`,
     ...wrap(describeSystem(report.system), 160).map((line, i) => `<text class="machine" x="10" y="${38 + i * 13}">${escapeXml(line)}</text>`),
     `<rect x="10" y="${legendY}" width="10" height="10" fill="${COLORS.ours}"/><text class="label" x="24" y="${legendY + 9}">ours</text>`,
     `<rect x="70" y="${legendY}" width="10" height="10" fill="${COLORS.peer}"/><text class="label" x="84" y="${legendY + 9}">peers</text>`,
