@@ -122,6 +122,13 @@ const FALLBACK_LEVEL = WARNING;
  * One message as handlers receive it (a frozen object).
  *
  * @category Logging
+ * @example
+ * ```ts
+ * mp.getLogger().addHandler((record: mp.LogRecord) => {
+ *   const when = new Date(record.time).toISOString();
+ *   console.log(`${when} ${record.processName}[${record.pid}] ${record.levelName}: ${record.message}`);
+ * });
+ * ```
  */
 export interface LogRecord {
   /** The logger's name: 'multiprocessing'. */

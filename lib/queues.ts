@@ -50,6 +50,12 @@ import { checkSignal, checkTimeout, monotonicMs } from './util';
  * and an AbortSignal.
  *
  * @category Queues
+ * @example
+ * ```ts
+ * const queue = new mp.Queue<number>(10); // at most 10 items waiting
+ * const options: mp.PutOptions = { timeout: 1000, signal: controller.signal };
+ * await queue.put(42, options); // rejects with mp.Full if no slot frees within a second
+ * ```
  */
 export interface PutOptions {
   /** false: throw Full at once instead of waiting for a free slot. */
@@ -65,6 +71,16 @@ export interface PutOptions {
  * Python's `block` and `timeout` (milliseconds), and an AbortSignal.
  *
  * @category Queues
+ * @example
+ * ```ts
+ * const options: mp.GetOptions = { timeout: 1000 }; // milliseconds
+ * try {
+ *   console.log(await queue.get(options));
+ * } catch (error) {
+ *   if (!(error instanceof mp.Empty)) throw error;
+ *   console.log('nothing within a second');
+ * }
+ * ```
  */
 export interface GetOptions {
   /** false: throw Empty at once when no item is there. */
@@ -310,6 +326,12 @@ interface Channel {
  * and `new SimpleQueue(options)` take.
  *
  * @category Queues
+ * @example
+ * ```ts
+ * const options: mp.QueueOptions = { maxMessageSize: 1 << 20 }; // items up to 1 MiB, serialized
+ * const tasks = new mp.JoinableQueue<Buffer>(0, options); // maxsize 0: no limit on the count
+ * const results = new mp.SimpleQueue<string>(options);
+ * ```
  */
 export interface QueueOptions {
   /**

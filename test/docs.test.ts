@@ -1,8 +1,8 @@
 // The public API is documented: every name lib/index.ts exports (and every
-// member of its namespaces) has a TSDoc comment, and every top-level value
-// (a function, a class, a constant, a namespace) an @example. Read with the
-// TypeScript compiler, from the sources: `npm run docs` (typedoc, with
-// validation.notDocumented) checks the same and the members of classes.
+// member of its namespaces), value or type, has a TSDoc comment with an
+// @example. Read with the TypeScript compiler, from the sources: `npm run
+// docs` (typedoc, with validation.notDocumented) checks the comments and the
+// members of classes.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -17,8 +17,7 @@ const indexPath = path.join(root, 'lib', 'index.ts');
 interface Checked {
   name: string;
   documented: boolean;
-  /** Undefined where no @example is asked for. */
-  hasExample?: boolean;
+  hasExample: boolean;
 }
 
 function loadIndex(): { checker: ts.TypeChecker; index: ts.Symbol } {
@@ -92,27 +91,23 @@ function check(): Checked[] {
   const checked: Checked[] = [];
   for (const symbol of checker.getExportsOfModule(index)) {
     const { text, tags } = documentation(checker, symbol);
-    const isValue = (resolved(checker, symbol).flags & ts.SymbolFlags.Value) !== 0;
-    checked.push({
-      name: symbol.name,
-      documented: text !== '',
-      hasExample: isValue ? tags.includes('example') : undefined,
-    });
+    checked.push({ name: symbol.name, documented: text !== '', hasExample: tags.includes('example') });
     for (const member of namespaceMembers(checker, symbol)) {
-      checked.push({ name: `${symbol.name}.${member.name}`, documented: documentation(checker, member).text !== '' });
+      const doc = documentation(checker, member);
+      checked.push({ name: `${symbol.name}.${member.name}`, documented: doc.text !== '', hasExample: doc.tags.includes('example') });
     }
   }
   return checked;
 }
 
 describe('the API documentation', () => {
-  it('documents every export of lib/index.ts, with an @example for each top-level value', () => {
+  it('documents every export of lib/index.ts and every member of its namespaces, each with an @example', () => {
     const checked = check();
     assert.ok(checked.length > 100, `only ${checked.length} exports found: is lib/index.ts loaded?`);
     const undocumented = checked.filter((c) => !c.documented).map((c) => c.name);
-    const withoutExample = checked.filter((c) => c.hasExample === false).map((c) => c.name);
+    const withoutExample = checked.filter((c) => !c.hasExample).map((c) => c.name);
     assert.deepEqual(undocumented, [], `exports without a TSDoc comment: ${undocumented.join(', ')}`);
-    assert.deepEqual(withoutExample, [], `top-level values without an @example: ${withoutExample.join(', ')}`);
+    assert.deepEqual(withoutExample, [], `exports without an @example: ${withoutExample.join(', ')}`);
   });
 
   it('npm run docs (typedoc, every warning an error: members, constructors, links) succeeds', async function () {

@@ -92,6 +92,14 @@ let attachRings: (conn: Connection, rings: RingEnds) => void;
  * What `new Connection(fd, options)` takes. Connections usually come from
  * {@link Pipe}, {@link connection.Listener.accept} and {@link connection.Client},
  * which set these.
+ *
+ * @example
+ * ```ts
+ * // fd: a connected Unix or TCP stream socket this process owns
+ * const options: mp.connection.ConnectionOptions = { trusted: false, maxMessageSize: 1 << 20 };
+ * const conn = new mp.Connection(fd, options); // data only, messages up to 1 MiB
+ * conn.send({ hello: 'world' });
+ * ```
  */
 export interface ConnectionOptions {
   /** Whether this end reads (default true); a Pipe(false) end reads or writes. */
@@ -682,6 +690,11 @@ function bytesOnly(frame: Frame): Buffer {
  * What {@link Pipe} takes.
  *
  * @category Connections
+ * @example
+ * ```ts
+ * const options: mp.PipeOptions = { maxMessageSize: 16 << 20 }; // 16 MiB
+ * const [parentEnd, childEnd] = mp.Pipe(true, options);
+ * ```
  */
 export interface PipeOptions {
   /** The longest message either end accepts, in bytes (ConnectionOptions.maxMessageSize). */

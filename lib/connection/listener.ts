@@ -14,16 +14,41 @@ import { Connection } from './connection';
 import { LARGEST_MESSAGE, messageSizeLimit } from './framing';
 import { forgetDescriptor, whenReady } from './readiness';
 
-/** The address family: `'AF_UNIX'` (a socket path) or `'AF_INET'` (`[host, port]`). */
+/**
+ * The address family: `'AF_UNIX'` (a socket path) or `'AF_INET'` (`[host, port]`).
+ *
+ * @example
+ * ```ts
+ * const family: mp.connection.Family = 'AF_INET';
+ * using listener = new mp.connection.Listener(null, { family }); // 127.0.0.1, a free port
+ * console.log(listener.address); // [ '127.0.0.1', 41234 ]
+ * ```
+ */
 export type Family = 'AF_UNIX' | 'AF_INET';
 /**
  * Where a {@link Listener} listens and a {@link Client} connects: a socket
  * path (AF_UNIX; one starting with NUL is in Linux's abstract namespace) or
  * `[host, port]` (AF_INET).
+ *
+ * @example
+ * ```ts
+ * const tcp: mp.connection.Address = ['127.0.0.1', 6000];
+ * const unix: mp.connection.Address = '/tmp/myapp.sock';
+ * const conn = await mp.connection.Client(tcp, { authkey: 'secret' });
+ * ```
  */
 export type Address = string | [string, number];
 
-/** What `new Listener(address, options)` takes. */
+/**
+ * What `new Listener(address, options)` takes.
+ *
+ * @example
+ * ```ts
+ * const options: mp.connection.ListenerOptions = { authkey: 'secret', backlog: 16 };
+ * using listener = new mp.connection.Listener('/tmp/myapp.sock', options);
+ * const conn = await listener.accept(); // a peer that proved it holds the key
+ * ```
+ */
 export interface ListenerOptions {
   /** The family; by default the address's (`AF_UNIX` when there is none). */
   family?: Family;
@@ -39,7 +64,16 @@ export interface ListenerOptions {
   maxMessageSize?: number;
 }
 
-/** What {@link Client} takes. */
+/**
+ * What {@link Client} takes.
+ *
+ * @example
+ * ```ts
+ * const options: mp.connection.ClientOptions = { authkey: 'secret', maxMessageSize: 1 << 20 };
+ * const conn = await mp.connection.Client(['127.0.0.1', 6000], options);
+ * conn.send('ping');
+ * ```
+ */
 export interface ClientOptions {
   /** The family; by default the address's. */
   family?: Family;

@@ -11,6 +11,14 @@ import { whenReady } from './readiness';
  * ({@link Process.sentinel}, a descriptor readable once the process ends).
  *
  * @category Connections
+ * @example
+ * ```ts
+ * const watched: mp.Waitable[] = [conn, worker.sentinel];
+ * for (const ready of await mp.wait(watched, 1000)) {
+ *   if (ready === conn) console.log(await conn.recv());
+ *   else console.log('the worker exited');
+ * }
+ * ```
  */
 export type Waitable = Connection | number;
 

@@ -41,6 +41,11 @@ import type { PoolOptions } from '../pool/index';
  * What {@link BaseManager.register} takes.
  *
  * @category Managers
+ * @example
+ * ```ts
+ * const options: mp.RegisterOptions = { exposed: ['increment', 'value'], proxytype: CounterProxy };
+ * MyManager.register('Counter', Counter, options); // CounterProxy: a subclass of mp.BaseProxy
+ * ```
  */
 export interface RegisterOptions {
   /** The methods proxies may call (default: the referent's public methods, or the proxytype's `exposed`). */
@@ -73,6 +78,12 @@ interface TypeEntry {
  * `new SyncManager(options)`, `new SharedMemoryManager(options)`.
  *
  * @category Managers
+ * @example
+ * ```ts
+ * const options: mp.ManagerOptions = { address: ['127.0.0.1', 50000], authkey: 'secret', ctx: 'spawn', shutdownTimeout: 5000 };
+ * await using manager = await mp.Manager(options);
+ * // another program: await new mp.SyncManager({ address: ['127.0.0.1', 50000], authkey: 'secret' }).connect()
+ * ```
  */
 export interface ManagerOptions {
   /** Where the server listens: a socket path (AF_UNIX) or [host, port] (AF_INET). Default: a fresh private path. */

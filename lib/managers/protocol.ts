@@ -30,7 +30,16 @@ export const enum Reply {
 export type Request = [number, Op, ...unknown[]];
 export type Response = [number, Reply, unknown];
 
-/** What names a referent (Python's `Token`): its type, its server and its number there. */
+/**
+ * What names a referent (Python's `Token`): its type, its server and its number there.
+ *
+ * @example
+ * ```ts
+ * const shared = await manager.list<number>();
+ * const token: mp.managers.Token = shared.token;
+ * console.log(token.typeid, token.id, token.address); // 'list', its number in the server, the server's address
+ * ```
+ */
 export interface Token {
   /** The typeid the referent was made as. */
   readonly typeid: string;

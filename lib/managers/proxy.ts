@@ -37,6 +37,12 @@ const collected = new FinalizationRegistry<Collected>(({ address, authkey, id, l
 /**
  * A proxy class: {@link BaseProxy} or a subclass, with its optional static
  * `exposed` and `methodToTypeid`.
+ *
+ * @example
+ * ```ts
+ * const proxytype: mp.managers.ProxyClass = CounterProxy; // a subclass of mp.BaseProxy
+ * MyManager.register('Counter', Counter, { proxytype });
+ * ```
  */
 export type ProxyClass = (abstract new (...args: never[]) => BaseProxy) & {
   /** The methods its proxies call ({@link BaseProxy.exposed}). */

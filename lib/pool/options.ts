@@ -7,6 +7,12 @@ import { checkSignal, checkTimeout } from '../util';
  * What `new Pool(options)` takes (a number alone is `processes`).
  *
  * @category Pool
+ * @example
+ * ```ts
+ * // setup: an exported function each worker runs first, with initargs
+ * const options: mp.PoolOptions = { processes: 4, initializer: setup, initargs: ['config.json'], maxtasksperchild: 100 };
+ * await using pool = new mp.Pool(options);
+ * ```
  */
 export interface PoolOptions {
   /** How many worker processes (default: {@link cpuCount}). */
@@ -30,6 +36,12 @@ export interface PoolOptions {
  * Guards of one submission: a timeout and an AbortSignal.
  *
  * @category Pool
+ * @example
+ * ```ts
+ * const options: mp.TaskOptions = { timeout: 30_000, signal: controller.signal };
+ * // rejects with mp.TimeoutError once the task has run for 30 s (its worker is replaced)
+ * const report = await pool.apply(buildReport, [2024], options);
+ * ```
  */
 export interface TaskOptions {
   /**
@@ -51,6 +63,14 @@ export interface TaskOptions {
  * callback throws is reported as uncaught, and the pool goes on.
  *
  * @category Pool
+ * @example
+ * ```ts
+ * const options: mp.CallbackOptions<number> = {
+ *   callback: (result) => console.log('done:', result),
+ *   errorCallback: (error) => console.error('failed:', error.message),
+ * };
+ * pool.applyAsync(square, [7], options); // square: an exported function; logs done: 49
+ * ```
  */
 export interface CallbackOptions<R> {
   /** Called with the result when the task succeeds. */
@@ -64,6 +84,11 @@ export interface CallbackOptions<R> {
  * chunk).
  *
  * @category Pool
+ * @example
+ * ```ts
+ * const options: mp.MapOptions = { chunksize: 100, timeout: 5000 }; // each chunk of 100 within 5 s of starting
+ * const squares = await pool.map(square, inputs, options);
+ * ```
  */
 export interface MapOptions extends TaskOptions {
   /**

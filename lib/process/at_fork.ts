@@ -7,6 +7,14 @@
  * {@link registerAtFork} takes); at least one is needed.
  *
  * @category Processes
+ * @example
+ * ```ts
+ * const cache = new Map<string, Buffer>();
+ * const hooks: mp.AtForkHooks = {
+ *   afterInChild: () => cache.clear(), // a fork child drops the entries it inherited
+ * };
+ * mp.registerAtFork(hooks);
+ * ```
  */
 export interface AtForkHooks {
   /** In the parent, just before the fork. */

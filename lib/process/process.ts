@@ -83,6 +83,12 @@ export function setLauncherResolver(resolver: (process: Process) => Launcher): v
  * member is optional, and an unknown one is a TypeError.
  *
  * @category Processes
+ * @example
+ * ```ts
+ * const options: mp.ProcessOptions = { target: work, args: [1, 'two'], name: 'worker-1', daemon: true }; // work: an exported function
+ * const p = new mp.Process(options);
+ * p.start();
+ * ```
  */
 export interface ProcessOptions {
   /**
@@ -121,6 +127,13 @@ const asCurrent = new Revival(null);
  * Options of {@link Process.join}.
  *
  * @category Processes
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * process.once('SIGINT', () => controller.abort());
+ * const options: mp.JoinOptions = { signal: controller.signal };
+ * await p.join(null, options); // Ctrl-C rejects the wait; the child runs on
+ * ```
  */
 export interface JoinOptions {
   /** Aborting rejects the join with the signal's reason; the child runs on. */

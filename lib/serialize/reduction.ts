@@ -17,7 +17,18 @@ import {
   type FunctionReference,
 } from './reference';
 
-/** What a reducer's `reduce()` is given. */
+/**
+ * What a reducer's `reduce()` is given.
+ *
+ * @example
+ * ```ts
+ * mp.reduction.register('myapp.LogFile', LogFile, {
+ *   // context.purpose: 'message' (a pipe or a queue), or the start method of the child it goes to
+ *   reduce: (file, context: mp.reduction.ReduceContext) => ({ fd: context.addFd(file.fd) }),
+ *   revive: (state, context) => new LogFile(context.fd(state.fd)),
+ * });
+ * ```
+ */
 export interface ReduceContext {
   /** Why the value is being serialized: a start method, or 'message' for pipes and queues. */
   readonly purpose: string;
@@ -29,7 +40,18 @@ export interface ReduceContext {
   addFd(fd: number): number;
 }
 
-/** What a reducer's `revive()` is given. */
+/**
+ * What a reducer's `revive()` is given.
+ *
+ * @example
+ * ```ts
+ * mp.reduction.register('myapp.LogFile', LogFile, {
+ *   reduce: (file, context) => ({ fd: context.addFd(file.fd) }),
+ *   // the descriptor, open in the receiving process and now the new LogFile's
+ *   revive: (state, context: mp.reduction.ReviveContext) => new LogFile(context.fd(state.fd)),
+ * });
+ * ```
+ */
 export interface ReviveContext {
   /**
    * The descriptor sent as `index`, open in this process and owned by the
@@ -43,6 +65,15 @@ export interface ReviveContext {
  * How one class crosses a process boundary: `reduce()` turns an instance
  * into state that is itself serializable (descriptors through the context),
  * and `revive()` makes the instance from it on the other side.
+ *
+ * @example
+ * ```ts
+ * const pointReducer: mp.reduction.Reducer<Point, [number, number]> = {
+ *   reduce: (point) => [point.x, point.y],
+ *   revive: ([x, y]) => new Point(x, y),
+ * };
+ * mp.reduction.register('myapp.Point', Point, pointReducer);
+ * ```
  */
 export interface Reducer<T extends object, S = unknown> {
   /** The state of `value` to send. */
@@ -447,7 +478,16 @@ const builtinErrors: Record<string, unknown> = {
   AggregateError,
 };
 
-/** A serialized value: what {@link dumps} returns and {@link loads} takes. */
+/**
+ * A serialized value: what {@link dumps} returns and {@link loads} takes.
+ *
+ * @example
+ * ```ts
+ * const dumped: mp.reduction.Dumped = mp.reduction.dumps({ id: 7, tags: ['a'] }, 'message');
+ * console.log(dumped.fds); // []: plain data carries no descriptors
+ * console.log(mp.reduction.loads(dumped.data, dumped.fds)); // { id: 7, tags: [ 'a' ] }
+ * ```
+ */
 export interface Dumped {
   /** The bytes. */
   data: Buffer;
@@ -720,6 +760,13 @@ export interface LoadOptions {
  * modules resolve without import(): loaded ones, and in a fork child the
  * functions it already has; a module with top-level await that this process
  * never loaded needs {@link loadsAsync} ({@link SerializationError} here).
+ *
+ * @example
+ * ```ts
+ * const { data, fds } = mp.reduction.dumps(new Map([['answer', 42]]), 'message');
+ * const copy = mp.reduction.loads(data, fds) as Map<string, number>;
+ * console.log(copy.get('answer')); // 42
+ * ```
  */
 export function loads(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): unknown {
   const claimed = new Set<number>();
@@ -735,6 +782,14 @@ export function loads(data: Uint8Array, fds: readonly number[] = [], options: Lo
 /**
  * Deserializes what {@link dumps} made, importing with import() the modules
  * that references name and nothing else can load.
+ *
+ * @example
+ * ```ts
+ * // a message naming an exported function: its module is imported if need be
+ * const { data, fds } = mp.reduction.dumps({ fn: square, args: [3] }, 'message');
+ * const { fn, args } = (await mp.reduction.loadsAsync(data, fds)) as { fn: typeof square; args: [number] };
+ * console.log(fn(...args)); // 9
+ * ```
  */
 export async function loadsAsync(data: Uint8Array, fds: readonly number[] = [], options: LoadOptions = {}): Promise<unknown> {
   return loadsWhenReady(data, fds, options);

@@ -8,6 +8,13 @@ import { registerAtFork } from '../process/at_fork';
 /**
  * What a wait ends with, as `Atomics.wait`: `'ok'` when woken by notify(),
  * `'not-equal'` at once when the word did not hold the value, `'timed-out'`.
+ *
+ * @example
+ * ```ts
+ * const word = new Int32Array(shm.sharedBuffer, 0, 1);
+ * const result: mp.atomics.WaitResult = await mp.atomics.wait(word, 0, 0, 1000);
+ * if (result === 'timed-out') console.log('nobody notified within a second');
+ * ```
  */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 

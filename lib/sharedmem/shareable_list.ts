@@ -19,6 +19,11 @@ import { SharedMemory } from './shared_memory';
  * boolean, a string (UTF-8), a Buffer, or null.
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * const items: mp.ShareableValue[] = [42, 2n ** 40n, 3.5, true, 'text', Buffer.from([1, 2]), null];
+ * const list = new mp.ShareableList(items);
+ * ```
  */
 export type ShareableValue = number | bigint | boolean | string | Buffer | null;
 
@@ -83,6 +88,12 @@ function sameItem(a: ShareableValue, b: unknown): boolean {
  * What `new ShareableList(sequence, options)` takes.
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * const options: mp.ShareableListOptions = { name: 'myapp_settings' };
+ * const list = new mp.ShareableList([1, 'two', 3.5], options); // created under that name
+ * const same = new mp.ShareableList(null, options); // attached to it, in any process
+ * ```
  */
 export interface ShareableListOptions {
   /** Create under this name (with a sequence), or attach to it (without). */

@@ -12,6 +12,12 @@ import { nodeCrypto } from '../util';
  * What `new SharedMemory(options)` takes.
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * const options: mp.SharedMemoryOptions = { name: 'myapp_frames', create: true, size: 1 << 20 }; // 1 MiB
+ * using shm = new mp.SharedMemory(options);
+ * // another process attaches: new mp.SharedMemory({ name: 'myapp_frames' })
+ * ```
  */
 export interface SharedMemoryOptions {
   /** The segment's name, without or with one leading slash; random (`psm_` + hex) when creating without one. */

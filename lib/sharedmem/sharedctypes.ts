@@ -26,6 +26,11 @@ export type TypeCode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I' | 'l' | 'L' | 'q' | 'Q'
  * The typed arrays that hold shared C values (see {@link TypedArrayByCode}).
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * const arrays: mp.SharedTypedArray[] = [mp.RawArray('i', 4), mp.RawArray('d', 4), mp.RawArray('q', 4)];
+ * for (const array of arrays) console.log(array.constructor.name, array.length); // Int32Array 4, …
+ * ```
  */
 export type SharedTypedArray =
   | Int8Array
@@ -44,6 +49,13 @@ export type SharedTypedArray =
  * one-character string for `'c'`.
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * function show(shared: mp.SharedValue): string {
+ *   const scalar: mp.SharedScalar = shared.value; // number, bigint or string, by typecode
+ *   return `${shared.typecode}: ${scalar}`;
+ * }
+ * ```
  */
 export type SharedScalar = number | bigint | string;
 
@@ -52,6 +64,13 @@ export type SharedScalar = number | bigint | string;
  * {@link SharedScalar} when C is not known).
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * const total: mp.ScalarOf<'q'> = 0n; // bigint
+ * const ratio: mp.ScalarOf<'d'> = 0.5; // number
+ * const letter: mp.ScalarOf<'c'> = 'x'; // string
+ * const big = mp.Value('q', total);
+ * ```
  */
 export type ScalarOf<C extends TypeCode> = TypeCode extends C ? SharedScalar : C extends 'c' ? string : C extends 'l' | 'L' | 'q' | 'Q' ? bigint : number;
 
@@ -59,6 +78,11 @@ export type ScalarOf<C extends TypeCode> = TypeCode extends C ? SharedScalar : C
  * The typed array that holds elements of each typecode.
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * const samples: mp.TypedArrayByCode['d'] = mp.RawArray('d', 100); // a Float64Array
+ * const counts: mp.TypedArrayByCode['Q'] = mp.RawArray('Q', 8); // a BigUint64Array
+ * ```
  */
 export interface TypedArrayByCode {
   /** `'b'`: signed char. */
@@ -282,6 +306,13 @@ export function RawValue<C extends TypeCode>(typecode: C, init?: ScalarOf<C>): S
  * The lock of a synchronized value or array.
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * const lock: mp.SharedLock = new mp.Lock();
+ * const count = mp.Value('i', 0, { lock });
+ * const totals = mp.Array('d', 10, { lock }); // one lock guards both
+ * console.log(count.getLock() === totals.getLock()); // true
+ * ```
  */
 export type SharedLock = Lock | RLock;
 
@@ -296,6 +327,13 @@ function checkLock(lock: unknown): SharedLock | null {
  * What {@link Value} and {@link Array} take.
  *
  * @category Shared memory
+ * @example
+ * ```ts
+ * function counter(options: mp.SharedOptions = {}) {
+ *   return mp.Value('i', 0, options); // a SynchronizedValue, or with lock: false a SharedValue
+ * }
+ * const guarded = counter({ lock: new mp.Lock() });
+ * ```
  */
 export interface SharedOptions {
   /** true (default): a new RLock; false: no lock (a RawValue / RawArray); or the Lock/RLock to use. */

@@ -20,6 +20,11 @@ const STATE_BIAS = 2;
  * Options of `new Barrier(parties, options)`.
  *
  * @category Synchronization
+ * @example
+ * ```ts
+ * const options: mp.BarrierOptions = { action: nextRound, timeout: 10_000 }; // nextRound: an exported function
+ * const barrier = new mp.Barrier(3, options); // a wait of more than 10 s breaks it
+ * ```
  */
 export interface BarrierOptions {
   /**

@@ -42,6 +42,13 @@ interface Parked {
  * `wait({ timeout: 1000, signal })` is `wait(1000, { signal })`.
  *
  * @category Synchronization
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const options: mp.WaitOptions = { signal: controller.signal };
+ * const isSet = await started.wait(5000, options); // started: an mp.Event; false after 5 s, and controller.abort() rejects
+ * // the same: await started.wait({ timeout: 5000, signal: controller.signal })
+ * ```
  */
 export interface WaitOptions {
   /** Aborting rejects with the signal's reason; the lock is held again first, as after any wait. */

@@ -22,6 +22,17 @@ export const SEM_VALUE_MAX: number = native.semValueMax;
  * `block` and `timeout`, the timeout in milliseconds.
  *
  * @category Synchronization
+ * @example
+ * ```ts
+ * const options: mp.AcquireOptions = { timeout: 500 }; // milliseconds; { block: false }: no wait at all
+ * if (lock.acquireSync(options)) {
+ *   try {
+ *     update();
+ *   } finally {
+ *     lock.release();
+ *   }
+ * }
+ * ```
  */
 export interface AcquireOptions {
   /** false: take it only if that needs no wait (Python's block=False). */
@@ -34,6 +45,20 @@ export interface AcquireOptions {
  * Options of `acquire()`: {@link AcquireOptions} and an AbortSignal.
  *
  * @category Synchronization
+ * @example
+ * ```ts
+ * const slots = new mp.Semaphore(2);
+ * const options: mp.AsyncAcquireOptions = { timeout: 1000, signal: controller.signal };
+ * if (await slots.acquire(options)) {
+ *   try {
+ *     await download();
+ *   } finally {
+ *     slots.release();
+ *   }
+ * } else {
+ *   console.log('no slot free within a second');
+ * }
+ * ```
  */
 export interface AsyncAcquireOptions extends AcquireOptions {
   /** Aborting rejects with the signal's reason and leaves nothing acquired. */
