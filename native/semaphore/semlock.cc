@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "core/args.h"
 #include "core/errors.h"
@@ -28,8 +29,6 @@ namespace mp {
 
 namespace {
 
-using waiters::Dispatcher;
-using waiters::Request;
 
 // glibc's semaphore (nptl's struct new_sem, with 64-bit atomics): one
 // 64-bit word, the value in its low half and the number of sleeping waiters
@@ -128,11 +127,9 @@ class SemLock : public Napi::ObjectWrap<SemLock> {
   // reports (id, 0), or (id, errno), through semLockSetCallback's function.
   Napi::Value AcquireAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Dispatcher* d = Dispatcher::Current(env);
-    auto* request = new Request{d, info[0].As<Napi::Number>().DoubleValue(), sem_, nullptr, 0};
-    if (info.Length() > 1 && info[1].IsObject()) request->thenPost = SemLock::Unwrap(info[1].As<Napi::Object>())->sem_;
-    d->AddPending(env);
-    waiters::Submit(request);
+    std::shared_ptr<Sem> thenPost;
+    if (info.Length() > 1 && info[1].IsObject()) thenPost = SemLock::Unwrap(info[1].As<Napi::Object>())->sem_;
+    waiters::Submit(env, info[0].As<Napi::Number>().DoubleValue(), sem_, std::move(thenPost));
     return env.Undefined();
   }
 
@@ -204,10 +201,7 @@ class SemLock : public Napi::ObjectWrap<SemLock> {
 // semLockCancel(id) → true if removed before any waiter acquired for it.
 Napi::Value Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Dispatcher* d = Dispatcher::Current(env);
-  bool removed = waiters::Cancel(d, info[0].As<Napi::Number>().DoubleValue());
-  if (removed) d->DropPending(env);
-  return Napi::Boolean::New(env, removed);
+  return Napi::Boolean::New(env, waiters::Cancel(env, info[0].As<Napi::Number>().DoubleValue()));
 }
 
 // semUnlink(name): ENOENT is not an error (already gone).

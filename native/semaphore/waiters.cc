@@ -11,13 +11,32 @@
 #include <new>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "core/args.h"
+#include "core/js_dispatcher.h"
 
 namespace mp {
 namespace waiters {
 
 namespace {
+
+// Kept to this file (internal linkage): the dispatcher's template is
+// instantiated here only. Elsewhere, a function pointer of external
+// linkage as its argument is no constant expression under UBSan's
+// -fno-delete-null-pointer-checks, and node-addon-api needs one.
+struct Request;
+void DeliverToJs(Napi::Env env, Napi::Function callback, Request* request);
+// One per JavaScript environment (the main thread, each worker thread).
+using Dispatcher = JsDispatcher<Request, DeliverToJs>;
+
+struct Request {
+  Dispatcher* dispatcher;
+  double id;
+  std::shared_ptr<Sem> sem;
+  std::shared_ptr<Sem> thenPost;  // posted by the waiter right after acquiring (Condition.wait)
+  int error = 0;                  // 0: acquired
+};
 
 // The pid, refreshed in fork children (getpid() is a system call).
 pid_t g_pid = getpid();
@@ -203,8 +222,6 @@ class WaiterPool {
 // delivers to it any more.
 void DropRequestsOf(Dispatcher* dispatcher) { WaiterPool::Get().CancelAll(dispatcher); }
 
-}  // namespace
-
 void DeliverToJs(Napi::Env env, Napi::Function callback, Request* request) {
   std::unique_ptr<Request> owned(request);
   if (env == nullptr || callback.IsEmpty()) {
@@ -218,6 +235,9 @@ void DeliverToJs(Napi::Env env, Napi::Function callback, Request* request) {
   }
 }
 
+}  // namespace
+
+
 Napi::Value SetCallback(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "The \"callback\" argument must be a function");
@@ -225,9 +245,19 @@ Napi::Value SetCallback(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-void Submit(Request* request) { WaiterPool::Get().Submit(request); }
+void Submit(Napi::Env env, double id, std::shared_ptr<Sem> sem, std::shared_ptr<Sem> thenPost) {
+  Dispatcher* d = Dispatcher::Current(env);
+  auto* request = new Request{d, id, std::move(sem), std::move(thenPost), 0};
+  d->AddPending(env);
+  WaiterPool::Get().Submit(request);
+}
 
-bool Cancel(Dispatcher* dispatcher, double id) { return WaiterPool::Get().Cancel(dispatcher, id); }
+bool Cancel(Napi::Env env, double id) {
+  Dispatcher* d = Dispatcher::Current(env);
+  bool removed = WaiterPool::Get().Cancel(d, id);
+  if (removed) d->DropPending(env);
+  return removed;
+}
 
 void PrepareFork() { WaiterPool::Get().LockForFork(); }
 void ParentAfterFork() { WaiterPool::Get().UnlockAfterFork(); }

@@ -7,32 +7,20 @@
 
 #include <memory>
 
-#include "core/js_dispatcher.h"
 #include "semaphore/sem.h"
 
 namespace mp {
 namespace waiters {
 
-struct Request;
-void DeliverToJs(Napi::Env env, Napi::Function callback, Request* request);
-// One per JavaScript environment (the main thread, each worker thread).
-using Dispatcher = JsDispatcher<Request, DeliverToJs>;
+// Queues an acquisition of `sem` for this JavaScript environment: a waiter
+// thread acquires it (then posts `thenPost`, when given: Condition.wait)
+// and reports (id, 0), or (id, errno), through the environment's
+// semLockSetCallback function. The event loop stays alive until it does.
+void Submit(Napi::Env env, double id, std::shared_ptr<Sem> sem, std::shared_ptr<Sem> thenPost);
 
-struct Request {
-  Dispatcher* dispatcher;
-  double id;
-  std::shared_ptr<Sem> sem;
-  std::shared_ptr<Sem> thenPost;  // posted by the waiter right after acquiring (Condition.wait)
-  int error = 0;                  // 0: acquired
-};
-
-// Hands a request to a waiter thread; it is delivered (and freed) once
-// the semaphore is acquired or the wait fails.
-void Submit(Request* request);
-
-// Removes a request that no waiter has acquired for yet; false if it is
-// already acquired (its delivery is on the way).
-bool Cancel(Dispatcher* dispatcher, double id);
+// Removes this environment's request `id` if no waiter has acquired for it
+// yet; false if it is already acquired (its delivery is on the way).
+bool Cancel(Napi::Env env, double id);
 
 // semLockSetCallback(fn(id, errno)): where this environment's async
 // acquisitions report.
