@@ -24,10 +24,15 @@ export function elapsedNs(t0: bigint): number {
 }
 
 /** Runs a measuring process and returns the JSON line it printed last. */
-export async function collectReport<T extends { samples: number[] }>(command: string, args: string[]): Promise<T> {
-  const { stdout } = await run(command, args, { timeout: 600000, maxBuffer: 1 << 24 });
+export async function lastJsonLine<T>(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  const { stdout } = await run(command, args, { timeout: 900000, maxBuffer: 1 << 26, env });
   const line = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as T;
+}
+
+/** Runs a measuring process and returns the JSON line it printed last, which has `samples`. */
+export function collectReport<T extends { samples: number[] }>(command: string, args: string[]): Promise<T> {
+  return lastJsonLine<T>(command, args);
 }
 
 /** Runs a measuring process and returns the `samples` of the JSON line it printed last. */
@@ -54,18 +59,22 @@ export function saveResults(name: string, report: object): void {
 }
 
 /**
- * The C floor of bench/ipc_floor.c (ping-pongs and bulk transfer), compiled
- * with cc -O2 into a fresh temporary directory, which the caller removes;
- * null without a working cc.
+ * A C floor, bench/<name>.c (ipc_floor: ping-pongs and bulk transfer;
+ * startup_floor: fork + waitpid), compiled with cc -O2 into a fresh
+ * temporary directory, which the caller removes; null without a working cc,
+ * said through `note`.
  */
-export async function buildFloor(): Promise<{ dir: string; binary: string } | null> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-ipc-floor-'));
-  const binary = path.join(dir, 'ipc_floor');
+export async function buildFloor(
+  name = 'ipc_floor',
+  note: (line: string) => void = (line) => console.log(line),
+): Promise<{ dir: string; binary: string } | null> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mp-${name.replace('_', '-')}-`));
+  const binary = path.join(dir, name);
   try {
-    await run('cc', ['-O2', '-o', binary, path.join(root, 'bench', 'ipc_floor.c')]);
+    await run('cc', ['-O2', '-o', binary, path.join(root, 'bench', `${name}.c`)]);
     return { dir, binary };
   } catch (error) {
-    console.log(`no C floor: cc failed (${String(error).split('\n')[0]})`);
+    note(`no C floor: cc failed (${String(error).split('\n')[0]})`);
     fs.rmSync(dir, { recursive: true, force: true });
     return null;
   }

@@ -16,10 +16,9 @@
 // and the peers are measured in alternating rounds so drift on the machine
 // touches all of them alike.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { median, root, run, runAsMain, type SeriesRecord } from './common';
+import { buildFloor, lastJsonLine, median, pythonVersion, root, runAsMain, type SeriesRecord } from './common';
 import { MEASURING_FLAGS, nodeKinds, runMeasurement, traceFile, type NodeKind } from './startup_measure';
 
 export { noop } from './startup_measure';
@@ -117,37 +116,8 @@ interface LatencyReport {
   systemS?: number;
 }
 
-async function lastJsonLine<T>(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<T> {
-  const { stdout } = await run(command, args, { timeout: 900000, maxBuffer: 1 << 26, env: env ?? process.env });
-  return JSON.parse(stdout.trim().split('\n').pop() as string) as T;
-}
-
-/** The C floor (bench/startup_floor.c), compiled with cc -O2 into a temporary directory. */
-class Floor {
-  readonly #dir: string;
-  readonly binary: string;
-
-  private constructor(dir: string) {
-    this.#dir = dir;
-    this.binary = path.join(dir, 'startup_floor');
-  }
-
-  static async build(notes: string[]): Promise<Floor | null> {
-    const floor = new Floor(fs.mkdtempSync(path.join(os.tmpdir(), 'mp-startup-floor-')));
-    try {
-      await run('cc', ['-O2', '-o', floor.binary, path.join(root, 'bench', 'startup_floor.c')]);
-      return floor;
-    } catch (error) {
-      notes.push(`C floor skipped: cc failed (${String(error).split('\n')[0]})`);
-      floor.remove();
-      return null;
-    }
-  }
-
-  remove(): void {
-    fs.rmSync(this.#dir, { recursive: true, force: true });
-  }
-}
+/** The C floor: bench/startup_floor.c compiled, in a temporary directory. */
+type Floor = { dir: string; binary: string };
 
 async function latency(kind: Kind, runs: number, heapMB: number, warmup: number, floor: Floor | null): Promise<LatencyReport> {
   if (kind === 'C fork floor') {
@@ -234,8 +204,9 @@ function groupOfHeap(heapMB: number): string {
 
 export async function startupSuite(plan: StartupPlan, onProgress: Progress): Promise<SuiteResult> {
   const notes: string[] = [];
-  const python = plan.peers ? await pythonVersionOrNote(notes) : null;
-  const floor = plan.peers ? await Floor.build(notes) : null;
+  const python = plan.peers ? await pythonVersion() : null;
+  if (plan.peers && python === null) notes.push("python3 not found: Python's multiprocessing skipped");
+  const floor = plan.peers ? await buildFloor('startup_floor', (line) => notes.push(line)) : null;
   const kinds: Kind[] = [...nodeKinds, ...(python ? pythonKinds : []), ...(floor ? (['C fork floor'] as const) : [])];
   const runsPerRound = Math.max(1, Math.ceil(plan.runs / plan.rounds));
   const gathered = new Map<string, Gathered>();
@@ -411,7 +382,7 @@ export async function startupSuite(plan: StartupPlan, onProgress: Progress): Pro
       met: verdicts.met,
     });
   } finally {
-    floor?.remove();
+    if (floor !== null) fs.rmSync(floor.dir, { recursive: true, force: true });
   }
   return { series, lines, extra };
 }
@@ -462,16 +433,6 @@ function targetVerdicts(
   check("100 concurrent forkserver starts, procs/s vs Python's", ourRate && pyRate ? ourRate / pyRate : undefined, TARGETS.forkserverRateVsPython, false);
   check("spawn vs node -e ''", r('mp-spawn', 'node -e', 0), TARGETS.spawnVsNodeE);
   return { lines, met };
-}
-
-async function pythonVersionOrNote(notes: string[]): Promise<string | null> {
-  try {
-    const { stdout } = await run('python3', ['-c', 'import sys; print(sys.version.split()[0])']);
-    return stdout.trim();
-  } catch {
-    notes.push("python3 not found: Python's multiprocessing skipped");
-    return null;
-  }
 }
 
 async function main(argv: string[]): Promise<number> {
