@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     [
       '',
       `The chart of this run: ${relative(chart)}`,
-      'The full suite (all six suites, every peer, the fork cost against a 0/100/500 MB parent, about 15 minutes):',
+      'The full suite (all six suites, every peer, the fork cost against a 0/100/500 MB parent; 11 minutes on 2 CPUs here):',
       '  npm run bench            (writes bench/results/all.{json,md,csv,svg})',
       '  npx multiprocessing-bench --help',
       'The tests: npm test',
