@@ -208,7 +208,8 @@ export async function startupSuite(plan: StartupPlan, onProgress: Progress): Pro
   if (plan.peers && python === null) notes.push("python3 not found: Python's multiprocessing skipped");
   const floor = plan.peers ? await buildFloor('startup_floor', (line) => notes.push(line)) : null;
   const kinds: Kind[] = [...nodeKinds, ...(python ? pythonKinds : []), ...(floor ? (['C fork floor'] as const) : [])];
-  const runsPerRound = Math.max(1, Math.ceil(plan.runs / plan.rounds));
+  // --runs exactly: the runs spread over the rounds, the first ones taking one more where they do not divide.
+  const runsIn = (round: number): number => Math.floor(plan.runs / plan.rounds) + (round < plan.runs % plan.rounds ? 1 : 0);
   const gathered = new Map<string, Gathered>();
   const key = (kind: Kind, heapMB: number): string => `${kind}@${heapMB}`;
   const medianOf = (kind: Kind, heapMB: number): number | undefined => {
@@ -217,7 +218,7 @@ export async function startupSuite(plan: StartupPlan, onProgress: Progress): Pro
   };
   const series: SeriesRecord[] = [];
   const lines: string[] = [...notes];
-  const extra: Record<string, unknown> = { python, runsPerRound, rounds: plan.rounds };
+  const extra: Record<string, unknown> = { python, runs: plan.runs, rounds: plan.rounds };
   const scanKinds: Kind[] = ['mp-fork', 'raw-node-fork', ...(python ? (['python fork', 'python raw fork'] as const) : []), ...(floor ? (['C fork floor'] as const) : [])];
   const rateKinds: Array<NodeKind | PythonKind> = [
     'mp-fork',
@@ -242,7 +243,7 @@ export async function startupSuite(plan: StartupPlan, onProgress: Progress): Pro
         // Which kind goes first flips every round.
         for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
           next(`${commands[kind]}${heapMB ? `, ${heapMB} MB parent` : ''} (round ${round + 1}/${plan.rounds})`);
-          const report = await latency(kind, runsPerRound, heapMB, plan.warmup, floor);
+          const report = await latency(kind, runsIn(round), heapMB, plan.warmup, floor);
           const entry = gathered.get(key(kind, heapMB)) ?? new Gathered();
           entry.add(report);
           gathered.set(key(kind, heapMB), entry);

@@ -265,6 +265,10 @@ describe('multiprocessing-bench', function () {
             assert.ok(inGroup.some((r) => r.parameters.role === 'ours'), `${suite}: ${group} has ours`);
           }
           assert.equal(json.system.node, process.version);
+          if (suite === 'startup') {
+            const latency = json.results.filter((r) => r.parameters.group.endsWith('small parent'));
+            for (const r of latency) assert.equal(r.times.length, 2, `--runs 2 gives ${r.parameters.name} exactly 2 times`);
+          }
 
           const md = fs.readFileSync(out('md'), 'utf8');
           assert.equal(md.match(/^\| Command \| Mean \[/gm)?.length, new Set(json.results.map((r) => r.parameters.group)).size, 'one markdown table per comparison');
