@@ -20,9 +20,6 @@ import { toSvg } from './cli/svg';
 import { describeSystem, systemInfo } from './cli/system';
 import { startupSuite, type StartupPlan } from './startup';
 
-/** Samples each measuring process of the other suites gives per round (their --quick: 2, else 3). */
-const repsPerRound = (quick: boolean): number => (quick ? 2 : 3);
-
 export function startupPlan(options: CliOptions): StartupPlan {
   const runs = options.runs ?? Math.max(options.minRuns ?? 0, options.quick ? 20 : 200);
   return {
@@ -43,9 +40,9 @@ export function startupPlan(options: CliOptions): StartupPlan {
 export function suiteArgs(options: CliOptions, seriesFile: string): string[] {
   const args = ['--no-save', '--series-out', seriesFile];
   if (options.quick) args.push('--quick');
-  const reps = repsPerRound(options.quick);
-  if (options.runs !== null) args.push('--rounds', String(Math.ceil(options.runs / reps)));
-  else if (options.minRuns !== null) args.push('--rounds', String(Math.max(options.quick ? 2 : 5, Math.ceil(options.minRuns / reps))));
+  // The suite turns runs into rounds of its own measuring processes (common.ts, roundsOption).
+  if (options.runs !== null) args.push('--runs', String(options.runs));
+  if (options.minRuns !== null) args.push('--min-runs', String(options.minRuns));
   if (options.warmup !== null) args.push('--warmup', String(options.warmup));
   return args;
 }

@@ -80,16 +80,31 @@ export async function buildFloor(
   }
 }
 
-/** --quick, --rounds N (default 2 quick, 5 full) and --warmup N (rounds measured first and discarded; default 0). */
-export function roundsOption(argv: string[]): { quick: boolean; rounds: number; warmup: number } {
+/**
+ * A suite's rounds: --quick; samples per round and measurement (`reps`: 2
+ * quick, 3 full); --rounds N (default 2 quick, 5 full), or as many rounds
+ * as --runs N samples need, or at least as many as --min-runs N need; and
+ * --warmup N (rounds measured first and discarded; default 0).
+ */
+export function roundsOption(argv: string[]): { quick: boolean; reps: number; rounds: number; warmup: number } {
   const quick = argv.includes('--quick');
-  const roundsIndex = argv.indexOf('--rounds');
-  const rounds = roundsIndex >= 0 ? Number(argv[roundsIndex + 1]) : quick ? 2 : 5;
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be an integer >= 1; got ${argv[roundsIndex + 1]}`);
+  const reps = quick ? 2 : 3;
+  const defaultRounds = quick ? 2 : 5;
+  const valueOf = (option: string): number | null => {
+    const index = argv.indexOf(option);
+    if (index < 0) return null;
+    const value = Number(argv[index + 1]);
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${option} must be an integer >= 1; got ${argv[index + 1]}`);
+    return value;
+  };
+  const runs = valueOf('--runs');
+  const minRuns = valueOf('--min-runs');
+  const rounds =
+    valueOf('--rounds') ?? (runs !== null ? Math.ceil(runs / reps) : minRuns !== null ? Math.max(defaultRounds, Math.ceil(minRuns / reps)) : defaultRounds);
   const warmupIndex = argv.indexOf('--warmup');
   const warmup = warmupIndex >= 0 ? Number(argv[warmupIndex + 1]) : 0;
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`--warmup must be an integer >= 0; got ${argv[warmupIndex + 1]}`);
-  return { quick, rounds, warmup };
+  return { quick, reps, rounds, warmup };
 }
 
 /** The integer >= 1 after `option` in argv (a measuring child's parameters). */

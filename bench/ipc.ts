@@ -614,10 +614,10 @@ function informational(rows: Row[]): string {
 }
 
 function planFor(argv: string[]): Plan {
-  const { quick, rounds } = roundsOption(argv);
+  const { quick, reps, rounds } = roundsOption(argv);
   return {
     rounds,
-    reps: quick ? 2 : 3,
+    reps,
     rtIterations: quick ? 2000 : 20000,
     queueItems: quick ? 20000 : 200000,
     bigSize: (quick ? 64 : 256) << 20,

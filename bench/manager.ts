@@ -417,10 +417,10 @@ function informational(rows: Row[]): string[] {
 }
 
 function planFor(argv: string[]): Plan {
-  const { quick, rounds } = roundsOption(argv);
+  const { quick, reps, rounds } = roundsOption(argv);
   return {
     rounds,
-    reps: quick ? 2 : 3,
+    reps,
     warmup: quick ? 200 : 1000,
     iterations: quick ? 500 : 2000,
     batchWarmup: quick ? 5 : 20,

@@ -410,10 +410,10 @@ function benchProcesses(): Set<string> {
 }
 
 function planFor(argv: string[]): Plan {
-  const { quick, rounds } = roundsOption(argv);
+  const { quick, reps, rounds } = roundsOption(argv);
   return {
     rounds,
-    reps: quick ? 2 : 3,
+    reps,
     applyCalls: quick ? 500 : 2000,
     mapItems: 200000,
     inflightTasks: 20000,

@@ -425,10 +425,10 @@ function seriesSpecs(plan: Plan): SeriesSpec[] {
 }
 
 function planFor(argv: string[]): Plan {
-  const { quick, rounds } = roundsOption(argv);
+  const { quick, reps, rounds } = roundsOption(argv);
   return {
     rounds,
-    reps: quick ? 2 : 3,
+    reps,
     counterIterations: quick ? 2e4 : 1e5,
     size: 64 * MiB,
     bandwidthIterations: quick ? 2 : 4,

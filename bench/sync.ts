@@ -247,8 +247,8 @@ function seriesSpecs(): SeriesSpec[] {
 }
 
 function planFor(argv: string[]): Plan {
-  const { quick, rounds } = roundsOption(argv);
-  return { rounds, reps: quick ? 2 : 3, pairIterations: quick ? 2e5 : 2e6, counterIterations: 1e5 };
+  const { quick, reps, rounds } = roundsOption(argv);
+  return { rounds, reps, pairIterations: quick ? 2e5 : 2e6, counterIterations: 1e5 };
 }
 
 async function orchestrate(argv: string[]): Promise<number> {
