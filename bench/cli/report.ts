@@ -39,6 +39,11 @@ export interface Group {
 
 const ROLE_ORDER: Record<Result['series']['role'], number> = { ours: 0, peer: 1, floor: 2 };
 
+/** Ours first, then the peers, then the C floors; stable otherwise. */
+export function byRole(a: Result, b: Result): number {
+  return ROLE_ORDER[a.series.role] - ROLE_ORDER[b.series.role];
+}
+
 /** Results by comparison, in the order they were measured; within one, ours first, then the peers, then the C floors. */
 export function groups(results: readonly Result[]): Group[] {
   const byKey = new Map<string, Group>();
@@ -52,7 +57,7 @@ export function groups(results: readonly Result[]): Group[] {
     group.results.push(result);
   }
   const all = [...byKey.values()];
-  for (const group of all) group.results.sort((a, b) => ROLE_ORDER[a.series.role] - ROLE_ORDER[b.series.role]);
+  for (const group of all) group.results.sort(byRole);
   return all;
 }
 

@@ -2,7 +2,7 @@
 // (ours blue, peers grey, C floors green), grouped by comparison, and — when
 // the run scanned parent sizes — fork's cost against the parent's heap, one
 // line per command. Plain SVG 1.1, no script, no external resources.
-import { groups, type Report, type Result } from './report';
+import { byRole, groups, type Report, type Result } from './report';
 import { describeSystem } from './system';
 
 const WIDTH = 1000;
@@ -83,8 +83,7 @@ function heapCurve(report: Report, top: number): { svg: string[]; height: number
   const scan = report.results.filter((r) => r.series.group.startsWith("fork against the parent's heap") && r.series.parameters.heap_mb !== undefined);
   const heaps = [...new Set(scan.map((r) => Number(r.series.parameters.heap_mb)))].sort((a, b) => a - b);
   if (heaps.length < 2) return null;
-  const order: Record<Result['series']['role'], number> = { ours: 0, peer: 1, floor: 2 };
-  const commands = [...new Map([...scan].sort((a, b) => order[a.series.role] - order[b.series.role]).map((r) => [r.series.command, r.series.role])).entries()];
+  const commands = [...new Map([...scan].sort(byRole).map((r) => [r.series.command, r.series.role])).entries()];
   let peerIndex = 0;
   const height = 300;
   const plotTop = top + 40;
