@@ -1,0 +1,145 @@
+// The parts of bullmq and ioredis this package uses, typed here so that
+// neither is needed to compile or to load the package (both are optional
+// peer dependencies, loaded by loadBullmq() only when a cluster is used).
+import { loadOptional } from './optional';
+
+export interface RedisConnectionOptions {
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: object;
+  maxRetriesPerRequest?: number | null;
+  enableOfflineQueue?: boolean;
+  [option: string]: unknown;
+}
+
+export interface RedisPipeline {
+  hmget(key: string, ...fields: string[]): RedisPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+export interface RedisClient {
+  status: string;
+  on(event: string, listener: (...args: unknown[]) => void): this;
+  once(event: string, listener: (...args: unknown[]) => void): this;
+  pipeline(): RedisPipeline;
+  publish(channel: string, message: string): Promise<number>;
+  subscribe(...channels: string[]): Promise<unknown>;
+  info(section: string): Promise<string>;
+  duplicate(): RedisClient;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+export interface BullJob {
+  id?: string;
+  name: string;
+  data: unknown;
+  attemptsStarted: number;
+}
+
+export interface BullJobsOptions {
+  jobId?: string;
+  attempts?: number;
+  removeOnComplete?: boolean | number | { age?: number; count?: number };
+  removeOnFail?: boolean | number | { age?: number; count?: number };
+}
+
+export interface BullQueue {
+  name: string;
+  toKey(type: string): string;
+  addBulk(jobs: Array<{ name: string; data: unknown; opts?: BullJobsOptions }>): Promise<unknown[]>;
+  remove(jobId: string): Promise<number>;
+  getWorkers(): Promise<Array<{ name?: string }>>;
+  waitUntilReady(): Promise<unknown>;
+  on(event: 'error', listener: (error: Error) => void): this;
+  close(): Promise<void>;
+}
+
+export interface BullQueueEvents {
+  on(event: 'completed', listener: (args: { jobId: string; returnvalue: unknown }) => void): this;
+  on(event: 'failed', listener: (args: { jobId: string; failedReason: string }) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  waitUntilReady(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export type Processor = (job: BullJob, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
+
+export interface BullWorker {
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'failed', listener: (job: BullJob | undefined, error: Error) => void): this;
+  waitUntilReady(): Promise<unknown>;
+  cancelJob(jobId: string, reason?: string): boolean;
+  close(force?: boolean): Promise<void>;
+}
+
+interface QueueOptions {
+  connection: RedisConnectionOptions;
+  prefix?: string;
+}
+
+export interface Bullmq {
+  Queue: new (name: string, options: QueueOptions) => BullQueue;
+  QueueEvents: new (name: string, options: QueueOptions) => BullQueueEvents;
+  Worker: new (
+    name: string,
+    processor: Processor,
+    options: QueueOptions & {
+      concurrency?: number;
+      name?: string;
+      lockDuration?: number;
+      stalledInterval?: number;
+      maxStalledCount?: number;
+      maxStartedAttempts?: number;
+    },
+  ) => BullWorker;
+}
+
+type RedisConstructor = new (options: RedisConnectionOptions) => RedisClient;
+
+export function loadBullmq(who: string): Bullmq {
+  return loadOptional<Bullmq>('bullmq', who);
+}
+
+export function newRedisClient(options: RedisConnectionOptions, who: string): RedisClient {
+  const loaded = loadOptional<RedisConstructor | { default: RedisConstructor }>('ioredis', who);
+  const Redis = typeof loaded === 'function' ? loaded : loaded.default;
+  return new Redis(options);
+}
+
+/**
+ * Connection options from a `redis://` or `rediss://` URL or an options
+ * object, with what a long-lived pool needs: commands wait through a
+ * reconnection instead of failing.
+ */
+export function connectionOptions(connection: unknown, name: string): RedisConnectionOptions {
+  let options: RedisConnectionOptions;
+  if (typeof connection === 'string') {
+    let url: URL;
+    try {
+      url = new URL(connection);
+    } catch {
+      throw new TypeError(`The "${name}" option must be a redis:// URL or an options object; received ${connection}`);
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      throw new TypeError(`The "${name}" option must be a redis:// or rediss:// URL; received ${connection}`);
+    }
+    options = { host: url.hostname || '127.0.0.1', port: url.port === '' ? 6379 : Number(url.port) };
+    if (url.username !== '') options.username = decodeURIComponent(url.username);
+    if (url.password !== '') options.password = decodeURIComponent(url.password);
+    const db = url.pathname.replace(/^\//, '');
+    if (db !== '') {
+      if (!/^\d+$/.test(db)) throw new TypeError(`The "${name}" option's database must be a number; received ${db}`);
+      options.db = Number(db);
+    }
+    if (url.protocol === 'rediss:') options.tls = {};
+  } else if (connection !== null && typeof connection === 'object' && !Array.isArray(connection)) {
+    options = { ...(connection as RedisConnectionOptions) };
+  } else {
+    throw new TypeError(`The "${name}" option must be a redis:// URL or an options object`);
+  }
+  return { ...options, maxRetriesPerRequest: null, enableOfflineQueue: true };
+}
