@@ -112,7 +112,7 @@ export class Context {
       const Base = lazy.pool().Pool;
       this.#pool = class extends Base {
         constructor(options: number | poolModule.PoolOptions = {}) {
-          super(typeof options === 'number' ? { processes: options, context } : { context, ...options });
+          super(typeof options === 'number' ? { processes: options, context } : options?.backend !== undefined ? options : { context, ...options });
         }
       };
       Object.defineProperty(this.#pool, 'name', { value: 'Pool' });

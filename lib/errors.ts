@@ -115,7 +115,12 @@ export class TimeoutError extends ProcessError {}
  * }
  * ```
  */
-export class RemoteError extends ProcessError {}
+export class RemoteError extends ProcessError {
+  /** The host name of the machine the error came from (a cluster worker's); undefined for this machine's processes. */
+  host?: string;
+  /** The process id on that host: a cluster worker's (`multiprocessing-worker`). */
+  pid?: number;
+}
 /**
  * A Pool worker died (killed, crashed, `process.exit()`) while running the
  * task: that task rejects with it, naming the exit code or signal; the pool

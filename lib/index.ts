@@ -36,6 +36,7 @@
  * @packageDocumentation
  */
 import './child/eager_begin';
+import type * as clusterModule from './cluster/index';
 import type * as connectionModule from './connection/index';
 import { defineLazyExports, lazy } from './lazy';
 import type * as managersModule from './managers/index';
@@ -222,6 +223,29 @@ export type AsyncResult<R> = poolModule.AsyncResult<R>;
 export declare const Pool: typeof poolModule.Pool;
 export type Pool = poolModule.Pool;
 export type { CallbackOptions, MapOptions, PoolOptions, TaskOptions } from './pool/index';
+/**
+ * A Pool past one machine: {@link cluster.bullmq} makes a backend on a
+ * Redis queue (BullMQ), whose tasks `multiprocessing-worker` runs on every
+ * machine that serves it ({@link cluster.startWorker} in a program of
+ * your own). Loaded at first use; bullmq and ioredis (optional peer
+ * dependencies) only when a pool or a worker opens a queue.
+ *
+ * @category Pool
+ * @example
+ * ```ts
+ * // square: an exported function; a worker: npx multiprocessing-worker --redis redis://127.0.0.1:6379 --queue squares
+ * await using pool = new mp.Pool({ backend: mp.cluster.bullmq({ connection: 'redis://127.0.0.1:6379', queue: 'squares' }) });
+ * console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
+ * ```
+ */
+export declare const cluster: typeof clusterModule;
+export declare namespace cluster {
+  export type BullmqOptions = clusterModule.BullmqOptions;
+  export type ClusterBackend = clusterModule.ClusterBackend;
+  export type ClusterWorker = clusterModule.ClusterWorker;
+  export type RedisConnectionOptions = clusterModule.RedisConnectionOptions;
+  export type WorkerOptions = clusterModule.WorkerOptions;
+}
 
 // ---- shared memory ----
 /** See {@link sharedMemoryModule.SharedMemory} (loaded at first use). */
@@ -331,6 +355,7 @@ defineLazyExports(exports, {
   Lock: () => lazy.synchronize().Lock,
   RLock: () => lazy.synchronize().RLock,
   Semaphore: () => lazy.synchronize().Semaphore,
+  cluster: () => lazy.cluster(),
   connection: () => lazy.connection(),
   Connection: () => lazy.connection().Connection,
   Pipe: () => lazy.connection().Pipe,

@@ -17,6 +17,7 @@ function lazyModule<T>(load: Loader<T>): Loader<T> {
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const lazy = {
+  cluster: lazyModule(() => require('./cluster/index') as typeof import('./cluster/index')),
   connection: lazyModule(() => require('./connection/index') as typeof import('./connection/index')),
   managers: lazyModule(() => require('./managers/index') as typeof import('./managers/index')),
   pool: lazyModule(() => require('./pool/index') as typeof import('./pool/index')),

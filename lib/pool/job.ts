@@ -16,6 +16,8 @@ export interface Job {
   worker: WorkerSlot | null;
   timer: ReturnType<typeof setTimeout> | undefined;
   onAbort: (() => void) | undefined;
+  /** Settled (finished): later outcomes are dropped. */
+  settled: boolean;
 }
 
 /** A job with a deadline or a signal runs alone: never queued behind another, nothing behind it. */

@@ -1,5 +1,6 @@
 // What a Pool and its submissions accept, and the checks that name the
 // parameter a bad value came in.
+import type { ClusterBackend } from '../cluster/index';
 import type { Context } from '../context';
 import { checkSignal, checkTimeout } from '../util';
 
@@ -30,6 +31,14 @@ export interface PoolOptions {
   maxMemoryPerChild?: number | null;
   /** The context whose start method starts the workers (default: the current one's, {@link getContext}). */
   context?: Context;
+  /**
+   * Runs the tasks elsewhere: {@link cluster.bullmq} hands them to the
+   * workers of a Redis queue (`multiprocessing-worker` on each machine).
+   * The pool then starts no process here; `processes` only plans chunk
+   * sizes, and `initializer`, `maxtasksperchild`, `maxMemoryPerChild` and
+   * `context` are the workers' business (an error here).
+   */
+  backend?: ClusterBackend;
 }
 
 /**

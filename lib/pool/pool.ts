@@ -21,6 +21,7 @@ import {
   type TaskOptions,
 } from './options';
 import { TaskMode, type ResultMessage } from './protocol';
+import type { RemoteEngine } from './remote';
 import { WorkerSlot, type StopHow } from './worker_slot';
 import { monotonicMs } from '../util';
 
@@ -59,8 +60,11 @@ const PIPELINE_MS = 2;
  * ```
  */
 export class Pool {
-  readonly #context: Context;
+  readonly #context: Context | null;
   readonly #size: number;
+  /** The engine of a pool with a backend: it runs the tasks, and the pool starts no worker. */
+  readonly #remote: RemoteEngine | null = null;
+  #remoteEnded: Promise<void> | null = null;
   readonly #initializer: Function | null;
   readonly #initargs: unknown[];
   readonly #maxtasks: number | null;
@@ -83,7 +87,26 @@ export class Pool {
   constructor(options: number | PoolOptions = {}) {
     const opts: PoolOptions = typeof options === 'number' ? { processes: options } : options ?? {};
     if (typeof opts !== 'object') throw new TypeError('The "options" argument must be a number of processes or an object');
-    this.#size = checkPositiveInteger(opts.processes, 'processes', true) ?? cpuCount();
+    const processes = checkPositiveInteger(opts.processes, 'processes', true);
+    if (opts.backend !== undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { ClusterBackend } = require('../cluster/index') as typeof import('../cluster/index');
+      if (!(opts.backend instanceof ClusterBackend)) throw new TypeError('The "backend" option must be made by mp.cluster.bullmq()');
+      for (const name of ['initializer', 'maxtasksperchild', 'maxMemoryPerChild', 'context'] as const) {
+        if (opts[name] !== undefined && opts[name] !== null) {
+          throw new TypeError(`The "${name}" option does not apply to a pool with a backend: its workers are multiprocessing-worker's`);
+        }
+      }
+      this.#remote = opts.backend.open((job, ok, value) => this.#finish(job, ok, value));
+      this.#size = processes ?? 0;
+      this.#context = null;
+      this.#initializer = null;
+      this.#initargs = [];
+      this.#maxtasks = null;
+      this.#maxMemory = null;
+      return;
+    }
+    this.#size = processes ?? cpuCount();
     if (opts.initializer !== undefined && opts.initializer !== null && typeof opts.initializer !== 'function') {
       throw new TypeError('The "initializer" option must be a function');
     }
@@ -99,7 +122,7 @@ export class Pool {
 
   /** The number of worker processes. */
   get processes(): number {
-    return this.#size;
+    return this.#size > 0 ? this.#size : (this.#remote?.processes ?? 1);
   }
 
   // ---------------------------------------------------------- submitting
@@ -203,7 +226,8 @@ export class Pool {
   close(): void {
     if (this.#state === 'run') {
       this.#state = 'close';
-      this.#stopIdleWorkers();
+      if (this.#remote !== null) this.#endRemoteWhenIdle(this.#remote);
+      else this.#stopIdleWorkers();
     }
   }
 
@@ -215,6 +239,7 @@ export class Pool {
     if (this.#state !== 'terminate') {
       this.#state = 'terminate';
       const error = new ProcessError('the pool was terminated');
+      if (this.#remote !== null) this.#remoteEnded = this.#remote.terminate(error);
       for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) this.#finish(job, false, error);
       for (const worker of this.#workers) {
         for (const job of worker.outstanding.splice(0)) this.#finish(job, false, error);
@@ -241,7 +266,7 @@ export class Pool {
 
   /** Python's repr: `<multiprocessing.pool.Pool state=RUN pool_size=4>`. */
   toString(): string {
-    return `<multiprocessing.pool.Pool state=${this.#state.toUpperCase()} pool_size=${this.#size}>`;
+    return `<multiprocessing.pool.Pool state=${this.#state.toUpperCase()} pool_size=${this.processes}>`;
   }
 
   // ---------------------------------------------------------- internals
@@ -251,7 +276,7 @@ export class Pool {
   }
 
   #submit(fn: Function, mode: TaskMode, items: unknown[], timeout: number | null, signal: AbortSignal | undefined, settle: Job['settle']): Job {
-    const job: Job = { id: this.#nextJobId++, fn, mode, items, timeout, signal, settle, worker: null, timer: undefined, onAbort: undefined };
+    const job: Job = { id: this.#nextJobId++, fn, mode, items, timeout, signal, settle, worker: null, timer: undefined, onAbort: undefined, settled: false };
     this.#pendingJobs++;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -261,12 +286,18 @@ export class Pool {
       job.onAbort = () => this.#abort(job, signal.reason);
       signal.addEventListener('abort', job.onAbort, { once: true });
     }
+    if (this.#remote !== null) {
+      this.#remote.submit(job);
+      return job;
+    }
     this.#queue.push(job);
     this.#dispatch();
     return job;
   }
 
   #finish(job: Job, ok: boolean, value: unknown): void {
+    if (job.settled) return;
+    job.settled = true;
     if (job.timer !== undefined) clearTimeout(job.timer);
     if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
     job.timer = undefined;
@@ -282,6 +313,11 @@ export class Pool {
   }
 
   #abort(job: Job, reason: unknown): void {
+    if (this.#remote !== null) {
+      this.#remote.cancel(job);
+      this.#finish(job, false, reason);
+      return;
+    }
     const worker = job.worker;
     if (worker === null) {
       if (this.#queue.remove(job)) this.#finish(job, false, reason);
@@ -319,7 +355,7 @@ export class Pool {
 
   #startWorker(): void {
     const options = { initializer: this.#initializer, initargs: this.#initargs, maxtasks: this.#maxtasks, reportMemory: this.#maxMemory !== null };
-    this.#workers.add(WorkerSlot.start(this.#context, options));
+    this.#workers.add(WorkerSlot.start(this.#context as Context, options));
   }
 
   /** The one way a worker leaves: it takes no more jobs, stops as `how` says, and its exit is awaited. */
@@ -468,7 +504,24 @@ export class Pool {
     for (const waiter of waiters) waiter();
   }
 
+  /** A pool with a backend ends its connections once closed and idle (close() then join()). */
+  #endRemoteWhenIdle(remote: RemoteEngine): void {
+    const end = (): void => {
+      this.#remoteEnded ??= remote.shutdown();
+      void this.#remoteEnded.then(() => this.#notifyExit());
+    };
+    if (this.#pendingJobs === 0) end();
+    else this.#idleWaiters.push(end);
+  }
+
   async #allExited(): Promise<void> {
+    if (this.#remote !== null) {
+      await new Promise<void>((resolve) => {
+        if (this.#remoteEnded !== null) void this.#remoteEnded.then(() => resolve());
+        else this.#exitWaiters.push(resolve);
+      });
+      return;
+    }
     if (this.#state === 'terminate') {
       for (const worker of this.#workers) if (!worker.gone) this.#stop(worker, 'kill');
     }
@@ -489,7 +542,7 @@ export class Pool {
     checkFunction(fn);
     const result = new AsyncResult<R[]>(callbacks);
     const submitAll = (items: unknown[]): void => {
-      const { size, timeout, signal } = checkMapOptions(chunksize, items.length, this.#size);
+      const { size, timeout, signal } = checkMapOptions(chunksize, items.length, this.processes);
       const results = new Array<R>(items.length);
       let left = Math.ceil(items.length / size);
       if (left === 0) {
@@ -540,10 +593,10 @@ export class Pool {
     this.#checkRunning();
     checkFunction(fn);
     const source = toAsyncIterator(iterable);
-    const { size, timeout, signal } = checkMapOptions(chunksize, null, this.#size);
+    const { size, timeout, signal } = checkMapOptions(chunksize, null, this.processes);
     return new ImapIterator<R>(source, {
       chunkSize: size,
-      window: 2 * this.#size + 1,
+      window: 2 * this.processes + 1,
       ordered,
       submit: (items, settle) => {
         this.#submit(fn, TaskMode.Map, items, timeout, signal, settle);
