@@ -50,6 +50,7 @@ export interface BullJobsOptions {
 export interface BullQueue {
   name: string;
   toKey(type: string): string;
+  add(name: string, data: unknown, opts?: BullJobsOptions): Promise<unknown>;
   addBulk(jobs: Array<{ name: string; data: unknown; opts?: BullJobsOptions }>): Promise<unknown[]>;
   remove(jobId: string): Promise<number>;
   getWorkers(): Promise<Array<{ name?: string }>>;
