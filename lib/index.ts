@@ -239,6 +239,8 @@ export type { CallbackOptions, MapOptions, PoolOptions, TaskOptions } from './po
  * ```
  */
 export declare const cluster: typeof clusterModule;
+/** What the `backend` option of a Pool takes: made by {@link cluster.bullmq}. */
+export type PoolBackend = clusterModule.ClusterBackend;
 export declare namespace cluster {
   export type BullmqOptions = clusterModule.BullmqOptions;
   export type ClusterBackend = clusterModule.ClusterBackend;

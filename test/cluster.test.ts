@@ -216,6 +216,21 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
       assert.equal(results[99_999], 99_999 * 99_999);
     });
 
+    it('an open pool does not keep the program alive (ES module, top-level await, no close())', async () => {
+      const index = path.join(__dirname, '..', 'lib', 'index.mjs');
+      const targets = path.join(__dirname, 'fixtures', 'pool_targets.js');
+      const script = [
+        `import * as mp from ${JSON.stringify(index)};`,
+        `import { createRequire } from 'node:module';`,
+        `const { sqr } = createRequire(import.meta.url)(${JSON.stringify(targets)});`,
+        `const pool = new mp.Pool({ backend: mp.cluster.bullmq({ connection: ${JSON.stringify(redis.url)}, queue: ${JSON.stringify(QUEUE)}, root: ${JSON.stringify(ROOT)} }) });`,
+        'console.log(JSON.stringify(await pool.map(sqr, [1, 2, 3])));',
+        'pool.apply(sqr, [9]).then((value) => console.log(value));',
+      ].join('\n');
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, timeout: WAIT_MS });
+      assert.deepEqual(stdout.trim().split('\n'), ['[1,4,9]', '81']);
+    });
+
     it('a function that is not exported: SerializationError at submission, as with forkserver', async () => {
       const inline = (x: number): number => x + 1;
       const error = await rejectionOf(pool.apply(inline, [1]));

@@ -22,15 +22,19 @@ export interface RedisPipeline {
 
 export interface RedisClient {
   status: string;
+  /** The socket, while connected. */
+  stream?: { ref(): void; unref(): void };
+  options: RedisConnectionOptions;
   on(event: string, listener: (...args: unknown[]) => void): this;
   once(event: string, listener: (...args: unknown[]) => void): this;
   pipeline(): RedisPipeline;
   publish(channel: string, message: string): Promise<number>;
   subscribe(...channels: string[]): Promise<unknown>;
   info(section: string): Promise<string>;
-  duplicate(): RedisClient;
+  xread(...args: Array<string | number>): Promise<unknown>;
+  duplicate(override?: RedisConnectionOptions): RedisClient;
   quit(): Promise<unknown>;
-  disconnect(): void;
+  disconnect(reconnect?: boolean): void;
 }
 
 export interface BullJob {
@@ -59,14 +63,6 @@ export interface BullQueue {
   close(): Promise<void>;
 }
 
-export interface BullQueueEvents {
-  on(event: 'completed', listener: (args: { jobId: string; returnvalue: unknown }) => void): this;
-  on(event: 'failed', listener: (args: { jobId: string; failedReason: string }) => void): this;
-  on(event: 'error', listener: (error: Error) => void): this;
-  waitUntilReady(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
 export type Processor = (job: BullJob, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
 
 export interface BullWorker {
@@ -78,13 +74,12 @@ export interface BullWorker {
 }
 
 interface QueueOptions {
-  connection: RedisConnectionOptions;
+  connection: RedisConnectionOptions | RedisClient;
   prefix?: string;
 }
 
 export interface Bullmq {
   Queue: new (name: string, options: QueueOptions) => BullQueue;
-  QueueEvents: new (name: string, options: QueueOptions) => BullQueueEvents;
   Worker: new (
     name: string,
     processor: Processor,

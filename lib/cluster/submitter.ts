@@ -1,6 +1,6 @@
 // The submitting side of a cluster Pool: each job becomes a BullMQ job,
-// its result comes back on the queue's event stream (one QueueEvents per
-// pool), and nothing the pool accepted is forgotten until it is settled:
+// its result comes back on the queue's event stream (read by the pool
+// itself, as QueueEvents reads it, on a connection of its own), and nothing the pool accepted is forgotten until it is settled:
 // a sweep looks up the jobs that have been out a while, takes the results
 // whose events it missed, and adds again what Redis lost (a restart with
 // persistence off, or an event stream trimmed under a burst).
@@ -12,7 +12,7 @@ import type { RemoteEngine } from '../pool/remote';
 import { cpuCount } from '../process/process';
 import { findReference } from '../serialize/reference';
 import type { ClusterSettings } from './index';
-import { loadBullmq, newRedisClient, type BullQueue, type BullQueueEvents, type RedisClient } from './redis';
+import { loadBullmq, newRedisClient, type BullQueue, type RedisClient } from './redis';
 import { cancelChannel, decode, encode, JOB_OPTIONS, jobName, portableModule, type Envelope, type TaskData } from './wire';
 
 const WHO = 'mp.cluster.bullmq()';
@@ -20,6 +20,8 @@ const WHO = 'mp.cluster.bullmq()';
 const SWEEP_MS = 1000;
 /** Jobs looked up per sweep, at most (the longest out first, in turns). */
 const SWEEP_BATCH = 2000;
+/** How long one read of the event stream blocks (ms). */
+const EVENTS_BLOCK_MS = 10_000;
 /** How often the workers' process count is read (ms). */
 const WORKERS_MS = 5000;
 
@@ -38,7 +40,8 @@ export class BullmqEngine implements RemoteEngine {
   readonly #settings: ClusterSettings;
   readonly #finish: (job: Job, ok: boolean, value: unknown) => void;
   readonly #queue: BullQueue;
-  readonly #events: BullQueueEvents;
+  /** The connection that blocks on the event stream. */
+  readonly #eventsClient: RedisClient;
   readonly #redis: RedisClient;
   readonly #poolId = `${process.pid.toString(36)}${randomBytes(4).toString('hex')}`;
   #seq = 0;
@@ -52,26 +55,49 @@ export class BullmqEngine implements RemoteEngine {
   #runId: string | null = null;
   #restarted = false;
   #ended: Promise<void> | null = null;
+  readonly #clients = new Set<RedisClient>();
+  #referenced = false;
 
   constructor(settings: ClusterSettings, finish: (job: Job, ok: boolean, value: unknown) => void) {
     this.#settings = settings;
     this.#finish = finish;
     const bullmq = loadBullmq(WHO);
-    const options = { connection: settings.connection, prefix: settings.prefix };
-    this.#redis = newRedisClient(settings.connection, WHO);
-    this.#queue = new bullmq.Queue(settings.queue, options);
-    this.#events = new bullmq.QueueEvents(settings.queue, options);
+    // Our own clients (the Queue's, and the one that reads the events): they
+    // keep the program alive only while a task is out, as an open local Pool
+    // does not keep it alive. (BullMQ's QueueEvents would: its read's
+    // watchdog is a timer that is always referenced.)
+    this.#redis = this.#adopt(newRedisClient(settings.connection, WHO));
+    this.#eventsClient = this.#adopt(this.#redis.duplicate());
+    this.#queue = new bullmq.Queue(settings.queue, { connection: this.#redis, prefix: settings.prefix });
     // Connection errors are retried by ioredis; an 'error' without a listener would end the program.
-    const ignore = (): void => {};
-    this.#queue.on('error', ignore);
-    this.#events.on('error', ignore);
-    this.#redis.on('error', ignore);
-    this.#events.on('completed', ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue));
-    this.#events.on('failed', ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
+    this.#queue.on('error', () => {});
+    void this.#readEvents();
     this.#redis.on('ready', () => void this.#checkRestart());
     this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_MS);
     this.#sweepTimer.unref();
     void this.#readWorkers();
+  }
+
+  /** Follows `client` through its reconnections: its socket is referenced only while tasks are out. */
+  #adopt(client: RedisClient): RedisClient {
+    this.#clients.add(client);
+    client.on('error', () => {});
+    client.on('connect', () => this.#reference(client));
+    client.on('end', () => this.#clients.delete(client));
+    return client;
+  }
+
+  #reference(client: RedisClient): void {
+    if (this.#outstanding.size > 0 || this.#unsent.length > 0) client.stream?.ref();
+    else client.stream?.unref();
+  }
+
+  /** Called when the number of tasks out may have crossed zero. */
+  #referenceAll(): void {
+    const out = this.#outstanding.size > 0;
+    if (out === this.#referenced) return;
+    this.#referenced = out;
+    for (const client of this.#clients) this.#reference(client);
   }
 
   get processes(): number {
@@ -94,12 +120,14 @@ export class BullmqEngine implements RemoteEngine {
     const entry: Entry = { id, job, name: jobName(data), data, addedAt: 0, missing: 0 };
     this.#ids.set(job, id);
     this.#outstanding.set(id, entry);
+    this.#referenceAll();
     this.#send(entry);
   }
 
   cancel(job: Job): void {
     const id = this.#ids.get(job);
     if (id === undefined || !this.#outstanding.delete(id)) return;
+    this.#referenceAll();
     const unsent = this.#unsent.findIndex((entry) => entry.id === id);
     if (unsent >= 0) {
       this.#unsent.splice(unsent, 1);
@@ -112,6 +140,7 @@ export class BullmqEngine implements RemoteEngine {
     const entries = [...this.#outstanding.values()];
     const sent = entries.filter((entry) => entry.addedAt !== 0).map((entry) => entry.id);
     this.#outstanding.clear();
+    this.#referenceAll();
     this.#unsent = [];
     for (const entry of entries) this.#finish(entry.job, false, error);
     await this.#removeOrCancel(sent);
@@ -121,7 +150,8 @@ export class BullmqEngine implements RemoteEngine {
   shutdown(): Promise<void> {
     this.#ended ??= (async () => {
       clearInterval(this.#sweepTimer);
-      await Promise.allSettled([this.#events.close(), this.#queue.close(), this.#redis.quit()]);
+      this.#eventsClient.disconnect();
+      await Promise.allSettled([this.#queue.close(), this.#redis.quit()]);
       this.#redis.disconnect();
     })();
     return this.#ended;
@@ -148,6 +178,7 @@ export class BullmqEngine implements RemoteEngine {
       for (const entry of batch) {
         if (this.#outstanding.get(entry.id) !== entry) continue;
         this.#outstanding.delete(entry.id);
+        this.#referenceAll();
         const message = `the task could not be added to the queue ${this.#settings.queue}: ${(error as Error).message}`;
         this.#finish(entry.job, false, new ProcessError(message, { cause: error }));
       }
@@ -165,10 +196,68 @@ export class BullmqEngine implements RemoteEngine {
 
   // --------------------------------------------------------------- results
 
+  /**
+   * Reads the queue's event stream (BullMQ's `<prefix>:<queue>:events`, as
+   * QueueEvents does) from now on: each 'completed' and 'failed' event of
+   * one of this pool's jobs settles it. A read that outlives its BLOCK by
+   * far is a connection that died silently: it is reset.
+   */
+  async #readEvents(): Promise<void> {
+    const key = this.#queue.toKey('events');
+    let lastId = '$';
+    while (this.#ended === null) {
+      const watchdog = setTimeout(() => this.#eventsClient.disconnect(true), EVENTS_BLOCK_MS + 5000);
+      watchdog.unref();
+      let reply = null as Array<[string, Array<[string, string[]]>]> | null;
+      try {
+        reply = (await this.#eventsClient.xread('BLOCK', EVENTS_BLOCK_MS, 'STREAMS', key, lastId)) as typeof reply;
+      } catch {
+        if (this.#ended !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      } finally {
+        clearTimeout(watchdog);
+      }
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
+          lastId = id;
+          this.#onEvent(fields);
+        }
+      }
+    }
+  }
+
+  #onEvent(fields: string[]): void {
+    let event: string | undefined;
+    let jobId: string | undefined;
+    let returnvalue: string | undefined;
+    let failedReason: string | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const value = fields[i + 1];
+      switch (fields[i]) {
+        case 'event':
+          event = value;
+          break;
+        case 'jobId':
+          jobId = value;
+          break;
+        case 'returnvalue':
+          returnvalue = value;
+          break;
+        case 'failedReason':
+          failedReason = value;
+          break;
+      }
+    }
+    if (jobId === undefined || !this.#outstanding.has(jobId)) return;
+    if (event === 'completed' && returnvalue !== undefined) this.#completed(jobId, returnvalue);
+    else if (event === 'failed') this.#failed(jobId, failedReason ?? 'unknown');
+  }
+
   #completed(jobId: string, returnvalue: unknown): void {
     const entry = this.#outstanding.get(jobId);
     if (entry === undefined) return;
     this.#outstanding.delete(jobId);
+    this.#referenceAll();
     void this.#deliver(entry, (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as Envelope);
   }
 
@@ -176,6 +265,7 @@ export class BullmqEngine implements RemoteEngine {
     const entry = this.#outstanding.get(jobId);
     if (entry === undefined) return;
     this.#outstanding.delete(jobId);
+    this.#referenceAll();
     this.#finish(entry.job, false, new WorkerLostError(`the task was lost on its last try (${reason}); it was started at most twice`));
   }
 
