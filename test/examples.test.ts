@@ -86,6 +86,7 @@ const NAMES = [
   'pipe_duplex',
   'pool_apply_async',
   'pool_errors',
+  'cluster_pool',
   'pool_imap',
   'pool_map',
   'pool_maxtasksperchild',
@@ -514,6 +515,12 @@ describe('examples', function () {
     assert.equal(unordered.length, 1, run.stdout);
     // Item n sleeps (5 - n) × 80 ms; under load the order may differ, the values may not.
     assert.deepEqual(unordered[0][1].split(', ').map(Number).sort((a, b) => a - b), [1, 4, 9, 16]);
+  });
+
+  it('cluster_pool: a Pool on a Redis queue with a worker: map in order, apply, an error with its host and pid', async () => {
+    const run = await ok('cluster_pool');
+    assertOrdered(hasLines(run, 'map: [4,2,3,0]', 'apply: 3', 'error: TypeError: not text: 42', '  from this host, worker pid this process'));
+    assert.equal(run.lines.length, 4);
   });
 
   it("pool_errors: a task's error with its remote cause, a timeout, a dead worker, and a pool that goes on", async () => {

@@ -1,0 +1,51 @@
+// A Pool whose tasks run on other machines: the backend is a Redis queue
+// (BullMQ), and every machine that serves it runs
+//   npx multiprocessing-worker --redis redis://HOST:6379 --queue words --processes 8
+// from the same deployed code. The pool's API is the local one: map fans
+// out in chunks and gathers in order, errors carry the worker's host, pid
+// and stack. Here one worker runs inside this program (mp.cluster.startWorker,
+// what the command runs), against REDIS_URL or, without it, a throwaway
+// redis-server on a loopback port.
+// Ray (Python): ray.util.multiprocessing.Pool(ray_address=...).map(count_words, texts)
+import * as os from 'node:os';
+
+import { startRedisServer } from '../bench/redis_server';
+import * as mp from '../lib/index';
+
+export function countWords(text: string): number {
+  return text.split(/\s+/).filter((word) => word !== '').length;
+}
+
+export function mustBeText(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`not text: ${String(value)}`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const redis = process.env.REDIS_URL === undefined ? await startRedisServer() : null;
+  const url = process.env.REDIS_URL ?? (redis as { url: string }).url;
+  const worker = await mp.cluster.startWorker({ connection: url, queue: 'words', processes: 2 });
+  try {
+    await using pool = new mp.Pool({ backend: mp.cluster.bullmq({ connection: url, queue: 'words' }) });
+    const texts = ['the quick brown fox', 'jumps over', 'the lazy dog', ''];
+    console.log(`map: ${JSON.stringify(await pool.map(countWords, texts))}`);
+    console.log(`apply: ${await pool.apply(countWords, ['one two three'])}`);
+    try {
+      await pool.apply(mustBeText, [42]);
+    } catch (error) {
+      const remote = (error as Error).cause as mp.RemoteError;
+      console.log(`error: ${(error as Error).name}: ${(error as Error).message}`);
+      console.log(`  from ${remote.host === os.hostname() ? 'this host' : remote.host}, worker pid ${remote.pid === process.pid ? 'this process' : remote.pid}`);
+    }
+  } finally {
+    await worker.close();
+    await redis?.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
