@@ -239,7 +239,16 @@ export type { CallbackOptions, MapOptions, PoolOptions, TaskOptions } from './po
  * ```
  */
 export declare const cluster: typeof clusterModule;
-/** What the `backend` option of a Pool takes: made by {@link cluster.bullmq}. */
+/**
+ * What the `backend` option of a Pool takes: made by {@link cluster.bullmq}.
+ *
+ * @category Pool
+ * @example
+ * ```ts
+ * const backend: mp.PoolBackend = mp.cluster.bullmq({ connection: 'redis://127.0.0.1:6379', queue: 'jobs' });
+ * await using pool = new mp.Pool({ backend });
+ * ```
+ */
 export type PoolBackend = clusterModule.ClusterBackend;
 export declare namespace cluster {
   export type BullmqOptions = clusterModule.BullmqOptions;

@@ -3,9 +3,10 @@
 import * as path from 'node:path';
 
 import { checkPositiveInteger } from '../pool/options';
-import type { RemoteBackend, RemoteEngine } from '../pool/remote';
+import type { RemoteEngine } from '../pool/remote';
 import type { Job } from '../pool/job';
 import { connectionOptions, type RedisConnectionOptions } from './redis';
+import { checkName, type ClusterSettings } from './settings';
 
 export type { RedisConnectionOptions } from './redis';
 import type { ClusterWorker, WorkerOptions } from './worker';
@@ -52,7 +53,7 @@ export interface BullmqOptions {
  * console.log(backend.toString()); // <multiprocessing.cluster.bullmq queue=jobs>
  * ```
  */
-export class ClusterBackend implements RemoteBackend {
+export class ClusterBackend {
   /** @internal */
   readonly settings: ClusterSettings;
 
@@ -74,14 +75,6 @@ export class ClusterBackend implements RemoteBackend {
   }
 }
 
-/** @internal The checked options. */
-export interface ClusterSettings {
-  connection: RedisConnectionOptions;
-  queue: string;
-  prefix: string;
-  root: string;
-  processes: number | null;
-}
 
 /**
  * A Pool backend on Redis with BullMQ: `new mp.Pool({ backend:
@@ -114,12 +107,6 @@ export function bullmq(options: BullmqOptions): ClusterBackend {
   return new ClusterBackend({ connection, queue, prefix, root, processes });
 }
 
-export function checkName(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '' || value.includes(':')) {
-    throw new TypeError(`The "${name}" option must be a non-empty string without ':'; received ${String(value)}`);
-  }
-  return value;
-}
 
 /**
  * Runs a cluster worker in this process: a local Pool fed by a BullMQ queue

@@ -3,15 +3,37 @@
 // peer dependencies, loaded by loadBullmq() only when a cluster is used).
 import { loadOptional } from './optional';
 
+/**
+ * How to reach Redis, as ioredis takes it (any other ioredis option passes
+ * through). A cluster pool and worker always set `maxRetriesPerRequest:
+ * null` and `enableOfflineQueue: true`: commands wait through a
+ * reconnection instead of failing.
+ *
+ * @category Pool
+ * @example
+ * ```ts
+ * const connection: mp.cluster.RedisConnectionOptions = { host: '10.0.0.5', port: 6379, password: process.env.REDIS_PASSWORD };
+ * const backend = mp.cluster.bullmq({ connection, queue: 'jobs' });
+ * ```
+ */
 export interface RedisConnectionOptions {
+  /** Host name or address (default `127.0.0.1`). */
   host?: string;
+  /** TCP port (default 6379). */
   port?: number;
+  /** ACL user name. */
   username?: string;
+  /** Password (AUTH). */
   password?: string;
+  /** Database number (default 0). */
   db?: number;
+  /** TLS options (node:tls's), for rediss. */
   tls?: object;
+  /** Always null here (see above). */
   maxRetriesPerRequest?: number | null;
+  /** Always true here (see above). */
   enableOfflineQueue?: boolean;
+  /** Any other ioredis option. */
   [option: string]: unknown;
 }
 

@@ -11,7 +11,7 @@ import { remoteFailure, type Job } from '../pool/job';
 import type { RemoteEngine } from '../pool/remote';
 import { cpuCount } from '../process/process';
 import { findReference } from '../serialize/reference';
-import type { ClusterSettings } from './index';
+import type { ClusterSettings } from './settings';
 import { loadBullmq, newRedisClient, type BullQueue, type RedisClient } from './redis';
 import { cancelChannel, decode, encode, JOB_OPTIONS, jobName, portableModule, type Envelope, type TaskData } from './wire';
 

@@ -12,7 +12,7 @@ import { checkPositiveInteger } from '../pool/options';
 import { Pool } from '../pool/pool';
 import { TaskMode } from '../pool/protocol';
 import { resolveReferenceAsync } from '../serialize/reference';
-import { checkName } from './index';
+import { checkName } from './settings';
 import { connectionOptions, loadBullmq, newRedisClient, type BullJob, type BullWorker, type RedisClient, type RedisConnectionOptions } from './redis';
 import { cancelChannel, decode, encode, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
 

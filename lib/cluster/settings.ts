@@ -1,0 +1,18 @@
+// A cluster backend's options once checked, and the check of a queue or prefix name.
+import type { RedisConnectionOptions } from './redis';
+
+/** The checked options of mp.cluster.bullmq(). */
+export interface ClusterSettings {
+  connection: RedisConnectionOptions;
+  queue: string;
+  prefix: string;
+  root: string;
+  processes: number | null;
+}
+
+export function checkName(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '' || value.includes(':')) {
+    throw new TypeError(`The "${name}" option must be a non-empty string without ':'; received ${String(value)}`);
+  }
+  return value;
+}
