@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     } catch (error) {
       const remote = (error as Error).cause as mp.RemoteError;
       console.log(`error: ${(error as Error).name}: ${(error as Error).message}`);
-      console.log(`  from ${remote.host === os.hostname() ? 'this host' : remote.host}, worker pid ${remote.pid === process.pid ? 'this process' : remote.pid}`);
+      console.log(`  from ${remote.host === os.hostname() ? 'this host' : remote.host}, ${worker.pids.includes(remote.pid ?? -1) ? "one of the worker's processes" : `pid ${remote.pid}`}`);
     }
   } finally {
     await worker.close();

@@ -130,3 +130,10 @@ export function releaseOnce(release: () => void): Disposable & AsyncDisposable {
   };
   return { [Symbol.dispose]: dispose, [Symbol.asyncDispose]: async () => dispose() };
 }
+
+/** 'SIGKILL' for 9: the name of a signal number, or the number itself when it has none. */
+export function signalName(signal: number): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const names = (require('node:os') as typeof import('node:os')).constants.signals as Record<string, number>;
+  return Object.keys(names).find((name) => names[name] === signal) ?? String(signal);
+}

@@ -40,6 +40,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   assert.fail('expected a rejection');
 }
 
+/** A process's parent pid, from /proc. */
+function parentOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 /** Jobs of `queue` still in Redis, by state. */
 async function jobCounts(url: string, queue: string): Promise<Record<string, number>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -149,7 +155,8 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
       const remote = error.cause as mp.RemoteError;
       assert.ok(remote instanceof mp.RemoteError);
       assert.equal(remote.host, os.hostname());
-      assert.ok(workers.some((worker) => worker.pid === remote.pid), `pid ${String(remote.pid)} is a worker program's`);
+      // The process that ran it: a child of the worker program's forkserver.
+      assert.ok(workers.some((worker) => worker.pid === parentOf(parentOf(remote.pid as number))), `pid ${String(remote.pid)} is a worker program's process`);
       assert.match(remote.stack ?? '', /at raise \(.*pool_targets\.js/);
       const rangeError = await rejectionOf(pool.apply(t.raiseLater, ['later']));
       assert.ok(rangeError instanceof RangeError);
@@ -333,6 +340,12 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
       const error = await rejectionOf(pool.apply(c.alwaysDie));
       assert.ok(error instanceof mp.WorkerLostError, String(error));
       assert.equal(await pool.apply(t.sqr, [9]), 81);
+    });
+
+    it('a task that holds its thread longer than the lock duration runs once (its lock is kept)', async () => {
+      const file = path.join(dir, 'spin');
+      assert.equal(await withTimeout(pool.apply(c.countThenSpin, [file, 5000]), 'the long task', WAIT_MS), 5000);
+      assert.equal(fs.readFileSync(file, 'utf8'), 'run\n', 'one run, not taken for stalled (lock 2 s, stall check 1 s)');
     });
 
     it('a worker machine that dies mid-task: the task is run by another worker', async () => {

@@ -64,6 +64,9 @@ export interface BullJob {
   name: string;
   data: unknown;
   attemptsStarted: number;
+  extendLock(token: string, duration: number): Promise<number>;
+  moveToCompleted(returnValue: unknown, token: string, fetchNext?: boolean): Promise<unknown>;
+  moveToFailed(error: Error, token: string, fetchNext?: boolean): Promise<unknown>;
 }
 
 export interface BullJobsOptions {
@@ -98,9 +101,12 @@ export interface BullWorker {
 interface QueueOptions {
   connection: RedisConnectionOptions | RedisClient;
   prefix?: string;
+  /** What a job moved to failed by this queue's owner may have started (as the Worker option). */
+  maxStartedAttempts?: number;
 }
 
 export interface Bullmq {
+  Job: { fromId(queue: BullQueue, jobId: string): Promise<BullJob | undefined> };
   Queue: new (name: string, options: QueueOptions) => BullQueue;
   Worker: new (
     name: string,

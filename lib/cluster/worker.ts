@@ -1,20 +1,24 @@
-// The worker side of a cluster Pool (what multiprocessing-worker runs): a
-// BullMQ Worker takes jobs from the queue and runs each in a local Pool, so
-// that a task that crashes or hangs costs a process here, not the worker.
-// A task's own error is its result (a completed job); a lost process is a
-// failed attempt, which BullMQ runs once more (on whichever worker takes it).
-import * as fs from 'node:fs';
+// A cluster worker (what multiprocessing-worker runs): a supervisor over N
+// local processes, each taking jobs from the queue itself (child.ts) and
+// running them in place, so that a task costs no hop through this process.
+// The supervisor does what a task's own process cannot do for itself: it
+// kills a task past its timeout or cancelled by its pool and completes its
+// job with that outcome; it keeps the lock of a task that holds its
+// process's thread; and it fails the job of a process that died mid-task
+// (BullMQ then runs it once more), and starts another process.
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { RemoteError, TimeoutError, WorkerLostError } from '../errors';
+import { Pipe, type Connection } from '../connection';
+import { TimeoutError, WorkerLostError } from '../errors';
 import { checkPositiveInteger } from '../pool/options';
-import { Pool } from '../pool/pool';
-import { TaskMode } from '../pool/protocol';
-import { resolveReferenceAsync } from '../serialize/reference';
+import { getContext } from '../context';
+import type { Process } from '../process/process';
+import { clusterChild, TaskRunner, type ChildMessage, type ChildSettings } from './child';
+import { connectionOptions, loadBullmq, newRedisClient, type Bullmq, type BullQueue, type RedisClient, type RedisConnectionOptions } from './redis';
 import { checkName } from './settings';
-import { connectionOptions, loadBullmq, newRedisClient, type BullJob, type BullWorker, type RedisClient, type RedisConnectionOptions } from './redis';
-import { cancelChannel, decode, encode, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
+import { signalName } from '../util';
+import { cancelChannel, workerName } from './wire';
 
 const WHO = 'multiprocessing-worker';
 
@@ -24,9 +28,8 @@ const WHO = 'multiprocessing-worker';
  * @category Pool
  * @example
  * ```ts
- * const worker = await mp.cluster.startWorker({ connection: 'redis://127.0.0.1:6379', queue: 'jobs', processes: 4 });
- * // … until it is time to stop:
- * await worker.close();
+ * const options: mp.cluster.WorkerOptions = { connection: 'redis://127.0.0.1:6379', queue: 'jobs', processes: 4 };
+ * const worker = await mp.cluster.startWorker(options);
  * ```
  */
 export interface WorkerOptions {
@@ -36,12 +39,10 @@ export interface WorkerOptions {
   queue: string;
   /** BullMQ's key prefix (default `'bull'`). */
   prefix?: string;
-  /** Local worker processes (default: the CPUs). */
+  /** Local processes, each running one task at a time (default: the CPUs). */
   processes?: number;
   /** The directory the tasks' modules are named relative to (default: the current directory). */
   root?: string;
-  /** Jobs taken at once (default: 2 per process, so that none waits for the next). */
-  concurrency?: number;
   /** ms a job stays locked without a heartbeat before another worker may take it (default 10000). */
   lockDuration?: number;
   /** ms between the checks for jobs whose worker died (default 5000). */
@@ -59,10 +60,28 @@ export interface WorkerOptions {
  * ```
  */
 export interface ClusterWorker {
-  /** Its name in the queue's worker list: `mp:p<processes>:<host>:<pid>`. */
+  /** Its name in the queue's worker list: `mp:p1:<host>:<pid>` for each of its processes. */
   readonly name: string;
-  /** Finishes the jobs it holds, takes no more, stops its processes and ends its connections. */
+  /** Its processes' pids. */
+  readonly pids: number[];
+  /** Finishes the tasks its processes hold, takes no more, stops them and ends its connections. */
   close(): Promise<void>;
+}
+
+interface RunningJob {
+  readonly id: string;
+  readonly token: string;
+  readonly started: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Why this supervisor killed the process: the job is completed with that outcome. */
+  verdict: { kind: 'timeout'; error: Error } | { kind: 'cancelled'; error: Error } | null;
+}
+
+interface Child {
+  readonly process: Process;
+  readonly conn: Connection;
+  job: RunningJob | null;
+  exited: Promise<void>;
 }
 
 export async function startWorker(options: WorkerOptions): Promise<ClusterWorker> {
@@ -71,148 +90,193 @@ export async function startWorker(options: WorkerOptions): Promise<ClusterWorker
   const queue = checkName(options.queue, 'queue');
   const prefix = options.prefix === undefined ? 'bull' : checkName(options.prefix, 'prefix');
   const processes = checkPositiveInteger(options.processes, 'processes', true) ?? os.availableParallelism();
-  const concurrency = checkPositiveInteger(options.concurrency, 'concurrency', true) ?? processes * 2;
   const lockDuration = checkPositiveInteger(options.lockDuration, 'lockDuration', true) ?? 10_000;
   const stalledInterval = checkPositiveInteger(options.stalledInterval, 'stalledInterval', true) ?? 5000;
   if (options.root !== undefined && typeof options.root !== 'string') throw new TypeError('The "root" option must be a directory path');
   const root = path.resolve(options.root ?? process.cwd());
-
-  const bullmq = loadBullmq(WHO);
-  const pool = new Pool(processes);
-  const host = os.hostname();
-  const name = workerName(processes, host, process.pid);
-  const running = new Map<string, AbortController>();
-  const runner = new TaskRunner(pool, root, host);
-
-  const worker: BullWorker = new bullmq.Worker(
-    queue,
-    async (job) => {
-      const controller = new AbortController();
-      const id = job.id ?? '';
-      running.set(id, controller);
-      try {
-        return await runner.run(job, controller.signal);
-      } finally {
-        running.delete(id);
-      }
-    },
-    {
-      connection,
-      prefix,
-      concurrency,
-      name,
-      lockDuration,
-      stalledInterval,
-      maxStalledCount: 1,
-      maxStartedAttempts: 2,
-    },
-  );
-  worker.on('error', () => {}); // connection errors: ioredis reconnects
-  worker.on('failed', () => {}); // a lost attempt: BullMQ retries it, or the pool hears of its end
-  let subscriber: RedisClient | null = null;
+  const supervisor = new Supervisor(loadBullmq(WHO), { connection, queue, prefix, root, lockDuration, stalledInterval, supervisor: process.pid }, processes);
   try {
-    await worker.waitUntilReady();
-    subscriber = newRedisClient(connection, WHO);
-    subscriber.on('error', () => {});
-    subscriber.on('message', (_channel, message) => {
-      for (const id of String(message).split(',')) running.get(id)?.abort(new Error('the pool cancelled the task'));
-    });
-    await subscriber.subscribe(cancelChannel(prefix, queue));
+    await supervisor.start();
   } catch (error) {
-    subscriber?.disconnect();
-    await Promise.allSettled([worker.close(true), pool.terminate()]);
+    await supervisor.close();
     throw error;
   }
-  let closing: Promise<void> | null = null;
   return {
-    name,
-    close: () => {
-      closing ??= (async () => {
-        await worker.close();
-        subscriber?.disconnect();
-        pool.close();
-        await pool.join();
-      })();
-      return closing;
+    name: workerName(processes, os.hostname(), process.pid),
+    get pids() {
+      return supervisor.pids();
     },
+    close: () => supervisor.close(),
   };
 }
 
-/** Runs one job's task in the local pool and makes its envelope. */
-class TaskRunner {
-  readonly #functions = new Map<string, Promise<Function>>();
+class Supervisor {
+  readonly #settings: ChildSettings;
+  readonly #size: number;
+  readonly #queue: BullQueue;
+  readonly #bullmq: Bullmq;
+  readonly #children = new Set<Child>();
+  readonly #outcomes = new TaskRunner('', os.hostname());
+  #subscriber: RedisClient | null = null;
+  readonly #lockKeeper: ReturnType<typeof setInterval>;
+  #closing: Promise<void> | null = null;
+  #nextName = 1;
 
-  constructor(
-    readonly pool: Pool,
-    readonly root: string,
-    readonly host: string,
-  ) {}
+  constructor(bullmq: Bullmq, settings: ChildSettings, size: number) {
+    this.#bullmq = bullmq;
+    this.#settings = settings;
+    this.#size = size;
+    this.#queue = new bullmq.Queue(settings.queue, { connection: settings.connection, prefix: settings.prefix, maxStartedAttempts: 2 });
+    this.#queue.on('error', () => {});
+    this.#lockKeeper = setInterval(() => void this.#keepLocks(), Math.max(500, settings.lockDuration / 2));
+  }
 
-  async run(job: BullJob, signal: AbortSignal): Promise<Envelope> {
-    const data = job.data as TaskData;
-    let value: unknown;
+  async start(): Promise<void> {
+    const subscriber = newRedisClient(this.#settings.connection, WHO);
+    this.#subscriber = subscriber;
+    subscriber.on('error', () => {});
+    subscriber.on('message', (_channel, message) => this.#cancel(String(message).split(',')));
+    await subscriber.subscribe(cancelChannel(this.#settings.prefix, this.#settings.queue));
+    await Promise.all(Array.from({ length: this.#size }, () => this.#startChild()));
+  }
+
+  pids(): number[] {
+    return [...this.#children].map((child) => child.process.pid ?? -1);
+  }
+
+  /** Starts a process and resolves once it takes jobs (rejects if it dies first). */
+  #startChild(): Promise<void> {
+    const [ours, theirs] = Pipe();
+    const context = getContext();
+    const process = new context.Process({ target: clusterChild, args: [theirs, this.#settings], daemon: true, name: `ClusterWorker-${this.#nextName++}` });
     try {
-      const fn = await this.#function(data);
-      const guards = { timeout: data.t, signal };
-      const items = (await decode(data.p)) as unknown[];
-      if (data.k === TaskMode.Apply) value = await this.pool.apply(fn as () => unknown, items, guards);
-      else if (data.k === TaskMode.Starmap) value = await this.pool.starmap(fn as () => unknown, items as unknown[][], { chunksize: Math.max(1, items.length), ...guards });
-      else value = await this.pool.map(fn as (item: unknown) => unknown, items, { chunksize: Math.max(1, items.length), ...guards });
+      process.start();
     } catch (error) {
-      // A process lost mid-task: a failed attempt, which BullMQ retries once.
-      if (error instanceof WorkerLostError) throw error;
-      return this.#failure(error);
-    }
-    try {
-      return { ok: true, v: encode(value, 'the result') };
-    } catch (error) {
-      return this.#failure(error);
-    }
-  }
-
-  #failure(thrown: unknown): Envelope {
-    const error = thrown instanceof Error ? thrown : new Error(`a task threw a non-Error value: ${String(thrown)}`);
-    const cause = (error as { cause?: unknown }).cause;
-    if (cause instanceof RemoteError) {
-      // The stack where it was thrown (the local worker's): the pool makes its own RemoteError of it.
-      Reflect.deleteProperty(error, 'cause');
-      error.stack = cause.stack;
-    }
-    const timeout = error instanceof TimeoutError;
-    let e: string;
-    try {
-      e = encode(error, 'the error');
-    } catch {
-      const plain = new Error(error.message);
-      plain.name = error.name;
-      plain.stack = error.stack;
-      e = encode(plain, 'the error');
-    }
-    return timeout ? { ok: false, e, host: this.host, pid: process.pid, kind: 'timeout' } : { ok: false, e, host: this.host, pid: process.pid };
-  }
-
-  #function(data: TaskData): Promise<Function> {
-    const key = `${data.m}#${data.x ?? ''}@${data.at[0]}:${data.at[1]}`;
-    let found = this.#functions.get(key);
-    if (found === undefined) {
-      found = this.#resolve(data);
-      this.#functions.set(key, found);
-      // A module deployed later is looked for again.
-      found.catch(() => this.#functions.delete(key));
-    }
-    return found;
-  }
-
-  async #resolve(data: TaskData): Promise<Function> {
-    const file = moduleFile(data, this.root);
-    if (!fs.existsSync(file)) {
-      const error = new Error(
-        `the module ${data.m} of the task is not on worker ${this.host} (pid ${process.pid}): no file ${file}` +
-          (data.m.startsWith('./') ? ` under its root ${this.root}` : ''),
-      ) as NodeJS.ErrnoException;
-      error.code = 'ERR_MODULE_NOT_FOUND';
+      ours.close();
       throw error;
+    } finally {
+      theirs.close();
     }
-    return resolveReferenceAsync(localReference(data, this.root));
+    const child: Child = { process, conn: ours, job: null, exited: Promise.resolve() };
+    this.#children.add(child);
+    let ready!: () => void;
+    let failed!: (error: Error) => void;
+    const started = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      failed = reject;
+    });
+    const pid = process.pid;
+    // Once ready, the promise is settled and a later failure is a no-op.
+    child.exited = this.#serve(child, ready).then(
+      () => failed(new Error(`worker process ${String(pid)} exited before taking jobs`)),
+      (error: unknown) => failed(error as Error),
+    );
+    return started;
+  }
+
+  /** Reads a child's messages until it ends, then settles what it held and replaces it. */
+  async #serve(child: Child, ready: () => void): Promise<void> {
+    try {
+      for (;;) {
+        const message = (await child.conn.recv()) as ChildMessage;
+        if (message[0] === 'ready') ready();
+        else if (message[0] === 'start') this.#started(child, message[1], message[2], message[3]);
+        else if (message[0] === 'end') this.#ended(child, message[1]);
+      }
+    } catch {
+      // end of file: the process is gone
+    }
+    await child.process.join();
+    child.conn.close();
+    this.#children.delete(child);
+    const job = child.job;
+    child.job = null;
+    if (job !== null) {
+      if (job.timer !== undefined) clearTimeout(job.timer);
+      await this.#settleLost(job, child.process);
+    }
+    child.process.close();
+    if (this.#closing === null) await this.#startChild().catch(() => {});
+  }
+
+  #started(child: Child, id: string, token: string, timeout: number | null): void {
+    const job: RunningJob = { id, token, started: Date.now(), timer: undefined, verdict: null };
+    child.job = job;
+    if (timeout !== null) {
+      job.timer = setTimeout(() => {
+        job.verdict = { kind: 'timeout', error: new TimeoutError(`the task did not finish within ${timeout} ms of its start`) };
+        child.process.kill();
+      }, timeout);
+    }
+  }
+
+  #ended(child: Child, id: string): void {
+    const job = child.job;
+    if (job === null || job.id !== id) return;
+    if (job.timer !== undefined) clearTimeout(job.timer);
+    child.job = null;
+  }
+
+  #cancel(ids: string[]): void {
+    for (const child of this.#children) {
+      const job = child.job;
+      if (job === null || !ids.includes(job.id) || job.verdict !== null) continue;
+      job.verdict = { kind: 'cancelled', error: new Error('the pool cancelled the task') };
+      child.process.kill();
+    }
+  }
+
+  /**
+   * The job of a process that is gone: completed with the verdict that had
+   * it killed (a timeout, a cancel), or else failed as lost, which BullMQ
+   * runs once more.
+   */
+  async #settleLost(running: RunningJob, process: Process): Promise<void> {
+    try {
+      const job = await this.#bullmq.Job.fromId(this.#queue, running.id);
+      if (job === undefined) return;
+      if (running.verdict !== null) {
+        const envelope = this.#outcomes.failure(running.verdict.error, running.verdict.kind === 'timeout' ? 'timeout' : undefined);
+        await job.moveToCompleted(envelope, running.token, false);
+        return;
+      }
+      const code = process.exitCode;
+      const how = code !== null && code < 0 ? `was killed by signal ${signalName(-code)}` : `exited with code ${String(code)}`;
+      await job.moveToFailed(new WorkerLostError(`worker process ${String(process.pid)} on ${os.hostname()} ${how} while running the task`), running.token, false);
+    } catch {
+      // The job moved on meanwhile (finished, or its lock expired and another worker has it).
+    }
+  }
+
+  /** A task that holds its process's thread cannot renew its lock: this process does it for it. */
+  async #keepLocks(): Promise<void> {
+    const now = Date.now();
+    for (const child of this.#children) {
+      const running = child.job;
+      if (running === null || now - running.started < this.#settings.lockDuration / 2) continue;
+      try {
+        const job = await this.#bullmq.Job.fromId(this.#queue, running.id);
+        await job?.extendLock(running.token, this.#settings.lockDuration);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#lockKeeper);
+      for (const child of this.#children) {
+        try {
+          child.conn.send(null);
+        } catch {
+          // already gone
+        }
+      }
+      await Promise.allSettled([...this.#children].map((child) => child.exited));
+      this.#subscriber?.disconnect();
+      await this.#queue.close().catch(() => {});
+    })();
+    return this.#closing;
   }
 }

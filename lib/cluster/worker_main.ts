@@ -11,10 +11,9 @@ mp.cluster.bullmq({ connection: URL, queue: NAME }), in a local Pool.
 
   --redis URL              redis://[user:password@]host:port[/db] or rediss://… (required)
   --queue NAME             the queue (required)
-  --processes N            local worker processes (default: the CPUs)
+  --processes N            local processes, each running one task at a time (default: the CPUs)
   --prefix P               BullMQ's key prefix (default: bull)
   --root DIR               where the tasks' module paths start (default: the current directory)
-  --concurrency N          jobs held at once (default: 2 per process)
   --lock-duration MS       a job's lock without heartbeat, before another worker may take it (default 10000)
   --stalled-interval MS    how often jobs of dead workers are looked for (default 5000)
   -h, --help               this text
@@ -24,7 +23,6 @@ export class UsageError extends Error {}
 
 const NUMERIC: Record<string, keyof WorkerOptions> = {
   '--processes': 'processes',
-  '--concurrency': 'concurrency',
   '--lock-duration': 'lockDuration',
   '--stalled-interval': 'stalledInterval',
 };
@@ -105,7 +103,8 @@ if (require.main === module) {
     },
     (error: unknown) => {
       process.stderr.write(`multiprocessing-worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
+      // Whatever it left open (a connection, a process) must not keep a failed worker running.
+      process.exit(1);
     },
   );
 }

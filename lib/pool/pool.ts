@@ -23,7 +23,7 @@ import {
 import { TaskMode, type ResultMessage } from './protocol';
 import type { RemoteEngine } from './remote';
 import { WorkerSlot, type StopHow } from './worker_slot';
-import { monotonicMs } from '../util';
+import { monotonicMs, signalName } from '../util';
 
 type PoolState = 'run' | 'close' | 'terminate';
 
@@ -603,10 +603,4 @@ export class Pool {
       },
     });
   }
-}
-
-function signalName(signal: number): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const names = (require('node:os') as typeof import('node:os')).constants.signals as Record<string, number>;
-  return Object.keys(names).find((name) => names[name] === signal) ?? String(signal);
 }

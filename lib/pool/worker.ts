@@ -11,7 +11,8 @@ const COALESCE_MS = 2;
 /** An array of at least this many numbers crosses as a Float64Array (a copy, not a v8 walk). */
 const NUMERIC_ARRAY_MIN = 256;
 
-async function run(fn: Function, mode: TaskMode, items: unknown[]): Promise<unknown> {
+/** fn(...items) (Apply), or fn on each item (Map) or on each item's arguments (Starmap): results in order. */
+export async function runTask(fn: Function, mode: TaskMode, items: unknown[]): Promise<unknown> {
   if (mode === TaskMode.Apply) {
     const value = fn(...items);
     return isPromiseLike(value) ? await value : value;
@@ -78,7 +79,7 @@ export async function poolWorker(conn: Connection, options: WorkerOptions): Prom
       const fn = functions.get(fnId) as Function;
       let reply: TaskResult;
       try {
-        const value = await run(fn, mode, items);
+        const value = await runTask(fn, mode, items);
         const numbers = mode === TaskMode.Apply ? null : asNumbers(value);
         reply = numbers === null ? [jobId, true, value, 0, false] : [jobId, true, numbers, 0, true];
       } catch (thrown) {

@@ -1,0 +1,136 @@
+// One process of a cluster worker: a BullMQ Worker of its own (one job at a
+// time, as a Pool worker runs one task at a time) that runs each task right
+// here, with no hop through a parent. It tells its supervisor (the
+// multiprocessing-worker process) when a job starts and ends, so that the
+// supervisor can enforce the task's timeout, cancel it, keep its lock while
+// the task holds this thread, and fail it if this process dies.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+
+import type { Connection } from '../connection';
+import { RemoteError } from '../errors';
+import { runTask } from '../pool/worker';
+import { resolveReferenceAsync } from '../serialize/reference';
+import { loadBullmq, type RedisConnectionOptions } from './redis';
+import { decode, encode, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
+
+const WHO = 'multiprocessing-worker';
+
+/** What a child is started with. */
+export interface ChildSettings {
+  connection: RedisConnectionOptions;
+  queue: string;
+  prefix: string;
+  root: string;
+  lockDuration: number;
+  stalledInterval: number;
+  /** The supervisor's pid (the workers' names). */
+  supervisor: number;
+}
+
+/** child → supervisor: a job started (its id, lock token and timeout) or ended. */
+export type ChildMessage = ['start', string, string, number | null] | ['end', string] | ['ready'];
+
+export async function clusterChild(conn: Connection, settings: ChildSettings): Promise<void> {
+  const bullmq = loadBullmq(WHO);
+  const host = os.hostname();
+  const runner = new TaskRunner(settings.root, host);
+  const worker = new bullmq.Worker(
+    settings.queue,
+    async (job, token) => {
+      const id = job.id ?? '';
+      const data = job.data as TaskData;
+      conn.send(['start', id, token ?? '', data.t] satisfies ChildMessage);
+      try {
+        return await runner.run(data);
+      } finally {
+        conn.send(['end', id] satisfies ChildMessage);
+      }
+    },
+    {
+      connection: settings.connection,
+      prefix: settings.prefix,
+      concurrency: 1,
+      name: workerName(1, host, settings.supervisor),
+      lockDuration: settings.lockDuration,
+      stalledInterval: settings.stalledInterval,
+      maxStalledCount: 1,
+      maxStartedAttempts: 2,
+    },
+  );
+  worker.on('error', () => {}); // connection errors: ioredis reconnects
+  worker.on('failed', () => {});
+  await worker.waitUntilReady();
+  conn.send(['ready'] satisfies ChildMessage);
+  // Told to stop (null) or the supervisor is gone (end of file): finish the job in hand, take no more.
+  await conn.recv().catch(() => null);
+  await worker.close();
+  conn.close();
+}
+
+/** Runs one job's task here and makes its envelope: a task's own error is its result. */
+export class TaskRunner {
+  readonly #functions = new Map<string, Promise<Function>>();
+
+  constructor(
+    readonly root: string,
+    readonly host: string,
+  ) {}
+
+  async run(data: TaskData): Promise<Envelope> {
+    let value: unknown;
+    try {
+      const fn = await this.#function(data);
+      const items = (await decode(data.p)) as unknown[];
+      value = await runTask(fn, data.k, items);
+    } catch (error) {
+      return this.failure(error);
+    }
+    try {
+      return { ok: true, v: encode(value, 'the result') };
+    } catch (error) {
+      return this.failure(error);
+    }
+  }
+
+  failure(thrown: unknown, kind?: 'timeout'): Envelope {
+    const error = thrown instanceof Error ? thrown : new Error(`a task threw a non-Error value: ${String(thrown)}`);
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof RemoteError) Reflect.deleteProperty(error, 'cause');
+    let e: string;
+    try {
+      e = encode(error, 'the error');
+    } catch {
+      const plain = new Error(error.message);
+      plain.name = error.name;
+      plain.stack = error.stack;
+      e = encode(plain, 'the error');
+    }
+    return kind === undefined ? { ok: false, e, host: this.host, pid: process.pid } : { ok: false, e, host: this.host, pid: process.pid, kind };
+  }
+
+  #function(data: TaskData): Promise<Function> {
+    const key = `${data.m}#${data.x ?? ''}@${data.at[0]}:${data.at[1]}`;
+    let found = this.#functions.get(key);
+    if (found === undefined) {
+      found = this.#resolve(data);
+      this.#functions.set(key, found);
+      // A module deployed later is looked for again.
+      found.catch(() => this.#functions.delete(key));
+    }
+    return found;
+  }
+
+  async #resolve(data: TaskData): Promise<Function> {
+    const file = moduleFile(data, this.root);
+    if (!fs.existsSync(file)) {
+      const error = new Error(
+        `the module ${data.m} of the task is not on worker ${this.host} (pid ${process.pid}): no file ${file}` +
+          (data.m.startsWith('./') ? ` under its root ${this.root}` : ''),
+      ) as NodeJS.ErrnoException;
+      error.code = 'ERR_MODULE_NOT_FOUND';
+      throw error;
+    }
+    return resolveReferenceAsync(localReference(data, this.root));
+  }
+}
