@@ -237,6 +237,10 @@ export class Context {
   get connection() {
     return lazy.connection();
   }
+  /** The {@link cluster} namespace (loaded at first use): a Pool whose tasks run on other machines. */
+  get cluster() {
+    return lazy.cluster();
+  }
   /** The {@link atomics} namespace. */
   atomics = atomics;
   /** {@link Queue}, as at the top level (loaded at first use). */

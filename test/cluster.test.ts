@@ -238,6 +238,28 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
       assert.deepEqual(stdout.trim().split('\n'), ['[1,4,9]', '81']);
     });
 
+    it('a task from a main module that makes its pool without the main guard fails with an error saying so (no hang)', async () => {
+      const dir = tempDir();
+      try {
+        const main = path.join(dir, 'unguarded.mjs');
+        fs.writeFileSync(
+          main,
+          [
+            `import * as mp from ${JSON.stringify(path.join(__dirname, '..', 'lib', 'index.mjs'))};`,
+            'export function plusOne(x) { return x + 1; }',
+            `const pool = new mp.Pool({ backend: mp.cluster.bullmq({ connection: ${JSON.stringify(redis.url)}, queue: ${JSON.stringify(QUEUE)}, root: ${JSON.stringify(ROOT)} }) });`,
+            "try { console.log(await pool.apply(plusOne, [1])); } catch (e) { console.log(`${e.name}: ${e.message.split('\\n')[0]}`); }",
+            'await pool.terminate();',
+          ].join('\n'),
+        );
+        const { stdout } = await run(process.execPath, [main], { cwd: dir, timeout: WAIT_MS });
+        assert.match(stdout, /^ProcessError: A cluster worker is loading the module of a task, and that module makes a Pool/);
+        assert.equal(await pool.apply(t.sqr, [2]), 4, 'the workers go on');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('a function that is not exported: SerializationError at submission, as with forkserver', async () => {
       const inline = (x: number): number => x + 1;
       const error = await rejectionOf(pool.apply(inline, [1]));
@@ -299,6 +321,36 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
       for (const task of tasks) assert.ok((await rejectionOf(task)) instanceof mp.ProcessError);
       const counts = await jobCounts(redis.url, QUEUE);
       assert.equal(counts.wait + counts.waiting + counts.delayed + counts.prioritized, 0, JSON.stringify(counts));
+    });
+
+    it('multiprocessing-worker: SIGTERM finishes the task in hand; a second SIGTERM stops at once', async () => {
+      const queue = 'stopping';
+      const dir = tempDir();
+      const pool = new mp.Pool({ backend: mp.cluster.bullmq({ connection: redis.url, queue, root: ROOT }) });
+      try {
+        const first = await startWorkerProgram(redis.url, queue, ['--processes', '1']);
+        const file = path.join(dir, 'runs');
+        const graceful = pool.apply(c.countThenReturn, [file, 1500, 'finished']);
+        while (!fs.existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 20));
+        first.child.kill('SIGTERM');
+        assert.equal(await withTimeout(graceful, 'the task in hand', WAIT_MS), 'finished');
+        assert.equal(await withTimeout(first.stop(), 'the exit after SIGTERM', WAIT_MS), 0);
+
+        const second = await startWorkerProgram(redis.url, queue, ['--processes', '1']);
+        const slowFile = path.join(dir, 'slow');
+        const slow = pool.apply(c.countThenReturn, [slowFile, 60_000, 'never']);
+        slow.catch(() => {});
+        while (!fs.existsSync(slowFile)) await new Promise((resolve) => setTimeout(resolve, 20));
+        second.child.kill('SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        second.child.kill('SIGTERM');
+        const started = Date.now();
+        assert.equal(await withTimeout(second.stop(60_000), 'the exit after a second SIGTERM', WAIT_MS), 0);
+        assert.ok(Date.now() - started < 10_000, 'it did not wait for the 60 s task');
+      } finally {
+        await pool.terminate();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('await using terminates the pool at the end of the scope', async () => {

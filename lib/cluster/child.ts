@@ -12,6 +12,7 @@ import { RemoteError } from '../errors';
 import { runTask } from '../pool/worker';
 import { resolveReferenceAsync } from '../serialize/reference';
 import { loadBullmq, type RedisConnectionOptions } from './redis';
+import { taskModuleLoading } from './settings';
 import { decode, encode, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
 
 const WHO = 'multiprocessing-worker';
@@ -131,6 +132,11 @@ export class TaskRunner {
       error.code = 'ERR_MODULE_NOT_FOUND';
       throw error;
     }
-    return resolveReferenceAsync(localReference(data, this.root));
+    taskModuleLoading.active = true;
+    try {
+      return await resolveReferenceAsync(localReference(data, this.root));
+    } finally {
+      taskModuleLoading.active = false;
+    }
   }
 }

@@ -16,3 +16,10 @@ export function checkName(value: unknown, name: string): string {
   }
   return value;
 }
+
+/**
+ * Set while a cluster worker process loads a task's module: a module that
+ * makes a cluster pool at its top level (the program's main module without
+ * its main guard) would have the worker wait for itself.
+ */
+export const taskModuleLoading = { active: false };

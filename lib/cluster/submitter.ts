@@ -11,7 +11,7 @@ import { remoteFailure, type Job } from '../pool/job';
 import type { RemoteEngine } from '../pool/remote';
 import { cpuCount } from '../process/process';
 import { findReference } from '../serialize/reference';
-import type { ClusterSettings } from './settings';
+import { taskModuleLoading, type ClusterSettings } from './settings';
 import { loadBullmq, newRedisClient, type BullQueue, type RedisClient } from './redis';
 import { cancelChannel, decode, encode, JOB_OPTIONS, jobName, portableModule, type Envelope, type TaskData } from './wire';
 
@@ -59,6 +59,7 @@ export class BullmqEngine implements RemoteEngine {
   #referenced = false;
 
   constructor(settings: ClusterSettings, finish: (job: Job, ok: boolean, value: unknown) => void) {
+    if (taskModuleLoading.active) throw mainGuardError();
     this.#settings = settings;
     this.#finish = finish;
     const bullmq = loadBullmq(WHO);
@@ -374,4 +375,15 @@ export class BullmqEngine implements RemoteEngine {
       // unknown for now
     }
   }
+}
+
+function mainGuardError(): ProcessError {
+  return new ProcessError(
+    'A cluster worker is loading the module of a task, and that module makes a Pool with a backend at its top ' +
+      'level: the worker would wait for itself. This probably means that the function the task runs is exported ' +
+      'from the main module, whose top level is not behind the main guard. Make the pool behind the guard:\n\n' +
+      '    if (require.main === module) { ... }                                   // CommonJS\n' +
+      '    if (import.meta.url === pathToFileURL(process.argv[1]).href) { ... }   // ES modules\n\n' +
+      '(or export the task from a module of its own).',
+  );
 }

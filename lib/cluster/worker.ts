@@ -66,6 +66,8 @@ export interface ClusterWorker {
   readonly pids: number[];
   /** Finishes the tasks its processes hold, takes no more, stops them and ends its connections. */
   close(): Promise<void>;
+  /** Kills its processes now (their tasks are run again elsewhere, as after a crash) and ends its connections. */
+  terminate(): Promise<void>;
 }
 
 interface RunningJob {
@@ -107,6 +109,7 @@ export async function startWorker(options: WorkerOptions): Promise<ClusterWorker
       return supervisor.pids();
     },
     close: () => supervisor.close(),
+    terminate: () => supervisor.terminate(),
   };
 }
 
@@ -261,6 +264,12 @@ class Supervisor {
         // gone meanwhile
       }
     }
+  }
+
+  terminate(): Promise<void> {
+    const closing = this.close();
+    for (const child of this.#children) child.process.kill();
+    return closing;
   }
 
   close(): Promise<void> {

@@ -17,6 +17,9 @@ mp.cluster.bullmq({ connection: URL, queue: NAME }), in a local Pool.
   --lock-duration MS       a job's lock without heartbeat, before another worker may take it (default 10000)
   --stalled-interval MS    how often jobs of dead workers are looked for (default 5000)
   -h, --help               this text
+
+SIGTERM or SIGINT: finish the tasks in hand, then exit; a second one: stop now
+(the tasks in hand are run again elsewhere).
 `;
 
 export class UsageError extends Error {}
@@ -84,13 +87,20 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   process.stderr.write(`multiprocessing-worker ${worker.name}: taking tasks from queue ${options.queue}\n`);
+  const running = worker;
+  let signals = 0;
   await new Promise<void>((resolve) => {
     const stop = (): void => {
-      process.stderr.write(`multiprocessing-worker ${worker.name}: finishing the tasks it holds\n`);
-      resolve();
+      if (++signals === 1) {
+        process.stderr.write(`multiprocessing-worker ${running.name}: finishing the tasks it holds (signal again to stop now)\n`);
+        resolve();
+      } else {
+        process.stderr.write(`multiprocessing-worker ${running.name}: stopping its processes now\n`);
+        void running.terminate();
+      }
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
   await worker.close();
   return 0;
