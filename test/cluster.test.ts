@@ -4,8 +4,9 @@
 // inputs give the same outputs and errors as the local Pool; workers and
 // Redis that die are survived; terminate() leaves no job behind.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -451,6 +452,29 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
       const esm = `import * as mp from ${JSON.stringify(index.replace(/\.js$/, '.mjs'))}; import { createRequire } from 'node:module'; void mp.cluster; const r = createRequire(import.meta.url); console.log(Object.keys(r.cache).filter((f) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(f)).length);`;
       const out = await run(process.execPath, ['--input-type=module', '-e', esm], { cwd: ROOT, timeout: WAIT_MS });
       assert.equal(out.stdout.trim(), '0');
+    });
+
+    it('multiprocessing-worker: Redis out of reach is said on stderr, and it keeps trying', async () => {
+      const unused = await new Promise<number>((resolve) => {
+        const server = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as net.AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+      const child = spawn(process.execPath, [WORKER_MAIN, '--redis', `redis://127.0.0.1:${unused}`, '--queue', 'q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      try {
+        await withTimeout(
+          new Promise<void>((resolve) => child.stderr.on('data', () => stderr.includes('cannot reach Redis') && resolve())),
+          'the warning',
+          WAIT_MS,
+        );
+        assert.match(stderr, new RegExp(`\\[WARNING/MainProcess\\] cluster worker: cannot reach Redis at 127\\.0\\.0\\.1:${unused} \\(.*ECONNREFUSED.*\\); retrying`));
+        assert.equal(child.exitCode, null, 'still trying');
+      } finally {
+        child.kill('SIGKILL');
+      }
     });
 
     it('multiprocessing-worker: --help, and bad arguments exit 2 naming the option', async () => {

@@ -8,6 +8,9 @@ import * as path from 'node:path';
 
 const INSTALL_HINT = 'npm install bullmq ioredis';
 
+/** An optional peer dependency that is not installed. */
+export class MissingPackageError extends Error {}
+
 export function loadOptional<T>(name: string, who: string): T {
   const bases = [__filename, path.join(process.cwd(), 'index.js')];
   if (typeof process.argv[1] === 'string' && process.argv[1] !== '') bases.push(process.argv[1]);
@@ -20,5 +23,5 @@ export function loadOptional<T>(name: string, who: string): T {
       lastError = error;
     }
   }
-  throw new Error(`${who} needs the optional package ${name}, which is not installed: ${INSTALL_HINT}`, { cause: lastError });
+  throw new MissingPackageError(`${who} needs the optional package ${name}, which is not installed: ${INSTALL_HINT}`, { cause: lastError });
 }

@@ -163,7 +163,7 @@ export function connectionOptions(connection: unknown, name: string): RedisConne
   } else if (connection !== null && typeof connection === 'object' && !Array.isArray(connection)) {
     options = { ...(connection as RedisConnectionOptions) };
   } else {
-    throw new TypeError(`The "${name}" option must be a redis:// URL or an options object`);
+    throw new TypeError(`The "${name}" option must be a redis:// URL or an options object; received ${String(connection)}`);
   }
   return { ...options, maxRetriesPerRequest: null, enableOfflineQueue: true };
 }

@@ -17,7 +17,7 @@ import type { Process } from '../process/process';
 import { clusterChild, TaskRunner, type ChildMessage, type ChildSettings } from './child';
 import { connectionOptions, loadBullmq, newRedisClient, type Bullmq, type BullQueue, type RedisClient, type RedisConnectionOptions } from './redis';
 import { checkName } from './settings';
-import { signalName } from '../util';
+import { info, signalName, warning } from '../util';
 import { cancelChannel, workerName } from './wire';
 
 const WHO = 'multiprocessing-worker';
@@ -137,7 +137,18 @@ class Supervisor {
   async start(): Promise<void> {
     const subscriber = newRedisClient(this.#settings.connection, WHO);
     this.#subscriber = subscriber;
-    subscriber.on('error', () => {});
+    // ioredis retries for ever: say so once per outage (the command line shows warnings).
+    let away = false;
+    const where = describeConnection(this.#settings.connection);
+    subscriber.on('error', (error) => {
+      if (away) return;
+      away = true;
+      warning('cluster worker: cannot reach Redis at %s (%s); retrying', where, (error as Error).message);
+    });
+    subscriber.on('ready', () => {
+      if (away) info('cluster worker: reached Redis at %s', where);
+      away = false;
+    });
     subscriber.on('message', (_channel, message) => this.#cancel(String(message).split(',')));
     await subscriber.subscribe(cancelChannel(this.#settings.prefix, this.#settings.queue));
     await Promise.all(Array.from({ length: this.#size }, () => this.#startChild()));
@@ -288,4 +299,9 @@ class Supervisor {
     })();
     return this.#closing;
   }
+}
+
+function describeConnection(connection: RedisConnectionOptions): string {
+  if (typeof connection.path === 'string') return connection.path;
+  return `${connection.host ?? '127.0.0.1'}:${String(connection.port ?? 6379)}`;
 }

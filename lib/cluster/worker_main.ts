@@ -2,6 +2,8 @@
 // multiprocessing-worker: a cluster worker on the command line, a local
 // Pool fed by a BullMQ queue until SIGTERM or SIGINT (which let the jobs it
 // holds finish). `multiprocessing-worker --help` lists the options.
+import { logToStderr } from '../logging';
+import { MissingPackageError } from './optional';
 import { startWorker, type WorkerOptions } from './worker';
 
 export const USAGE = `Usage: multiprocessing-worker --redis URL --queue NAME [options]
@@ -76,6 +78,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Warnings (Redis out of reach) and errors go to stderr as `[WARNING/MainProcess] …`.
+  logToStderr('WARNING');
   let worker;
   try {
     worker = await startWorker(options);
@@ -83,6 +87,10 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof TypeError || error instanceof RangeError) {
       process.stderr.write(`multiprocessing-worker: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof MissingPackageError) {
+      process.stderr.write(`multiprocessing-worker: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }
