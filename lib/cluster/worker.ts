@@ -9,9 +9,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { Pipe, type Connection } from '../connection';
+import type { Connection } from '../connection';
 import { TimeoutError, WorkerLostError } from '../errors';
 import { checkPositiveInteger } from '../pool/options';
+import { startWithPipe } from '../pool/start_with_pipe';
 import { getContext } from '../context';
 import type { Process } from '../process/process';
 import { clusterChild, TaskRunner, type ChildMessage, type ChildSettings } from './child';
@@ -160,18 +161,9 @@ class Supervisor {
 
   /** Starts a process and resolves once it takes jobs (rejects if it dies first). */
   #startChild(): Promise<void> {
-    const [ours, theirs] = Pipe();
-    const context = getContext();
-    const process = new context.Process({ target: clusterChild, args: [theirs, this.#settings], daemon: true, name: `ClusterWorker-${this.#nextName++}` });
-    try {
-      process.start();
-    } catch (error) {
-      ours.close();
-      throw error;
-    } finally {
-      theirs.close();
-    }
-    const child: Child = { process, conn: ours, job: null, exited: Promise.resolve() };
+    const number = this.#nextName++;
+    const { process, conn } = startWithPipe(getContext(), clusterChild, [this.#settings], () => `ClusterWorker-${number}`);
+    const child: Child = { process, conn, job: null, exited: Promise.resolve() };
     this.#children.add(child);
     let ready!: () => void;
     let failed!: (error: Error) => void;

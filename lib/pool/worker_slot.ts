@@ -1,11 +1,12 @@
 // One worker process of a Pool and what the pool knows of it: its own
 // connection, the jobs sent to it in order (the first is running), and the
 // functions it already has.
-import { Pipe, type Connection } from '../connection';
+import type { Connection } from '../connection';
 import type { Context } from '../context';
 import type { Process } from '../process/process';
 import { functionId, type Job } from './job';
 import type { Task, TaskMessage, WorkerOptions } from './protocol';
+import { startWithPipe } from './start_with_pipe';
 import { poolWorker } from './worker';
 
 const workerPrefix: Record<string, string> = { fork: 'ForkPoolWorker', spawn: 'SpawnPoolWorker', forkserver: 'ForkServerPoolWorker' };
@@ -34,18 +35,8 @@ export class WorkerSlot {
   ) {}
 
   static start(context: Context, options: WorkerOptions): WorkerSlot {
-    const [ours, theirs] = Pipe();
-    const process = new context.Process({ target: poolWorker, args: [theirs, options], daemon: true });
-    process.name = `${workerPrefix[context.getStartMethod()]}-${process.name.replace(/^Process-/, '')}`;
-    try {
-      process.start();
-    } catch (error) {
-      ours.close();
-      throw error;
-    } finally {
-      theirs.close();
-    }
-    return new WorkerSlot(process, ours);
+    const { process, conn } = startWithPipe(context, poolWorker, [options], (name) => `${workerPrefix[context.getStartMethod()]}-${name.replace(/^Process-/, '')}`);
+    return new WorkerSlot(process, conn);
   }
 
   /** Sends `jobs` as one batch (each function the first time only); throws what the send threw, sending nothing. */
