@@ -54,6 +54,7 @@ export interface RedisClient {
   subscribe(...channels: string[]): Promise<unknown>;
   info(section: string): Promise<string>;
   xread(...args: Array<string | number>): Promise<unknown>;
+  xrevrange(...args: Array<string | number>): Promise<unknown>;
   duplicate(override?: RedisConnectionOptions): RedisClient;
   quit(): Promise<unknown>;
   disconnect(reconnect?: boolean): void;

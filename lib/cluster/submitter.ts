@@ -56,6 +56,9 @@ export class BullmqEngine implements RemoteEngine {
   #restarted = false;
   #ended: Promise<void> | null = null;
   readonly #clients = new Set<RedisClient>();
+  /** The event reader knows where to read from (adding waits for it). */
+  readonly #readingFrom: Promise<void>;
+  #reading = false;
   #referenced = false;
 
   constructor(settings: ClusterSettings, finish: (job: Job, ok: boolean, value: unknown) => void) {
@@ -72,7 +75,7 @@ export class BullmqEngine implements RemoteEngine {
     this.#queue = new bullmq.Queue(settings.queue, { connection: this.#redis, prefix: settings.prefix });
     // Connection errors are retried by ioredis; an 'error' without a listener would end the program.
     this.#queue.on('error', () => {});
-    void this.#readEvents();
+    this.#readingFrom = new Promise<void>((resolve) => void this.#readEvents(resolve));
     this.#redis.on('ready', () => void this.#checkRestart());
     this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_MS);
     this.#sweepTimer.unref();
@@ -167,6 +170,11 @@ export class BullmqEngine implements RemoteEngine {
   }
 
   #flush(): void {
+    if (!this.#reading) {
+      // Not before the event reader knows where the stream ends: a job finished before its first read would be missed.
+      void this.#readingFrom.then(() => this.#flush());
+      return;
+    }
     const batch = this.#unsent;
     this.#unsent = [];
     if (batch.length === 0 || this.#ended !== null) return;
@@ -203,9 +211,22 @@ export class BullmqEngine implements RemoteEngine {
    * one of this pool's jobs settles it. A read that outlives its BLOCK by
    * far is a connection that died silently: it is reset.
    */
-  async #readEvents(): Promise<void> {
+  async #readEvents(started: () => void): Promise<void> {
     const key = this.#queue.toKey('events');
-    let lastId = '$';
+    // From the stream's last entry now (XREAD's '$' would mean "from whenever the read reaches Redis").
+    let lastId = '0-0';
+    for (;;) {
+      try {
+        const last = (await this.#eventsClient.xrevrange(key, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+        if (last.length > 0) lastId = last[0][0];
+        break;
+      } catch {
+        if (this.#ended !== null) return;
+        await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      }
+    }
+    this.#reading = true;
+    started();
     while (this.#ended === null) {
       const watchdog = setTimeout(() => this.#eventsClient.disconnect(true), EVENTS_BLOCK_MS + 5000);
       watchdog.unref();
