@@ -1,9 +1,10 @@
 // The submitting side of a cluster Pool: each job becomes a BullMQ job,
 // its result comes back on the queue's event stream (read by the pool
-// itself, as QueueEvents reads it, on a connection of its own), and nothing the pool accepted is forgotten until it is settled:
-// a sweep looks up the jobs that have been out a while, takes the results
-// whose events it missed, and adds again what Redis lost (a restart with
-// persistence off, or an event stream trimmed under a burst).
+// itself, as QueueEvents reads it, on a connection of its own), and nothing
+// the pool accepted is forgotten until it is settled: a sweep looks up the
+// jobs that have been out a while, takes the results whose events it
+// missed, and adds again what Redis lost (a restart with persistence off,
+// or an event stream trimmed under a burst).
 import { randomBytes } from 'node:crypto';
 
 import { ProcessError, RemoteError, SerializationError, TimeoutError, WorkerLostError } from '../errors';
