@@ -6,16 +6,18 @@
 // sandboxed processor (a child process of BullMQ's child pool,
 // useWorkerThreads: false). Prints "... taking tasks from queue NAME" on
 // stderr once ready; SIGTERM or SIGINT close it (jobs held finish first).
+// --concurrency N: jobs held at once (default 2, multiprocessing-worker's
+// for --processes 1; a sandboxed Worker keeps a child per job it holds).
 //
-//   node dist/bench/cluster_bullmq_worker.js --redis URL --queue NAME [--sandboxed]
+//   node dist/bench/cluster_bullmq_worker.js --redis URL --queue NAME [--sandboxed] [--concurrency N]
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { connectionOptions, loadBullmq, type Processor } from '../lib/cluster/redis';
-import { runAsMain } from './common';
+import { numberOption, runAsMain } from './common';
 import { processTask } from './cluster_processor';
 
-/** Jobs held at once: multiprocessing-worker's default for --processes 1. */
+/** Jobs held at once by default: multiprocessing-worker's default for --processes 1. */
 const CONCURRENCY = 2;
 
 interface SandboxOptions {
@@ -31,13 +33,14 @@ async function main(argv: string[]): Promise<number> {
   const queue = value('--queue');
   const connection = connectionOptions(value('--redis'), '--redis');
   const sandboxed = argv.includes('--sandboxed');
+  const concurrency = argv.includes('--concurrency') ? numberOption(argv, '--concurrency') : CONCURRENCY;
   const bullmq = loadBullmq('bench/cluster_bullmq_worker');
   // A sandboxed processor is a file BullMQ runs in its child processes; the typed shim takes a function only.
   const processor = (sandboxed ? path.join(__dirname, 'cluster_processor.js') : processTask) as unknown as Processor;
   const options = {
     connection,
     prefix: 'bull',
-    concurrency: CONCURRENCY,
+    concurrency,
     name: `bench:${sandboxed ? 'sandboxed' : 'inline'}:${os.hostname()}:${process.pid}`,
     lockDuration: 10_000,
     stalledInterval: 5000,

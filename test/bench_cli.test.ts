@@ -43,7 +43,7 @@ function hasCluster(): boolean {
 }
 
 /** The cluster suite's peers of ours in each comparison. */
-const CLUSTER_PEERS = ['BullMQ direct (inline)', 'BullMQ direct (sandboxed)', 'local Pool(2), no Redis'];
+const CLUSTER_PEERS = ['BullMQ direct (inline)', 'BullMQ direct (sandboxed)', 'BullMQ direct (sandboxed, concurrency 1)*', 'local Pool(2), no Redis'];
 
 /** The SVG parsed by Python's XML parser: its bars (one per series) and curves. */
 function svgShapes(file: string): { bars: string[]; curves: string[] } {
