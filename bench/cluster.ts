@@ -3,8 +3,10 @@
 // same payloads, against the local Pool and against a C floor, on the same
 // machine in the same run, against one redis-server that the suite starts
 // for the whole run (bench/redis_server.ts: loopback, persistence off) and
-// stops at the end. Every Redis peer has 2 worker programs and 2 processes
-// that run tasks in all, as the pool suite's pools have 2 workers.
+// stops at the end. Every Redis peer has 2 worker programs, each taking 2
+// jobs at a time; ours runs the tasks in 2 processes in all, as the pool
+// suite's pools have 2 workers (BullMQ sandboxed with concurrency 2 in up
+// to 4, see below).
 //
 // The series, exactly:
 //   - ours: `new mp.Pool({ backend: mp.cluster.bullmq({ connection, queue,
@@ -694,7 +696,7 @@ async function orchestrate(argv: string[]): Promise<number> {
     redis = await startRedisServer();
     redisVersion = (await run(redisBinary as string, ['--version'])).stdout.match(/v=(\S+)/)?.[1] ?? 'unknown';
     console.log(
-      `cluster: medians of ${plan.rounds * plan.reps} samples each (${plan.rounds} rotating rounds), ${PROCESSES} task processes per peer; ` +
+      `cluster: medians of ${plan.rounds * plan.reps} samples each (${plan.rounds} rotating rounds), ${PROCESSES} worker programs per Redis peer; ` +
         `map ${plan.mapItems} items, apply ${plan.applyCalls} calls per sample; Node ${process.version}, redis-server ${redisVersion} (loopback, persistence off), ` +
         `bullmq ${bullmqVersion}, ioredis ${ioredisVersion}, ${floor ? 'C floor' : 'no C floor'}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
     );
