@@ -353,6 +353,30 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Worker programs and measuring processes running now: killed if the suite is interrupted. */
+const live = new Set<ChildProcess>();
+
+/**
+ * On SIGINT or SIGTERM: kills the worker programs and the measuring process
+ * and stops redis-server (they would outlive this process otherwise), then
+ * ends with the signal's code.
+ */
+function stopAllOnSignal(redis: () => RedisServer | null): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    void (async () => {
+      for (const child of live) child.kill('SIGKILL');
+      await redis()?.stop();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    })();
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
 /** Starts PROCESSES worker programs of `peer` (none for the local Pool) and waits until each takes tasks. */
 async function startWorkers(peer: NodePeer, url: string, queue: string): Promise<WorkerPrograms> {
   const command = workerCommand(peer, url, queue);
@@ -369,6 +393,8 @@ async function startWorkers(peer: NodePeer, url: string, queue: string): Promise
     for (let i = 0; i < PROCESSES; i++) {
       const child = spawn(process.execPath, command, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
       children.push(child);
+      live.add(child);
+      child.once('exit', () => live.delete(child));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`a ${peer} worker program was not ready within ${WORKER_READY_MS} ms: ${log}`)), WORKER_READY_MS);
         child.stderr?.on('data', (chunk: Buffer) => {
@@ -424,7 +450,10 @@ async function sampleNode(peer: NodePeer, kind: Kind, round: number, ctx: Contex
   try {
     const iterations = kind === 'map' ? ctx.plan.mapItems : ctx.plan.applyCalls;
     const args = [__filename, '--measure', kind, '--peer', peer, '--redis', ctx.redis.url, '--queue', queue, '--iterations', String(iterations), '--reps', String(ctx.plan.reps)];
-    const { stdout } = await run(process.execPath, args, { cwd: root, timeout: 600_000, maxBuffer: 1 << 24 }).catch((error: unknown) => {
+    const measuring = run(process.execPath, args, { cwd: root, timeout: 600_000, maxBuffer: 1 << 24 });
+    live.add(measuring.child);
+    measuring.child.once('exit', () => live.delete(measuring.child));
+    const { stdout } = await measuring.catch((error: unknown) => {
       throw new Error(`${peer} ${kind}: ${String(error)}\nworker programs: ${workers.log()}`);
     });
     const line = stdout.trim().split('\n').pop() ?? '';
@@ -690,10 +719,13 @@ async function orchestrate(argv: string[]): Promise<number> {
   let redis: RedisServer | null = null;
   const samples: Samples = new Map();
   let stray: string[] = [];
+  let forget = (): void => {};
   const sizes = payloadSizes(plan);
   let redisVersion = 'unknown';
   try {
     redis = await startRedisServer();
+    const started = redis;
+    forget = stopAllOnSignal(() => started);
     redisVersion = (await run(redisBinary as string, ['--version'])).stdout.match(/v=(\S+)/)?.[1] ?? 'unknown';
     console.log(
       `cluster: medians of ${plan.rounds * plan.reps} samples each (${plan.rounds} rotating rounds), ${PROCESSES} worker programs per Redis peer; ` +
@@ -703,6 +735,7 @@ async function orchestrate(argv: string[]): Promise<number> {
     const ctx: Context = { redis, floor: floor?.binary ?? null, plan, sizes };
     for (let round = -roundsOption(argv).warmup; round < plan.rounds; round++) await runRound(round, ctx, round < 0 ? new Map() : samples);
   } finally {
+    forget();
     const port = redis?.port ?? null;
     await redis?.stop();
     if (floor !== null) fs.rmSync(floor.dir, { recursive: true, force: true });
