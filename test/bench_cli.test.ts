@@ -14,6 +14,7 @@ import { resultOf, type Report } from '../bench/cli/report';
 import { modifiedZScores, statistics, warnings } from '../bench/cli/stats';
 import { toSvg } from '../bench/cli/svg';
 import type { SystemInfo } from '../bench/cli/system';
+import { findRedisServer } from '../bench/redis_server';
 import { tempDir } from './support/helpers';
 
 const run = promisify(execFile);
@@ -29,6 +30,20 @@ function hasPython(): boolean {
     return false;
   }
 }
+
+/** Whether the cluster suite can measure: a redis-server, bullmq and ioredis. */
+function hasCluster(): boolean {
+  try {
+    require.resolve('bullmq');
+    require.resolve('ioredis');
+  } catch {
+    return false;
+  }
+  return findRedisServer() !== null;
+}
+
+/** The cluster suite's peers of ours in each comparison. */
+const CLUSTER_PEERS = ['BullMQ direct (inline)', 'BullMQ direct (sandboxed)', 'BullMQ direct (sandboxed, concurrency 1)*', 'local Pool(2), no Redis'];
 
 /** The SVG parsed by Python's XML parser: its bars (one per series) and curves. */
 function svgShapes(file: string): { bars: string[]; curves: string[] } {
@@ -237,10 +252,17 @@ describe('multiprocessing-bench', function () {
         { group: /^proxy dict set\+get$/, commands: ['ours'], pythonCommands: ["Python d['k'] = i; d['k']"] },
         { group: /^Manager start to first call \(forkserver/, commands: ['ours'] },
       ],
+      cluster: [
+        { group: /^map\(sqr, 20000 items\) via Redis, default chunksize \(2500\)$/, commands: ['ours', ...CLUSTER_PEERS] },
+        { group: /^map\(sqr, 20000 items\) via Redis, chunksize 1000$/, commands: ['ours', ...CLUSTER_PEERS] },
+        { group: /^apply\(noop\) round trip via Redis$/, commands: ['ours', ...CLUSTER_PEERS] },
+      ],
     };
 
     for (const suite of SUITES) {
-      it(`${suite}: exits 0; its JSON, markdown, CSV and SVG hold every expected series`, async () => {
+      it(`${suite}: exits 0; its JSON, markdown, CSV and SVG hold every expected series`, async function () {
+        // The cluster suite needs a redis-server to start, and bullmq and ioredis (it says so and measures nothing without them).
+        if (suite === 'cluster' && !hasCluster()) this.skip();
         const dir = tempDir();
         const shmBefore = new Set(fs.existsSync('/dev/shm') ? fs.readdirSync('/dev/shm') : []);
         try {

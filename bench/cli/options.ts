@@ -1,7 +1,7 @@
 // The command line's options: hyperfine's names where hyperfine has the
 // option, ours beside them. Every bad value is an error naming its option.
 
-export const SUITES = ['startup', 'ipc', 'sync', 'sharedmem', 'pool', 'manager'] as const;
+export const SUITES = ['startup', 'ipc', 'sync', 'sharedmem', 'pool', 'manager', 'cluster'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export type TimeUnit = 'second' | 'millisecond' | 'microsecond' | 'nanosecond';
@@ -45,6 +45,10 @@ Suites:
   sharedmem   Value under its lock, SharedMemory bandwidth, attach and create
   pool        Pool apply/map/in-flight against Python, piscina, workerpool
   manager     SyncManager proxies, manager start and shutdown
+  cluster     Pool through Redis (mp.cluster.bullmq): map of 100k items and
+              apply round trip against BullMQ used directly (inline and
+              sandboxed), the local Pool and a C floor; needs redis-server,
+              bullmq and ioredis (skipped with a note without them)
   all         every suite above, in that order
 
 Options:
