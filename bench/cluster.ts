@@ -3,17 +3,18 @@
 // same payloads, against the local Pool and against a C floor, on the same
 // machine in the same run, against one redis-server that the suite starts
 // for the whole run (bench/redis_server.ts: loopback, persistence off) and
-// stops at the end. Every Redis peer has 2 worker programs, each taking 2
-// jobs at a time; ours runs the tasks in 2 processes in all, as the pool
-// suite's pools have 2 workers (BullMQ sandboxed with concurrency 2 in up
-// to 4, see below).
+// stops at the end. Every Redis peer has 2 worker programs; ours runs the
+// tasks in 2 processes in all, as the pool suite's pools have 2 workers
+// (BullMQ's peers take 2 jobs at a time per program, and BullMQ sandboxed
+// with concurrency 2 runs them in up to 4 processes, see below).
 //
 // The series, exactly:
 //   - ours: `new mp.Pool({ backend: mp.cluster.bullmq({ connection, queue,
 //     processes: 2, root }) })`, with 2 `multiprocessing-worker --processes
 //     1` programs (dist/lib/cluster/worker_main.js) on the queue: each a
-//     BullMQ Worker (concurrency 2) that runs every job's function in its
-//     local Pool of 1 process (forkserver, the default context);
+//     supervisor of 1 process (forkserver, the default context) that runs
+//     a BullMQ Worker of its own (concurrency 1) and every job's function
+//     in place;
 //   - BullMQ direct (inline): this file's client and 2
 //     bench/cluster_bullmq_worker.js programs. The client makes the jobs
 //     ours makes: the same chunks (Python's rule ceil(n / (4 × 2)), or
@@ -24,9 +25,9 @@
 //     an apply is one `queue.add`. Results come back through one
 //     QueueEvents 'completed' listener, each chunk decoded (wire's
 //     decode()) as it arrives and put in place. Each worker program is a
-//     BullMQ Worker with the options multiprocessing-worker gives its own
-//     (concurrency 2, lockDuration 10000, stalledInterval 5000,
-//     maxStalledCount 1, maxStartedAttempts 2) whose processor
+//     BullMQ Worker with the options of multiprocessing-worker's (lockDuration
+//     10000, stalledInterval 5000, maxStalledCount 1, maxStartedAttempts 2)
+//     but concurrency 2 (a job fetched ahead; ours takes 1) whose processor
 //     (bench/cluster_processor.ts) decodes the items, runs sqr on each (a
 //     map chunk) or noop (an apply) in the Worker's own process and
 //     returns the same envelope ({ ok: true, v: encode(result) }). It does
@@ -36,14 +37,13 @@
 //     processor file as a BullMQ sandboxed processor (useWorkerThreads:
 //     false): each job is sent to a child process of BullMQ's child pool
 //     and its result comes back from it, the same work as ours (ours runs
-//     each task in a child process of its local Pool). BullMQ's child pool
+//     each task in a process other than its supervisor). BullMQ's child pool
 //     keeps a child per job in progress, so with concurrency 2 a worker
 //     program holds 2 children where ours holds 1 process (4 task
 //     processes in all against our 2);
 //   - BullMQ direct (sandboxed, concurrency 1), for information, not a
 //     target: the same with concurrency 1, so 1 child per worker program,
-//     2 task processes in all as ours has (each worker program holds 1
-//     job at a time where ours holds 2);
+//     2 task processes in all, each with 1 job at a time, as ours;
 //   - local Pool(2): `new mp.Pool(2)` (forkserver) in the measuring
 //     process, no Redis: what the tasks cost without a cluster, for
 //     reference;
@@ -80,7 +80,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as mp from '../lib/index';
-import { connectionOptions, loadBullmq, type BullQueue, type BullQueueEvents } from '../lib/cluster/redis';
+import { connectionOptions, loadBullmq, type BullQueue } from '../lib/cluster/redis';
 import { decode, encode, JOB_OPTIONS, jobName, portableModule, type Envelope, type TaskData } from '../lib/cluster/wire';
 import { findReference } from '../lib/serialize/reference';
 import {
@@ -195,6 +195,15 @@ interface DirectQueue extends BullQueue {
   add(name: string, data: unknown, opts: object): Promise<unknown>;
 }
 
+/** BullMQ's QueueEvents, as the direct client uses it (the package itself reads the stream without it). */
+interface QueueEvents {
+  on(event: 'completed', listener: (args: { jobId: string; returnvalue: unknown }) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  waitUntilReady(): Promise<unknown>;
+  close(): Promise<void>;
+}
+type QueueEventsClass = new (name: string, options: object) => QueueEvents;
+
 /** BullMQ used directly: the jobs ours makes, results from one QueueEvents 'completed' listener. */
 async function directPool(url: string, queueName: string): Promise<PeerPool> {
   const bullmq = loadBullmq('bench/cluster');
@@ -202,7 +211,8 @@ async function directPool(url: string, queueName: string): Promise<PeerPool> {
   const queue = new bullmq.Queue(queueName, options) as DirectQueue;
   // From the stream's start, not '$' (BullMQ's default): its first XREAD is issued after waitUntilReady()
   // resolves, and a completion before it would be lost. The queue is new in an emptied Redis: nothing old is read.
-  const events: BullQueueEvents = new bullmq.QueueEvents(queueName, { ...options, lastEventId: '0-0' } as typeof options);
+  const QueueEventsOf = (bullmq as unknown as { QueueEvents: QueueEventsClass }).QueueEvents;
+  const events = new QueueEventsOf(queueName, { ...options, lastEventId: '0-0' });
   const ignore = (): void => {};
   queue.on('error', ignore);
   events.on('error', ignore);
