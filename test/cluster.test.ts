@@ -354,6 +354,21 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
       }
     });
 
+    it('multiprocessing-worker --start-method spawn runs the tasks too (fork is refused)', async () => {
+      for (const method of ['spawn']) {
+        const queue = `method-${method}`;
+        const program = await startWorkerProgram(redis.url, queue, ['--processes', '1', '--start-method', method]);
+        const pool = new mp.Pool({ backend: mp.cluster.bullmq({ connection: redis.url, queue, root: ROOT }) });
+        try {
+          assert.deepEqual(await withTimeout(pool.map(t.sqr, range(10), 3), `a map on ${method} workers`, WAIT_MS), range(10).map(t.sqr));
+          assert.equal((await rejectionOf(pool.apply(t.raise, ['x']))).message, 'x');
+        } finally {
+          await pool.terminate();
+          assert.equal(await program.stop(), 0);
+        }
+      }
+    });
+
     it('await using terminates the pool at the end of the scope', async () => {
       let kept: mp.Pool;
       {
@@ -486,6 +501,8 @@ describe('Pool with a cluster backend (BullMQ on Redis)', function () {
         [['--redis', 'redis://127.0.0.1:1', '--queue', 'q', '--processes', 'many'], /--processes/],
         [['--redis', 'ftp://x', '--queue', 'q'], /connection|redis/],
         [['--bogus'], /--bogus/],
+        [['--redis', 'redis://127.0.0.1:1', '--queue', 'q', '--start-method', 'thread'], /--start-method/],
+        [['--redis', 'redis://127.0.0.1:1', '--queue', 'q', '--start-method', 'fork'], /--start-method must be forkserver or spawn/],
       ] as const) {
         const error = (await run(process.execPath, [WORKER_MAIN, ...args], { timeout: WAIT_MS }).then(
           () => assert.fail(`${args.join(' ')} should fail`),

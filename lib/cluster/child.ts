@@ -29,29 +29,60 @@ export interface ChildSettings {
   supervisor: number;
 }
 
-/** child → supervisor: a job started (its id, lock token and timeout) or ended. */
-export type ChildMessage = ['start', string, string, number | null] | ['end', string] | ['ready'];
+/** child → supervisor, in arrays: a job fetched and held (id, lock token), started (id, token, timeout) or ended. */
+export type ChildMessage = ['hold', string, string] | ['start', string, string, number | null] | ['end', string] | ['ready'];
+/** supervisor → child: do not run a held job (its pool cancelled it); null: stop. */
+export type SupervisorMessage = ['skip', string] | null;
+
+/**
+ * Jobs a process holds: the one running and one fetched ahead, whose fetch
+ * then overlaps the running task instead of following it (BullMQ's
+ * concurrency); they still run one at a time, in order.
+ */
+const JOBS_HELD = 2;
 
 export async function clusterChild(conn: Connection, settings: ChildSettings): Promise<void> {
   const bullmq = loadBullmq(WHO);
   const host = os.hostname();
   const runner = new TaskRunner(settings.root, host);
+  const skipped = new Set<string>();
+  let turn: Promise<unknown> = Promise.resolve();
+  // What happens in one turn (a job's end, the next one's start, a new one held) goes in one message:
+  // the supervisor wakes once. The flush is a microtask queued before the task can run.
+  let outbox: ChildMessage[] = [];
+  const post = (message: ChildMessage): void => {
+    outbox.push(message);
+    if (outbox.length === 1) {
+      queueMicrotask(() => {
+        const messages = outbox;
+        outbox = [];
+        conn.send(messages);
+      });
+    }
+  };
   const worker = new bullmq.Worker(
     settings.queue,
-    async (job, token) => {
+    (job, token) => {
       const id = job.id ?? '';
       const data = job.data as TaskData;
-      conn.send(['start', id, token ?? '', data.t] satisfies ChildMessage);
-      try {
-        return await runner.run(data);
-      } finally {
-        conn.send(['end', id] satisfies ChildMessage);
-      }
+      post(['hold', id, token ?? '']);
+      const ran = turn.then(async (): Promise<Envelope> => {
+        try {
+          if (skipped.has(id)) return runner.failure(new Error('the pool cancelled the task'));
+          post(['start', id, token ?? '', data.t]);
+          return await runner.run(data);
+        } finally {
+          skipped.delete(id);
+          post(['end', id]);
+        }
+      });
+      turn = ran.catch(() => {});
+      return ran;
     },
     {
       connection: settings.connection,
       prefix: settings.prefix,
-      concurrency: 1,
+      concurrency: JOBS_HELD,
       name: workerName(1, host, settings.supervisor),
       lockDuration: settings.lockDuration,
       stalledInterval: settings.stalledInterval,
@@ -62,9 +93,13 @@ export async function clusterChild(conn: Connection, settings: ChildSettings): P
   worker.on('error', () => {}); // connection errors: ioredis reconnects
   worker.on('failed', () => {});
   await worker.waitUntilReady();
-  conn.send(['ready'] satisfies ChildMessage);
-  // Told to stop (null) or the supervisor is gone (end of file): finish the job in hand, take no more.
-  await conn.recv().catch(() => null);
+  post(['ready']);
+  // Until told to stop (null) or the supervisor is gone (end of file); then the jobs in hand are finished.
+  for (;;) {
+    const message = (await conn.recv().catch(() => null)) as SupervisorMessage;
+    if (message === null) break;
+    if (message[0] === 'skip') skipped.add(message[1]);
+  }
   await worker.close();
   conn.close();
 }

@@ -68,6 +68,7 @@ export interface BullJob {
   extendLock(token: string, duration: number): Promise<number>;
   moveToCompleted(returnValue: unknown, token: string, fetchNext?: boolean): Promise<unknown>;
   moveToFailed(error: Error, token: string, fetchNext?: boolean): Promise<unknown>;
+  moveToWait(token?: string): Promise<number>;
 }
 
 export interface BullJobsOptions {

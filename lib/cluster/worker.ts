@@ -13,9 +13,9 @@ import type { Connection } from '../connection';
 import { TimeoutError, WorkerLostError } from '../errors';
 import { checkPositiveInteger } from '../pool/options';
 import { startWithPipe } from '../pool/start_with_pipe';
-import { getContext } from '../context';
+import { getContext, type Context } from '../context';
 import type { Process } from '../process/process';
-import { clusterChild, TaskRunner, type ChildMessage, type ChildSettings } from './child';
+import { clusterChild, TaskRunner, type ChildMessage, type ChildSettings, type SupervisorMessage } from './child';
 import { connectionOptions, loadBullmq, newRedisClient, type Bullmq, type BullQueue, type RedisClient, type RedisConnectionOptions } from './redis';
 import { checkName } from './settings';
 import { info, signalName, warning } from '../util';
@@ -48,6 +48,11 @@ export interface WorkerOptions {
   lockDuration?: number;
   /** ms between the checks for jobs whose worker died (default 5000). */
   stalledInterval?: number;
+  /**
+   * How its processes start: `'forkserver'` (the default) or `'spawn'`. Not
+   * `'fork'`: a fork child would inherit the supervisor's Redis connections.
+   */
+  startMethod?: 'forkserver' | 'spawn';
 }
 
 /**
@@ -83,6 +88,8 @@ interface RunningJob {
 interface Child {
   readonly process: Process;
   readonly conn: Connection;
+  /** Jobs it fetched and has not started (id → lock token, since when, whether their pool cancelled them). */
+  readonly held: Map<string, { token: string; since: number; cancelled: boolean }>;
   job: RunningJob | null;
   exited: Promise<void>;
 }
@@ -97,7 +104,13 @@ export async function startWorker(options: WorkerOptions): Promise<ClusterWorker
   const stalledInterval = checkPositiveInteger(options.stalledInterval, 'stalledInterval', true) ?? 5000;
   if (options.root !== undefined && typeof options.root !== 'string') throw new TypeError('The "root" option must be a directory path');
   const root = path.resolve(options.root ?? process.cwd());
-  const supervisor = new Supervisor(loadBullmq(WHO), { connection, queue, prefix, root, lockDuration, stalledInterval, supervisor: process.pid }, processes);
+  const method = options.startMethod ?? 'forkserver';
+  if (method !== 'forkserver' && method !== 'spawn') {
+    throw new RangeError(`The "startMethod" option must be 'forkserver' or 'spawn' (a fork child would inherit the worker's Redis connections); received ${String(method)}`);
+  }
+  const context = getContext(method);
+  const settings: ChildSettings = { connection, queue, prefix, root, lockDuration, stalledInterval, supervisor: process.pid };
+  const supervisor = new Supervisor(loadBullmq(WHO), settings, processes, context);
   try {
     await supervisor.start();
   } catch (error) {
@@ -116,6 +129,7 @@ export async function startWorker(options: WorkerOptions): Promise<ClusterWorker
 
 class Supervisor {
   readonly #settings: ChildSettings;
+  readonly #context: Context;
   readonly #size: number;
   readonly #queue: BullQueue;
   readonly #bullmq: Bullmq;
@@ -126,7 +140,8 @@ class Supervisor {
   #closing: Promise<void> | null = null;
   #nextName = 1;
 
-  constructor(bullmq: Bullmq, settings: ChildSettings, size: number) {
+  constructor(bullmq: Bullmq, settings: ChildSettings, size: number, context: Context) {
+    this.#context = context;
     this.#bullmq = bullmq;
     this.#settings = settings;
     this.#size = size;
@@ -162,8 +177,8 @@ class Supervisor {
   /** Starts a process and resolves once it takes jobs (rejects if it dies first). */
   #startChild(): Promise<void> {
     const number = this.#nextName++;
-    const { process, conn } = startWithPipe(getContext(), clusterChild, [this.#settings], () => `ClusterWorker-${number}`);
-    const child: Child = { process, conn, job: null, exited: Promise.resolve() };
+    const { process, conn } = startWithPipe(this.#context, clusterChild, [this.#settings], () => `ClusterWorker-${number}`);
+    const child: Child = { process, conn, held: new Map(), job: null, exited: Promise.resolve() };
     this.#children.add(child);
     let ready!: () => void;
     let failed!: (error: Error) => void;
@@ -184,10 +199,12 @@ class Supervisor {
   async #serve(child: Child, ready: () => void): Promise<void> {
     try {
       for (;;) {
-        const message = (await child.conn.recv()) as ChildMessage;
-        if (message[0] === 'ready') ready();
-        else if (message[0] === 'start') this.#started(child, message[1], message[2], message[3]);
-        else if (message[0] === 'end') this.#ended(child, message[1]);
+        for (const message of (await child.conn.recv()) as ChildMessage[]) {
+          if (message[0] === 'ready') ready();
+          else if (message[0] === 'hold') child.held.set(message[1], { token: message[2], since: Date.now(), cancelled: false });
+          else if (message[0] === 'start') this.#started(child, message[1], message[2], message[3]);
+          else if (message[0] === 'end') this.#ended(child, message[1]);
+        }
       }
     } catch {
       // end of file: the process is gone
@@ -201,11 +218,15 @@ class Supervisor {
       if (job.timer !== undefined) clearTimeout(job.timer);
       await this.#settleLost(job, child.process);
     }
+    // Fetched but never started: back to the queue now, rather than when their locks expire (unless cancelled).
+    await Promise.all([...child.held].map(([id, { token, cancelled }]) => this.#giveBack(id, token, cancelled)));
+    child.held.clear();
     child.process.close();
     if (this.#closing === null) await this.#startChild().catch(() => {});
   }
 
   #started(child: Child, id: string, token: string, timeout: number | null): void {
+    child.held.delete(id);
     const job: RunningJob = { id, token, started: Date.now(), timer: undefined, verdict: null };
     child.job = job;
     if (timeout !== null) {
@@ -217,6 +238,7 @@ class Supervisor {
   }
 
   #ended(child: Child, id: string): void {
+    child.held.delete(id);
     const job = child.job;
     if (job === null || job.id !== id) return;
     if (job.timer !== undefined) clearTimeout(job.timer);
@@ -225,6 +247,16 @@ class Supervisor {
 
   #cancel(ids: string[]): void {
     for (const child of this.#children) {
+      for (const id of ids) {
+        const held = child.held.get(id);
+        if (held === undefined) continue;
+        held.cancelled = true;
+        try {
+          child.conn.send(['skip', id] satisfies SupervisorMessage);
+        } catch {
+          // gone: its held jobs go back to the queue
+        }
+      }
       const job = child.job;
       if (job === null || !ids.includes(job.id) || job.verdict !== null) continue;
       job.verdict = { kind: 'cancelled', error: new Error('the pool cancelled the task') };
@@ -254,15 +286,36 @@ class Supervisor {
     }
   }
 
-  /** A task that holds its process's thread cannot renew its lock: this process does it for it. */
+  /**
+   * A job whose process died before starting it goes back to the queue (no
+   * attempt spent on it); one its pool cancelled is completed, unobserved.
+   */
+  async #giveBack(id: string, token: string, cancelled: boolean): Promise<void> {
+    try {
+      const job = await this.#bullmq.Job.fromId(this.#queue, id);
+      if (cancelled) await job?.moveToCompleted(this.#outcomes.failure(new Error('the pool cancelled the task')), token, false);
+      else await job?.moveToWait(token);
+    } catch {
+      // its lock expired meanwhile: the stalled check puts it back
+    }
+  }
+
+  /**
+   * A task that holds its process's thread keeps that process from
+   * renewing its locks (the running job's and the one held behind it):
+   * this process renews them for it.
+   */
   async #keepLocks(): Promise<void> {
-    const now = Date.now();
+    const due = Date.now() - this.#settings.lockDuration / 2;
+    const locks: Array<[string, string]> = [];
     for (const child of this.#children) {
-      const running = child.job;
-      if (running === null || now - running.started < this.#settings.lockDuration / 2) continue;
+      if (child.job !== null && child.job.started < due) locks.push([child.job.id, child.job.token]);
+      for (const [id, { token, since }] of child.held) if (since < due) locks.push([id, token]);
+    }
+    for (const [id, token] of locks) {
       try {
-        const job = await this.#bullmq.Job.fromId(this.#queue, running.id);
-        await job?.extendLock(running.token, this.#settings.lockDuration);
+        const job = await this.#bullmq.Job.fromId(this.#queue, id);
+        await job?.extendLock(token, this.#settings.lockDuration);
       } catch {
         // gone meanwhile
       }

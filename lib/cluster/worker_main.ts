@@ -18,6 +18,7 @@ mp.cluster.bullmq({ connection: URL, queue: NAME }), in a local Pool.
   --root DIR               where the tasks' module paths start (default: the current directory)
   --lock-duration MS       a job's lock without heartbeat, before another worker may take it (default 10000)
   --stalled-interval MS    how often jobs of dead workers are looked for (default 5000)
+  --start-method M         how its processes start: forkserver (default) or spawn
   -h, --help               this text
 
 SIGTERM or SIGINT: finish the tasks in hand, then exit; a second one: stop now
@@ -53,6 +54,13 @@ export function parseWorkerArguments(argv: readonly string[]): WorkerOptions | '
     else if (flag === '--queue') options.queue = take();
     else if (flag === '--prefix') options.prefix = take();
     else if (flag === '--root') options.root = take();
+    else if (flag === '--start-method') {
+      const method = take();
+      if (method !== 'spawn' && method !== 'forkserver') {
+        throw new UsageError(`option --start-method must be forkserver or spawn; received ${method}`);
+      }
+      options.startMethod = method;
+    }
     else if (flag in NUMERIC) {
       const text = take();
       const number = Number(text);
