@@ -85,7 +85,9 @@ function install(): void {
     } catch {
       cachedData = undefined;
     }
-    const script = new vm.Script(wrap(content), { filename, cachedData });
+    // A hashbang is valid only at the very start of a source, not inside the module wrapper (a bin script's).
+    const source = content.startsWith('#!') ? `//${content.slice(2)}` : content;
+    const script = new vm.Script(wrap(source), { filename, cachedData });
     if (cachedData === undefined || script.cachedDataRejected === true) toWrite.push({ file, script });
     const compiled = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     return compiled.call(this.exports, this.exports, createRequire(filename), this, filename, path.dirname(filename));
