@@ -1,9 +1,10 @@
-// One process of a cluster worker: a BullMQ Worker of its own (one job at a
-// time, as a Pool worker runs one task at a time) that runs each task right
-// here, with no hop through a parent. It tells its supervisor (the
-// multiprocessing-worker process) when a job starts and ends, so that the
-// supervisor can enforce the task's timeout, cancel it, keep its lock while
-// the task holds this thread, and fail it if this process dies.
+// One process of a cluster worker: a BullMQ Worker of its own that runs
+// each task right here, one at a time, with no hop through a parent. It
+// writes the jobs in its hand to slots its supervisor (the
+// multiprocessing-worker process) reads, and tells it by message when a
+// job with a timeout starts and ends, so that the supervisor can enforce
+// the timeout, cancel a task, keep its lock while the task holds this
+// thread, and settle its jobs if this process dies.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
@@ -12,6 +13,7 @@ import { RemoteError } from '../errors';
 import { runTask } from '../pool/worker';
 import { resolveReferenceAsync } from '../serialize/reference';
 import { loadBullmq, type RedisConnectionOptions } from './redis';
+import { JobSlots, SLOTS } from './job_slots';
 import { taskModuleLoading } from './settings';
 import { decode, encode, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
 
@@ -39,9 +41,10 @@ export type SupervisorMessage = ['skip', string] | null;
  * then overlaps the running task instead of following it (BullMQ's
  * concurrency); they still run one at a time, in order.
  */
-const JOBS_HELD = 2;
+const JOBS_HELD = SLOTS;
 
-export async function clusterChild(conn: Connection, settings: ChildSettings): Promise<void> {
+export async function clusterChild(conn: Connection, settings: ChildSettings, slotBytes: Uint8Array): Promise<void> {
+  const slots = new JobSlots(slotBytes);
   const bullmq = loadBullmq(WHO);
   const host = os.hostname();
   const runner = new TaskRunner(settings.root, host);
@@ -65,15 +68,21 @@ export async function clusterChild(conn: Connection, settings: ChildSettings): P
     (job, token) => {
       const id = job.id ?? '';
       const data = job.data as TaskData;
-      post(['hold', id, token ?? '']);
+      // The slots say what this process holds without waking the supervisor; a message
+      // only for a job with a timeout (the supervisor times it) or one the slots cannot take.
+      const inSlots = slots.hold(id, token ?? '');
+      const told = data.t !== null || !inSlots;
+      if (!inSlots) post(['hold', id, token ?? '']);
       const ran = turn.then(async (): Promise<Envelope> => {
         try {
           if (skipped.has(id)) return runner.failure(new Error('the pool cancelled the task'));
-          post(['start', id, token ?? '', data.t]);
+          slots.start(id);
+          if (told) post(['start', id, token ?? '', data.t]);
           return await runner.run(data);
         } finally {
           skipped.delete(id);
-          post(['end', id]);
+          slots.release(id);
+          if (told) post(['end', id]);
         }
       });
       turn = ran.catch(() => {});

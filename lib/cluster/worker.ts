@@ -16,6 +16,7 @@ import { startWithPipe } from '../pool/start_with_pipe';
 import { getContext, type Context } from '../context';
 import type { Process } from '../process/process';
 import { clusterChild, TaskRunner, type ChildMessage, type ChildSettings, type SupervisorMessage } from './child';
+import { JobSlots, type SlotJob } from './job_slots';
 import { connectionOptions, loadBullmq, newRedisClient, type Bullmq, type BullQueue, type RedisClient, type RedisConnectionOptions } from './redis';
 import { checkName } from './settings';
 import { info, signalName, warning } from '../util';
@@ -76,21 +77,19 @@ export interface ClusterWorker {
   terminate(): Promise<void>;
 }
 
-interface RunningJob {
-  readonly id: string;
-  readonly token: string;
-  readonly started: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** Why this supervisor killed the process: the job is completed with that outcome. */
-  verdict: { kind: 'timeout'; error: Error } | { kind: 'cancelled'; error: Error } | null;
-}
+type Verdict = { kind: 'timeout' | 'cancelled'; error: Error };
 
 interface Child {
   readonly process: Process;
   readonly conn: Connection;
-  /** Jobs it fetched and has not started (id → lock token, since when, whether their pool cancelled them). */
-  readonly held: Map<string, { token: string; since: number; cancelled: boolean }>;
-  job: RunningJob | null;
+  /** The jobs in its hand, as it writes them (no message per job). */
+  readonly slots: JobSlots;
+  /** Jobs it told of by message: one with a timeout to enforce, or one its slots could not take. */
+  readonly told: Map<string, SlotJob & { timer?: ReturnType<typeof setTimeout> }>;
+  /** Why this supervisor killed it, by job: that job is completed with that outcome. */
+  readonly verdicts: Map<string, Verdict>;
+  /** Jobs held, not started, that their pool cancelled. */
+  readonly cancelled: Set<string>;
   exited: Promise<void>;
 }
 
@@ -177,8 +176,9 @@ class Supervisor {
   /** Starts a process and resolves once it takes jobs (rejects if it dies first). */
   #startChild(): Promise<void> {
     const number = this.#nextName++;
-    const { process, conn } = startWithPipe(this.#context, clusterChild, [this.#settings], () => `ClusterWorker-${number}`);
-    const child: Child = { process, conn, held: new Map(), job: null, exited: Promise.resolve() };
+    const slots = new JobSlots();
+    const { process, conn } = startWithPipe(this.#context, clusterChild, [this.#settings, slots.bytes], () => `ClusterWorker-${number}`);
+    const child: Child = { process, conn, slots, told: new Map(), verdicts: new Map(), cancelled: new Set(), exited: Promise.resolve() };
     this.#children.add(child);
     let ready!: () => void;
     let failed!: (error: Error) => void;
@@ -201,7 +201,7 @@ class Supervisor {
       for (;;) {
         for (const message of (await child.conn.recv()) as ChildMessage[]) {
           if (message[0] === 'ready') ready();
-          else if (message[0] === 'hold') child.held.set(message[1], { token: message[2], since: Date.now(), cancelled: false });
+          else if (message[0] === 'hold') child.told.set(message[1], { id: message[1], token: message[2], running: false, since: Date.now() });
           else if (message[0] === 'start') this.#started(child, message[1], message[2], message[3]);
           else if (message[0] === 'end') this.#ended(child, message[1]);
         }
@@ -212,91 +212,85 @@ class Supervisor {
     await child.process.join();
     child.conn.close();
     this.#children.delete(child);
-    const job = child.job;
-    child.job = null;
-    if (job !== null) {
-      if (job.timer !== undefined) clearTimeout(job.timer);
-      await this.#settleLost(job, child.process);
-    }
-    // Fetched but never started: back to the queue now, rather than when their locks expire (unless cancelled).
-    await Promise.all([...child.held].map(([id, { token, cancelled }]) => this.#giveBack(id, token, cancelled)));
-    child.held.clear();
+    const inHand = this.#inHand(child);
+    for (const told of child.told.values()) clearTimeout(told.timer);
+    // The running job is failed as lost (or completed with the verdict that killed it); the
+    // others go back to the queue now, rather than when their locks expire (unless cancelled).
+    await Promise.all(inHand.map((job) => this.#settleLost(child, job)));
     child.process.close();
     if (this.#closing === null) await this.#startChild().catch(() => {});
   }
 
+  /** The jobs a process holds: from its slots, and those it told of by message. */
+  #inHand(child: Child): SlotJob[] {
+    const jobs = child.slots.jobs();
+    for (const told of child.told.values()) if (!jobs.some((job) => job.id === told.id)) jobs.push(told);
+    return jobs;
+  }
+
+  /** A job with a timeout started (the process says so by message): the timer starts here. */
   #started(child: Child, id: string, token: string, timeout: number | null): void {
-    child.held.delete(id);
-    const job: RunningJob = { id, token, started: Date.now(), timer: undefined, verdict: null };
-    child.job = job;
+    const job: SlotJob & { timer?: ReturnType<typeof setTimeout> } = { id, token, running: true, since: Date.now() };
+    child.told.set(id, job);
     if (timeout !== null) {
       job.timer = setTimeout(() => {
-        job.verdict = { kind: 'timeout', error: new TimeoutError(`the task did not finish within ${timeout} ms of its start`) };
+        child.verdicts.set(id, { kind: 'timeout', error: new TimeoutError(`the task did not finish within ${timeout} ms of its start`) });
         child.process.kill();
       }, timeout);
     }
   }
 
   #ended(child: Child, id: string): void {
-    child.held.delete(id);
-    const job = child.job;
-    if (job === null || job.id !== id) return;
-    if (job.timer !== undefined) clearTimeout(job.timer);
-    child.job = null;
+    const told = child.told.get(id);
+    if (told === undefined) return;
+    clearTimeout(told.timer);
+    child.told.delete(id);
   }
 
   #cancel(ids: string[]): void {
     for (const child of this.#children) {
-      for (const id of ids) {
-        const held = child.held.get(id);
-        if (held === undefined) continue;
-        held.cancelled = true;
+      for (const job of this.#inHand(child)) {
+        if (!ids.includes(job.id)) continue;
+        if (job.running) {
+          if (child.verdicts.has(job.id)) continue;
+          child.verdicts.set(job.id, { kind: 'cancelled', error: new Error('the pool cancelled the task') });
+          child.process.kill();
+          continue;
+        }
+        child.cancelled.add(job.id);
         try {
-          child.conn.send(['skip', id] satisfies SupervisorMessage);
+          child.conn.send(['skip', job.id] satisfies SupervisorMessage);
         } catch {
-          // gone: its held jobs go back to the queue
+          // gone: what it held is settled as it goes
         }
       }
-      const job = child.job;
-      if (job === null || !ids.includes(job.id) || job.verdict !== null) continue;
-      job.verdict = { kind: 'cancelled', error: new Error('the pool cancelled the task') };
-      child.process.kill();
     }
   }
 
   /**
-   * The job of a process that is gone: completed with the verdict that had
-   * it killed (a timeout, a cancel), or else failed as lost, which BullMQ
-   * runs once more.
+   * A job of a process that is gone: completed with the verdict that had
+   * it killed (a timeout, a cancel); failed as lost if it was running,
+   * which BullMQ runs once more; back to the queue if it had not started
+   * (no attempt spent), unless its pool cancelled it.
    */
-  async #settleLost(running: RunningJob, process: Process): Promise<void> {
+  async #settleLost(child: Child, held: SlotJob): Promise<void> {
     try {
-      const job = await this.#bullmq.Job.fromId(this.#queue, running.id);
+      const job = await this.#bullmq.Job.fromId(this.#queue, held.id);
       if (job === undefined) return;
-      if (running.verdict !== null) {
-        const envelope = this.#outcomes.failure(running.verdict.error, running.verdict.kind === 'timeout' ? 'timeout' : undefined);
-        await job.moveToCompleted(envelope, running.token, false);
-        return;
+      const verdict = child.verdicts.get(held.id) ?? (child.cancelled.has(held.id) ? { kind: 'cancelled' as const, error: new Error('the pool cancelled the task') } : null);
+      if (verdict !== null) {
+        const envelope = this.#outcomes.failure(verdict.error, verdict.kind === 'timeout' ? 'timeout' : undefined);
+        await job.moveToCompleted(envelope, held.token, false);
+      } else if (held.running) {
+        const code = child.process.exitCode;
+        const how = code !== null && code < 0 ? `was killed by signal ${signalName(-code)}` : `exited with code ${String(code)}`;
+        const error = new WorkerLostError(`worker process ${String(child.process.pid)} on ${os.hostname()} ${how} while running the task`);
+        await job.moveToFailed(error, held.token, false);
+      } else {
+        await job.moveToWait(held.token);
       }
-      const code = process.exitCode;
-      const how = code !== null && code < 0 ? `was killed by signal ${signalName(-code)}` : `exited with code ${String(code)}`;
-      await job.moveToFailed(new WorkerLostError(`worker process ${String(process.pid)} on ${os.hostname()} ${how} while running the task`), running.token, false);
     } catch {
       // The job moved on meanwhile (finished, or its lock expired and another worker has it).
-    }
-  }
-
-  /**
-   * A job whose process died before starting it goes back to the queue (no
-   * attempt spent on it); one its pool cancelled is completed, unobserved.
-   */
-  async #giveBack(id: string, token: string, cancelled: boolean): Promise<void> {
-    try {
-      const job = await this.#bullmq.Job.fromId(this.#queue, id);
-      if (cancelled) await job?.moveToCompleted(this.#outcomes.failure(new Error('the pool cancelled the task')), token, false);
-      else await job?.moveToWait(token);
-    } catch {
-      // its lock expired meanwhile: the stalled check puts it back
     }
   }
 
@@ -307,12 +301,9 @@ class Supervisor {
    */
   async #keepLocks(): Promise<void> {
     const due = Date.now() - this.#settings.lockDuration / 2;
-    const locks: Array<[string, string]> = [];
-    for (const child of this.#children) {
-      if (child.job !== null && child.job.started < due) locks.push([child.job.id, child.job.token]);
-      for (const [id, { token, since }] of child.held) if (since < due) locks.push([id, token]);
-    }
-    for (const [id, token] of locks) {
+    const locks: SlotJob[] = [];
+    for (const child of this.#children) for (const job of this.#inHand(child)) if (job.since < due) locks.push(job);
+    for (const { id, token } of locks) {
       try {
         const job = await this.#bullmq.Job.fromId(this.#queue, id);
         await job?.extendLock(token, this.#settings.lockDuration);
