@@ -463,10 +463,13 @@ async function sampleNode(peer: NodePeer, kind: Kind, round: number, ctx: Contex
     const measuring = run(process.execPath, args, { cwd: root, timeout: 600_000, maxBuffer: 1 << 24 });
     live.add(measuring.child);
     measuring.child.once('exit', () => live.delete(measuring.child));
-    const { stdout } = await measuring.catch((error: unknown) => {
+    const { stdout, stderr } = await measuring.catch((error: unknown) => {
       throw new Error(`${peer} ${kind}: ${String(error)}\nworker programs: ${workers.log()}`);
     });
     const line = stdout.trim().split('\n').pop() ?? '';
+    if (!line.startsWith('{')) {
+      throw new Error(`${peer} ${kind}: the measuring process printed no result (stdout: ${JSON.stringify(stdout)}, stderr: ${JSON.stringify(stderr)})\nworker programs: ${workers.log()}`);
+    }
     return (JSON.parse(line) as { series: SeriesSamples }).series;
   } finally {
     await workers.stop();
