@@ -9,13 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 
 import type { Connection } from '../connection';
-import { RemoteError } from '../errors';
 import { runTask } from '../pool/worker';
 import { resolveReferenceAsync } from '../serialize/reference';
 import { loadBullmq, type RedisConnectionOptions } from './redis';
 import { JobSlots, SLOTS } from './job_slots';
 import { taskModuleLoading } from './settings';
-import { decode, encode, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
+import { decode, encode, failureEnvelope, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
 
 const WHO = 'multiprocessing-worker';
 
@@ -138,20 +137,8 @@ export class TaskRunner {
     }
   }
 
-  failure(thrown: unknown, kind?: 'timeout'): Envelope {
-    const error = thrown instanceof Error ? thrown : new Error(`a task threw a non-Error value: ${String(thrown)}`);
-    const cause = (error as { cause?: unknown }).cause;
-    if (cause instanceof RemoteError) Reflect.deleteProperty(error, 'cause');
-    let e: string;
-    try {
-      e = encode(error, 'the error');
-    } catch {
-      const plain = new Error(error.message);
-      plain.name = error.name;
-      plain.stack = error.stack;
-      e = encode(plain, 'the error');
-    }
-    return kind === undefined ? { ok: false, e, host: this.host, pid: process.pid } : { ok: false, e, host: this.host, pid: process.pid, kind };
+  failure(thrown: unknown): Envelope {
+    return failureEnvelope(thrown, this.host, process.pid);
   }
 
   #function(data: TaskData): Promise<Function> {

@@ -90,13 +90,12 @@ export interface BullQueue {
   close(): Promise<void>;
 }
 
-export type Processor = (job: BullJob, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
+export type Processor = (job: BullJob, token: string | undefined) => Promise<unknown>;
 
 export interface BullWorker {
   on(event: 'error', listener: (error: Error) => void): this;
   on(event: 'failed', listener: (job: BullJob | undefined, error: Error) => void): this;
   waitUntilReady(): Promise<unknown>;
-  cancelJob(jobId: string, reason?: string): boolean;
   close(force?: boolean): Promise<void>;
 }
 

@@ -81,6 +81,21 @@ export function encode(value: unknown, where: string): string {
   return data.toString('base64');
 }
 
+/** The envelope of a task that failed: its error serialized (a plain copy when it cannot be), and where. */
+export function failureEnvelope(thrown: unknown, host: string, pid: number, kind?: 'timeout'): Envelope {
+  const error = thrown instanceof Error ? thrown : new Error(`a task threw a non-Error value: ${String(thrown)}`);
+  let e: string;
+  try {
+    e = encode(error, 'the error');
+  } catch {
+    const plain = new Error(error.message);
+    plain.name = error.name;
+    plain.stack = error.stack;
+    e = encode(plain, 'the error');
+  }
+  return kind === undefined ? { ok: false, e, host, pid } : { ok: false, e, host, pid, kind };
+}
+
 /** Deserializes what encode() made, importing modules that references name when need be. */
 export async function decode(text: string): Promise<unknown> {
   return loadsWhenReady(Buffer.from(text, 'base64'));

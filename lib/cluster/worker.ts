@@ -15,12 +15,12 @@ import { checkPositiveInteger } from '../pool/options';
 import { startWithPipe } from '../pool/start_with_pipe';
 import { getContext, type Context } from '../context';
 import type { Process } from '../process/process';
-import { clusterChild, TaskRunner, type ChildMessage, type ChildSettings, type SupervisorMessage } from './child';
+import { clusterChild, type ChildMessage, type ChildSettings, type SupervisorMessage } from './child';
 import { JobSlots, type SlotJob } from './job_slots';
 import { connectionOptions, loadBullmq, newRedisClient, type Bullmq, type BullQueue, type RedisClient, type RedisConnectionOptions } from './redis';
 import { checkName } from './settings';
 import { info, signalName, warning } from '../util';
-import { cancelChannel, workerName } from './wire';
+import { cancelChannel, failureEnvelope, workerName } from './wire';
 
 const WHO = 'multiprocessing-worker';
 
@@ -133,7 +133,6 @@ class Supervisor {
   readonly #queue: BullQueue;
   readonly #bullmq: Bullmq;
   readonly #children = new Set<Child>();
-  readonly #outcomes = new TaskRunner('', os.hostname());
   #subscriber: RedisClient | null = null;
   readonly #lockKeeper: ReturnType<typeof setInterval>;
   #closing: Promise<void> | null = null;
@@ -279,7 +278,7 @@ class Supervisor {
       if (job === undefined) return;
       const verdict = child.verdicts.get(held.id) ?? (child.cancelled.has(held.id) ? { kind: 'cancelled' as const, error: new Error('the pool cancelled the task') } : null);
       if (verdict !== null) {
-        const envelope = this.#outcomes.failure(verdict.error, verdict.kind === 'timeout' ? 'timeout' : undefined);
+        const envelope = failureEnvelope(verdict.error, os.hostname(), child.process.pid ?? 0, verdict.kind === 'timeout' ? 'timeout' : undefined);
         await job.moveToCompleted(envelope, held.token, false);
       } else if (held.running) {
         const code = child.process.exitCode;
