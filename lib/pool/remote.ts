@@ -14,8 +14,3 @@ export interface RemoteEngine {
   /** No job is left: ends the connections; resolves when they are ended. */
   shutdown(): Promise<void>;
 }
-
-/** What a backend gives a Pool: an engine that settles jobs with `finish`. */
-export interface RemoteBackend {
-  open(finish: (job: Job, ok: boolean, value: unknown) => void): RemoteEngine;
-}
