@@ -88,7 +88,6 @@ import {
   chargedTo,
   collectSamples,
   elapsedNs,
-  median,
   numberOption,
   processesRunning,
   progress,
@@ -100,6 +99,11 @@ import {
   SHM,
   shmEntries,
   specsFromRows,
+  medianRows,
+  printRows as printRowTable,
+  formatValue,
+  type Row,
+  type RowSpec,
   writeSeriesIfAsked,
   type Unit,
 } from './common';
@@ -544,21 +548,11 @@ async function runRound(round: number, ctx: Context, samples: Samples): Promise<
   }
 }
 
-interface RowSpec {
-  id: string;
-  measurement: string;
-  peerLabel: string;
+interface ClusterRowSpec extends RowSpec {
   unit: Unit;
-  ours: string;
-  peer: string;
 }
 
-interface Row extends RowSpec {
-  oursValue: number;
-  peerValue: number | undefined;
-  /** ours / peer; lower is better throughout. */
-  ratio: number | undefined;
-}
+type ClusterRow = ClusterRowSpec & Row;
 
 const PEER_LABELS: Record<Exclude<Peer, 'ours'>, string> = {
   'bullmq-inline': 'BullMQ direct (inline)',
@@ -568,13 +562,13 @@ const PEER_LABELS: Record<Exclude<Peer, 'ours'>, string> = {
   floor: 'C RPUSH/BLPOP via Redis (floor)',
 };
 
-function rowSpecs(plan: Plan): RowSpec[] {
+function rowSpecs(plan: Plan): ClusterRowSpec[] {
   const measurements: Array<[Series, string, Unit]> = [
     ['map', `map(sqr, ${plan.mapItems} items) via Redis, default chunksize (${defaultChunksize(plan.mapItems)}), ms`, 'ms'],
     ['map-1000', `map(sqr, ${plan.mapItems} items) via Redis, chunksize 1000, ms`, 'ms'],
     ['apply', 'apply(noop) round trip via Redis, µs/call', 'µs'],
   ];
-  const specs: RowSpec[] = [];
+  const specs: ClusterRowSpec[] = [];
   for (const [series, measurement, unit] of measurements) {
     for (const peer of ['bullmq-inline', 'bullmq-sandboxed', 'bullmq-sandboxed-c1', 'local', 'floor'] as const) {
       specs.push({ id: `${series}-${peer}`, measurement, peerLabel: PEER_LABELS[peer], unit, ours: key('ours', series), peer: key(peer, series) });
@@ -583,33 +577,13 @@ function rowSpecs(plan: Plan): RowSpec[] {
   return specs;
 }
 
-function buildRows(samples: Samples, plan: Plan): Row[] {
-  const medianOf = (k: string): number | undefined => {
-    const values = samples.get(k);
-    return values && values.length > 0 ? median(values) : undefined;
-  };
-  return rowSpecs(plan).map((spec) => {
-    const oursValue = medianOf(spec.ours);
-    if (oursValue === undefined) throw new Error(`no samples of ours for ${spec.ours}`);
-    const peerValue = medianOf(spec.peer);
-    return { ...spec, oursValue, peerValue, ratio: peerValue ? oursValue / peerValue : undefined };
-  });
+function buildRows(samples: Samples, plan: Plan): ClusterRow[] {
+  return medianRows(rowSpecs(plan), samples);
 }
 
-const formatValue = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(x < 1000 ? 1 : 0));
-
 function printRows(rows: Row[]): void {
-  const width = Math.max(...rows.map((r) => r.measurement.length));
-  const peerWidth = Math.max(...rows.map((r) => r.peerLabel.length));
-  console.log('');
-  console.log(`${'measurement'.padEnd(width)}  ${'peer'.padEnd(peerWidth)}      ours      peer  ours/peer`);
-  let last = '';
-  for (const r of rows) {
-    const ratio = r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`;
-    const label = r.measurement === last ? '' : r.measurement;
-    last = r.measurement;
-    console.log(`${label.padEnd(width)}  ${r.peerLabel.padEnd(peerWidth)}  ${formatValue(r.oursValue).padStart(8)}  ${formatValue(r.peerValue).padStart(8)}  ${ratio.padStart(9)}`);
-  }
+  printRowTable(rows);
+
   console.log(
     `Lower is better throughout; ${PROCESSES} worker programs per Redis peer: ours and * run ${PROCESSES} task processes in all, ` +
       `BullMQ sandboxed (concurrency 2) up to 4. * information, not a target.`,

@@ -345,3 +345,54 @@ export function specsFromRows(
   }
   return specs;
 }
+
+// ---- the ours-against-a-peer table of the pool and cluster suites ----
+
+/** A row of the table: a measurement, ours and one peer, by their sample keys. */
+export interface RowSpec {
+  id: string;
+  measurement: string;
+  peerLabel: string;
+  ours: string;
+  peer: string;
+}
+
+/** A row with its medians. */
+export interface Row extends RowSpec {
+  oursValue: number;
+  peerValue: number | undefined;
+  /** ours / peer; lower is better throughout. */
+  ratio: number | undefined;
+}
+
+/** The medians of each row's samples (a peer without samples has none). */
+export function medianRows<S extends RowSpec>(specs: S[], samples: Map<string, number[]>): Array<S & Row> {
+  const medianOf = (k: string): number | undefined => {
+    const values = samples.get(k);
+    return values && values.length > 0 ? median(values) : undefined;
+  };
+  return specs.map((spec) => {
+    const oursValue = medianOf(spec.ours);
+    if (oursValue === undefined) throw new Error(`no samples of ours for ${spec.ours}`);
+    const peerValue = medianOf(spec.peer);
+    return { ...spec, oursValue, peerValue, ratio: peerValue ? oursValue / peerValue : undefined };
+  });
+}
+
+/** A median as the tables show it: one decimal below 1000. */
+export const formatValue = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(x < 1000 ? 1 : 0));
+
+/** Prints the rows: measurement (once per group), peer, ours, peer's value, ours/peer. */
+export function printRows(rows: Row[]): void {
+  const width = Math.max(...rows.map((r) => r.measurement.length));
+  const peerWidth = Math.max(...rows.map((r) => r.peerLabel.length));
+  console.log('');
+  console.log(`${'measurement'.padEnd(width)}  ${'peer'.padEnd(peerWidth)}      ours      peer  ours/peer`);
+  let last = '';
+  for (const r of rows) {
+    const ratio = r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`;
+    const label = r.measurement === last ? '' : r.measurement;
+    last = r.measurement;
+    console.log(`${label.padEnd(width)}  ${r.peerLabel.padEnd(peerWidth)}  ${formatValue(r.oursValue).padStart(8)}  ${formatValue(r.peerValue).padStart(8)}  ${ratio.padStart(9)}`);
+  }
+}

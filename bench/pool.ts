@@ -35,7 +35,6 @@ import * as mp from '../lib/index';
 import {
   chargedTo,
   elapsedNs,
-  median,
   numberOption,
   processesRunning,
   progress,
@@ -48,6 +47,11 @@ import {
   SHM,
   shmEntries,
   specsFromRows,
+  medianRows,
+  printRows as printRowTable,
+  formatValue,
+  type Row,
+  type RowSpec,
   writeSeriesIfAsked,
 } from './common';
 import { noop, sqr } from './pool_tasks';
@@ -281,21 +285,6 @@ function installedVersion(name: string): string | null {
   return 'unknown';
 }
 
-interface RowSpec {
-  id: string;
-  measurement: string;
-  peerLabel: string;
-  ours: string;
-  peer: string;
-}
-
-interface Row extends RowSpec {
-  oursValue: number;
-  peerValue: number | undefined;
-  /** ours / peer; lower is better throughout. */
-  ratio: number | undefined;
-}
-
 function rowSpecs(plan: Plan): RowSpec[] {
   const apply = 'apply(noop) round trip, fork, µs/call';
   const applyFs = 'apply(noop) round trip, forkserver*, µs/call';
@@ -324,32 +313,12 @@ function unitOf(measurement: string): 'µs' | 'ms' {
 }
 
 function buildRows(samples: Samples, plan: Plan): Row[] {
-  const medianOf = (k: string): number | undefined => {
-    const values = samples.get(k);
-    return values && values.length > 0 ? median(values) : undefined;
-  };
-  return rowSpecs(plan).map((spec) => {
-    const oursValue = medianOf(spec.ours);
-    if (oursValue === undefined) throw new Error(`no samples of ours for ${spec.ours}`);
-    const peerValue = medianOf(spec.peer);
-    return { ...spec, oursValue, peerValue, ratio: peerValue ? oursValue / peerValue : undefined };
-  });
+  return medianRows(rowSpecs(plan), samples);
 }
 
-const formatValue = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(x < 1000 ? 1 : 0));
-
 function printRows(rows: Row[]): void {
-  const width = Math.max(...rows.map((r) => r.measurement.length));
-  const peerWidth = Math.max(...rows.map((r) => r.peerLabel.length));
-  console.log('');
-  console.log(`${'measurement'.padEnd(width)}  ${'peer'.padEnd(peerWidth)}      ours      peer  ours/peer`);
-  let last = '';
-  for (const r of rows) {
-    const ratio = r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`;
-    const label = r.measurement === last ? '' : r.measurement;
-    last = r.measurement;
-    console.log(`${label.padEnd(width)}  ${r.peerLabel.padEnd(peerWidth)}  ${formatValue(r.oursValue).padStart(8)}  ${formatValue(r.peerValue).padStart(8)}  ${ratio.padStart(9)}`);
-  }
+  printRowTable(rows);
+
   console.log('Lower is better throughout; every peer has 2 workers. * information, not a target.');
 }
 
