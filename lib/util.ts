@@ -132,8 +132,13 @@ export function releaseOnce(release: () => void): Disposable & AsyncDisposable {
 }
 
 /** 'SIGKILL' for 9: the name of a signal number, or the number itself when it has none. */
-export function signalName(signal: number): string {
+function signalName(signal: number): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const names = (require('node:os') as typeof import('node:os')).constants.signals as Record<string, number>;
   return Object.keys(names).find((name) => names[name] === signal) ?? String(signal);
+}
+
+/** How a process ended, from its exit code (negative: the signal): "exited with code 3", "was killed by signal SIGKILL". */
+export function describeExit(code: number | null): string {
+  return code !== null && code < 0 ? `was killed by signal ${signalName(-code)}` : `exited with code ${String(code)}`;
 }

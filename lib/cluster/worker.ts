@@ -19,7 +19,7 @@ import { clusterChild, type ChildMessage, type ChildSettings, type SupervisorMes
 import { JobSlots, type SlotJob } from './job_slots';
 import { connectionOptions, loadBullmq, newRedisClient, type Bullmq, type BullQueue, type RedisClient, type RedisConnectionOptions } from './redis';
 import { checkName } from './settings';
-import { info, signalName, warning } from '../util';
+import { describeExit, info, warning } from '../util';
 import { cancelChannel, failureEnvelope, workerName } from './wire';
 
 const WHO = 'multiprocessing-worker';
@@ -282,7 +282,7 @@ class Supervisor {
         await job.moveToCompleted(envelope, held.token, false);
       } else if (held.running) {
         const code = child.process.exitCode;
-        const how = code !== null && code < 0 ? `was killed by signal ${signalName(-code)}` : `exited with code ${String(code)}`;
+        const how = describeExit(code);
         const error = new WorkerLostError(`worker process ${String(child.process.pid)} on ${os.hostname()} ${how} while running the task`);
         await job.moveToFailed(error, held.token, false);
       } else {

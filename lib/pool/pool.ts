@@ -23,7 +23,7 @@ import {
 import { TaskMode, type ResultMessage } from './protocol';
 import type { RemoteEngine } from './remote';
 import { WorkerSlot, type StopHow } from './worker_slot';
-import { monotonicMs, signalName } from '../util';
+import { describeExit, monotonicMs } from '../util';
 
 type PoolState = 'run' | 'close' | 'terminate';
 
@@ -476,7 +476,7 @@ export class Pool {
     const code = worker.process.exitCode;
     const lost = worker.outstanding.splice(0);
     if (lost.length > 0) {
-      const how = code !== null && code < 0 ? `was killed by signal ${signalName(-code)}` : `exited with code ${String(code)}`;
+      const how = describeExit(code);
       const error = new WorkerLostError(`worker ${worker.process.name} ${how} while running a task`);
       // The first was running; the rest had not started and go back to the queue.
       this.#finish(lost[0], false, error);
