@@ -14,7 +14,7 @@ import { resolveReferenceAsync } from '../serialize/reference';
 import { loadBullmq, type RedisConnectionOptions } from './redis';
 import { JobSlots, SLOTS } from './job_slots';
 import { taskModuleLoading } from './settings';
-import { decode, encode, failureEnvelope, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
+import { cancelledByPool, decode, encode, failureEnvelope, localReference, moduleFile, workerName, type Envelope, type TaskData } from './wire';
 
 const WHO = 'multiprocessing-worker';
 
@@ -74,7 +74,7 @@ export async function clusterChild(conn: Connection, settings: ChildSettings, sl
       if (!inSlots) post(['hold', id, token ?? '']);
       const ran = turn.then(async (): Promise<Envelope> => {
         try {
-          if (skipped.has(id)) return runner.failure(new Error('the pool cancelled the task'));
+          if (skipped.has(id)) return runner.failure(cancelledByPool());
           slots.start(id);
           if (told) post(['start', id, token ?? '', data.t]);
           return await runner.run(data);

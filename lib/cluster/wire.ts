@@ -81,6 +81,11 @@ export function encode(value: unknown, where: string): string {
   return data.toString('base64');
 }
 
+/** What a task its pool cancelled completes with (nobody waits for it). */
+export function cancelledByPool(): Error {
+  return new Error('the pool cancelled the task');
+}
+
 /** The envelope of a task that failed: its error serialized (a plain copy when it cannot be), and where. */
 export function failureEnvelope(thrown: unknown, host: string, pid: number, kind?: 'timeout'): Envelope {
   const error = thrown instanceof Error ? thrown : new Error(`a task threw a non-Error value: ${String(thrown)}`);

@@ -20,7 +20,7 @@ import { JobSlots, type SlotJob } from './job_slots';
 import { connectionOptions, loadBullmq, newRedisClient, type Bullmq, type BullQueue, type RedisClient, type RedisConnectionOptions } from './redis';
 import { checkName } from './settings';
 import { describeExit, info, warning } from '../util';
-import { cancelChannel, failureEnvelope, workerName } from './wire';
+import { cancelChannel, cancelledByPool, failureEnvelope, workerName } from './wire';
 
 const WHO = 'multiprocessing-worker';
 
@@ -86,10 +86,12 @@ interface Child {
   readonly slots: JobSlots;
   /** Jobs it told of by message: one with a timeout to enforce, or one its slots could not take. */
   readonly told: Map<string, SlotJob & { timer?: ReturnType<typeof setTimeout> }>;
-  /** Why this supervisor killed it, by job: that job is completed with that outcome. */
+  /**
+   * What a job it holds is completed with if the process ends holding it:
+   * the timeout or cancel it was killed for, or a cancel of a job it held
+   * but had not started.
+   */
   readonly verdicts: Map<string, Verdict>;
-  /** Jobs held, not started, that their pool cancelled. */
-  readonly cancelled: Set<string>;
   exited: Promise<void>;
 }
 
@@ -177,7 +179,7 @@ class Supervisor {
     const number = this.#nextName++;
     const slots = new JobSlots();
     const { process, conn } = startWithPipe(this.#context, clusterChild, [this.#settings, slots.bytes], () => `ClusterWorker-${number}`);
-    const child: Child = { process, conn, slots, told: new Map(), verdicts: new Map(), cancelled: new Set(), exited: Promise.resolve() };
+    const child: Child = { process, conn, slots, told: new Map(), verdicts: new Map(), exited: Promise.resolve() };
     this.#children.add(child);
     let ready!: () => void;
     let failed!: (error: Error) => void;
@@ -249,14 +251,12 @@ class Supervisor {
   #cancel(ids: string[]): void {
     for (const child of this.#children) {
       for (const job of this.#inHand(child)) {
-        if (!ids.includes(job.id)) continue;
+        if (!ids.includes(job.id) || child.verdicts.has(job.id)) continue;
+        child.verdicts.set(job.id, { kind: 'cancelled', error: cancelledByPool() });
         if (job.running) {
-          if (child.verdicts.has(job.id)) continue;
-          child.verdicts.set(job.id, { kind: 'cancelled', error: new Error('the pool cancelled the task') });
           child.process.kill();
           continue;
         }
-        child.cancelled.add(job.id);
         try {
           child.conn.send(['skip', job.id] satisfies SupervisorMessage);
         } catch {
@@ -276,8 +276,8 @@ class Supervisor {
     try {
       const job = await this.#bullmq.Job.fromId(this.#queue, held.id);
       if (job === undefined) return;
-      const verdict = child.verdicts.get(held.id) ?? (child.cancelled.has(held.id) ? { kind: 'cancelled' as const, error: new Error('the pool cancelled the task') } : null);
-      if (verdict !== null) {
+      const verdict = child.verdicts.get(held.id);
+      if (verdict !== undefined) {
         const envelope = failureEnvelope(verdict.error, os.hostname(), child.process.pid ?? 0, verdict.kind === 'timeout' ? 'timeout' : undefined);
         await job.moveToCompleted(envelope, held.token, false);
       } else if (held.running) {
