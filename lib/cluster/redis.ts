@@ -64,7 +64,6 @@ export interface BullJob {
   id?: string;
   name: string;
   data: unknown;
-  attemptsStarted: number;
   extendLock(token: string, duration: number): Promise<number>;
   moveToCompleted(returnValue: unknown, token: string, fetchNext?: boolean): Promise<unknown>;
   moveToFailed(error: Error, token: string, fetchNext?: boolean): Promise<unknown>;

@@ -93,7 +93,8 @@ export class BullmqEngine implements RemoteEngine {
   }
 
   #reference(client: RedisClient): void {
-    if (this.#outstanding.size > 0 || this.#unsent.length > 0) client.stream?.ref();
+    // An unsent job is outstanding too.
+    if (this.#outstanding.size > 0) client.stream?.ref();
     else client.stream?.unref();
   }
 

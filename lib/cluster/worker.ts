@@ -67,7 +67,7 @@ export interface WorkerOptions {
  * ```
  */
 export interface ClusterWorker {
-  /** Its name in the queue's worker list: `mp:p1:<host>:<pid>` for each of its processes. */
+  /** `mp:p<processes>:<host>:<pid>`; in the queue's worker list each of its processes is `mp:p1:<host>:<pid>`. */
   readonly name: string;
   /** Its processes' pids. */
   readonly pids: number[];
