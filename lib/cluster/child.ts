@@ -35,13 +35,6 @@ export type ChildMessage = ['hold', string, string] | ['start', string, string, 
 /** supervisor → child: do not run a held job (its pool cancelled it); null: stop. */
 export type SupervisorMessage = ['skip', string] | null;
 
-/**
- * Jobs a process holds: the one running and one fetched ahead, whose fetch
- * then overlaps the running task instead of following it (BullMQ's
- * concurrency); they still run one at a time, in order.
- */
-const JOBS_HELD = SLOTS;
-
 export async function clusterChild(conn: Connection, settings: ChildSettings, slotBytes: Uint8Array): Promise<void> {
   const slots = new JobSlots(slotBytes);
   const bullmq = loadBullmq(WHO);
@@ -90,7 +83,7 @@ export async function clusterChild(conn: Connection, settings: ChildSettings, sl
     {
       connection: settings.connection,
       prefix: settings.prefix,
-      concurrency: JOBS_HELD,
+      concurrency: SLOTS,
       name: workerName(1, host, settings.supervisor),
       lockDuration: settings.lockDuration,
       stalledInterval: settings.stalledInterval,

@@ -6,7 +6,11 @@
 // between two reads of its version, so a read never mixes two jobs.
 import { RawArray } from '../sharedmem/sharedctypes';
 
-/** Jobs a process may hold at once (BullMQ's concurrency in the process). */
+/**
+ * Jobs a process holds at once (its BullMQ concurrency): the one running
+ * and one fetched ahead, whose fetch then overlaps the running task instead
+ * of following it; they still run one at a time, in order.
+ */
 export const SLOTS = 2;
 const ID_BYTES = 200;
 const TOKEN_BYTES = 100;
